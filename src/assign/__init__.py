@@ -1,0 +1,37 @@
+"""zhuqi.assign: who goes where. Optimal cadre-firm pairing with OR-Tools.
+
+Typical use::
+
+    from assign import load_scenario, solve
+    pairing = solve(load_scenario("scenarios/yifeng-2020"))
+    pairing.pairs.head()
+"""
+
+from .candidates import REASONS as REASONS
+from .candidates import Candidates as Candidates
+from .candidates import build_candidates as build_candidates
+from .categories import CATEGORIES as CATEGORIES
+from .categories import CATEGORY_KEYS as CATEGORY_KEYS
+from .config import AssignmentConfig as AssignmentConfig
+from .config import ScenarioConfig as ScenarioConfig
+from .errors import Problem as Problem
+from .errors import ScenarioError as ScenarioError
+from .errors import ScenarioWarning as ScenarioWarning
+from .export import write_csv as write_csv
+from .export import write_json as write_json
+from .export import write_pairs as write_pairs
+from .gap import GapInstance as GapInstance
+from .gap import gap_scenario as gap_scenario
+from .gap import read_gap as read_gap
+from .generate import REGIONS as REGIONS
+from .generate import generate_scenario as generate_scenario
+from .generate import synthetic_tables as synthetic_tables
+from .generate import write_scenario as write_scenario
+from .geo import haversine_km as haversine_km
+from .pairing import Pairing as Pairing
+from .scenario import Scenario as Scenario
+from .scenario import build_scenario as build_scenario
+from .scenario import load_scenario as load_scenario
+from .scenario import parse_overrides as parse_overrides
+from .solve import choose_backend as choose_backend
+from .solve import solve as solve

@@ -1,0 +1,197 @@
+"""The pair table: every admissible (cadre, firm) pair with its cost and load.
+
+Built with vectorised numpy (no Python object per pair): a k-d tree on unit vectors
+finds the pairs within the distance limit, bit masks check skills.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .categories import CATEGORY_INDEX, CATEGORY_KEYS
+from .geo import haversine_km, pairs_within
+from .scenario import Scenario
+
+DENSE_LIMIT = 20_000_000
+"""Most cadre x firm pairs enumerated without a distance limit."""
+
+UNSKILLED_PROFICIENCY = 0.5
+"""Proficiency assumed for a category the cadre does not hold (effort doubles)."""
+
+REASONS = {
+    "no_cadre_in_reach": "no cadre within the distance limit",
+    "no_cadre_with_skill": "no cadre in reach holds the required skill",
+    "no_admissible_pair": "the pair table lists no cadre for this firm",
+    "capacity_used_up": "every cadre who could serve it is at capacity",
+}
+"""Reason keys for uncovered firms, with their explanations."""
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Admissible pairs as parallel arrays, plus why firms without any pair have none.
+
+    Attributes:
+        cadre: Cadre row index of each pair.
+        firm: Firm row index of each pair.
+        distance_km: Great-circle distance (NaN without coordinates).
+        skill_match: Share of the firm's needs the cadre holds (1 when the firm lists none).
+        cost: The objective's cost of each pair (km for objective ``distance``).
+        load: Weekly hours the firm costs the cadre.
+        reason: Per firm, a key of :data:`REASONS` when it has no admissible pair, else "".
+    """
+
+    cadre: np.ndarray
+    firm: np.ndarray
+    distance_km: np.ndarray
+    skill_match: np.ndarray
+    cost: np.ndarray
+    load: np.ndarray
+    reason: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.cadre)
+
+    def frame(self) -> pd.DataFrame:
+        """The pairs as a DataFrame (one row per admissible pair)."""
+        return pd.DataFrame(
+            {
+                "cadre": self.cadre,
+                "firm": self.firm,
+                "distance_km": self.distance_km,
+                "skill_match": self.skill_match,
+                "cost": self.cost,
+                "load": self.load,
+            }
+        )
+
+
+def skill_masks(items: pd.Series) -> np.ndarray:
+    """Bit mask (int64) of the categories in each row's tuple of keys or (key, level)."""
+    bits = {k: np.int64(1) << i for k, i in CATEGORY_INDEX.items()}
+
+    def mask(t: tuple) -> np.int64:
+        m = np.int64(0)
+        for item in t:
+            m |= bits[item[0] if isinstance(item, tuple) else item]
+        return m
+
+    codes, uniques = pd.factorize(items.map(tuple))
+    return np.array([mask(t) for t in uniques], dtype=np.int64)[codes] if len(items) else np.zeros(
+        0, np.int64
+    )
+
+
+def skill_levels(skills: pd.Series) -> np.ndarray:
+    """Cadre x category proficiency matrix; categories not held get UNSKILLED_PROFICIENCY."""
+    out = np.full((len(skills), len(CATEGORY_KEYS)), UNSKILLED_PROFICIENCY)
+    for i, t in enumerate(skills):
+        for key, level in t:
+            out[i, CATEGORY_INDEX[key]] = level
+    return out
+
+
+def need_weights(needs: pd.Series) -> np.ndarray:
+    """Firm x category weights, each row summing to 1 over the firm's needs (0 if none)."""
+    out = np.zeros((len(needs), len(CATEGORY_KEYS)))
+    for i, t in enumerate(needs):
+        for key in t:
+            out[i, CATEGORY_INDEX[key]] = 1.0 / len(t)
+    return out
+
+
+def build_candidates(scenario: Scenario) -> Candidates:
+    """Enumerate the admissible pairs of a scenario with their cost and load."""
+    cfg = scenario.config.assignment
+    cadres, firms = scenario.cadres, scenario.firms
+    m, n = len(cadres), len(firms)
+    reason = np.full(n, "", dtype=object)
+    given_cost = given_load = None
+    if scenario.pairs is not None:
+        ci = pd.Index(cadres["id"]).get_indexer(scenario.pairs["cadre_id"])
+        fi = pd.Index(firms["id"]).get_indexer(scenario.pairs["firm_id"])
+        i, j = ci.astype(np.int64), fi.astype(np.int64)
+        given_cost = scenario.pairs["cost"].to_numpy(float)
+        given_load = scenario.pairs["load"].to_numpy(float)
+        dist = haversine_km(
+            cadres["lat"].to_numpy()[i], cadres["lon"].to_numpy()[i],
+            firms["lat"].to_numpy()[j], firms["lon"].to_numpy()[j],
+        )
+        reason[np.bincount(j, minlength=n) == 0] = "no_admissible_pair"
+        if cfg.max_distance_km is not None:
+            keep = dist <= cfg.max_distance_km
+            i, j, dist = i[keep], j[keep], dist[keep]
+            given_cost, given_load = given_cost[keep], given_load[keep]
+    elif cfg.max_distance_km is not None:
+        i, j, dist = pairs_within(
+            cadres["lat"].to_numpy(), cadres["lon"].to_numpy(),
+            firms["lat"].to_numpy(), firms["lon"].to_numpy(), cfg.max_distance_km,
+        )
+    else:
+        if m * n > DENSE_LIMIT:
+            raise ValueError(
+                f"{m} cadres x {n} firms is too many pairs to enumerate; "
+                "set assignment.max_distance_km to prune them"
+            )
+        i = np.repeat(np.arange(m, dtype=np.int64), n)
+        j = np.tile(np.arange(n, dtype=np.int64), m)
+        dist = haversine_km(
+            cadres["lat"].to_numpy()[i], cadres["lon"].to_numpy()[i],
+            firms["lat"].to_numpy()[j], firms["lon"].to_numpy()[j],
+        )
+    in_reach = np.bincount(j, minlength=n) > 0
+    reason[(reason == "") & ~in_reach] = "no_cadre_in_reach"
+
+    cmask = skill_masks(cadres["skills"])
+    fmask = skill_masks(firms["needs"])
+    primary = np.array([1 << CATEGORY_INDEX[t[0]] if t else 0 for t in firms["needs"]], np.int64)
+    if cfg.require_skills == "primary":
+        keep = (cmask[i] & primary[j]) == primary[j]
+    elif cfg.require_skills == "all":
+        keep = (cmask[i] & fmask[j]) == fmask[j]
+    else:
+        keep = np.ones(len(i), dtype=bool)
+    usable = (cadres["max_firms"].fillna(np.inf).to_numpy() > 0)[i]
+    keep &= usable
+    i, j, dist = i[keep], j[keep], dist[keep]
+    if given_cost is not None:
+        given_cost, given_load = given_cost[keep], given_load[keep]
+    reason[(reason == "") & (np.bincount(j, minlength=n) == 0)] = "no_cadre_with_skill"
+
+    fm = fmask[j]
+    n_needs = np.bitwise_count(fm).astype(float)
+    held = np.bitwise_count(cmask[i] & fm).astype(float)
+    skill_match = np.where(n_needs > 0, held / np.maximum(n_needs, 1), 1.0)
+    if cfg.objective == "distance":
+        cost = dist
+    elif given_cost is not None:
+        cost = given_cost
+    else:
+        cost = dist + cfg.skill_gap_km * (1.0 - skill_match)
+    if given_load is not None and not np.isnan(given_load).all():
+        load = np.nan_to_num(given_load, nan=0.0)
+    else:
+        load = pair_load(scenario, i, j, dist)
+    return Candidates(i, j, dist, skill_match, np.asarray(cost, float), load, reason)
+
+
+def pair_load(scenario: Scenario, i: np.ndarray, j: np.ndarray, dist: np.ndarray) -> np.ndarray:
+    """Expected weekly hours firm ``j`` costs cadre ``i`` (see :class:`~assign.config.LoadConfig`)."""
+    lc = scenario.config.assignment.load
+    firms = scenario.firms
+    travel = 2 * np.nan_to_num(dist) / lc.speed_kmh
+    rate = firms["rate_per_day"].to_numpy(float)
+    issues_week = np.where(np.isnan(rate), lc.issues_per_week, rate * 7.0)
+    levels = skill_levels(scenario.cadres["skills"])
+    weights = need_weights(firms["needs"])
+    prof = np.ones(len(i))
+    has_needs = weights.sum(axis=1) > 0
+    for start in range(0, len(i), 1_000_000):
+        s = slice(start, start + 1_000_000)
+        ii, jj = i[s], j[s]
+        p = (levels[ii] * weights[jj]).sum(axis=1)
+        prof[s] = np.where(has_needs[jj], p, 1.0)
+    return lc.visits_per_week * (travel + lc.hours_per_visit) + issues_week[j] * lc.hours_per_issue / prof

@@ -1,0 +1,68 @@
+"""The scenario file schema (``scenario.yaml``), validated with pydantic.
+
+Unknown keys are rejected, so a misspelt key is an error rather than a silent default.
+The ``simulation`` section is kept as given here and validated by :mod:`sim`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LoadConfig(_Strict):
+    """How the weekly load (hours) of a pair is estimated when no ``pairs.csv`` gives it.
+
+    load = visits_per_week * (2 * distance_km / speed_kmh + hours_per_visit)
+           + issues_per_week * hours_per_issue / proficiency
+    """
+
+    visits_per_week: float = Field(1.0, ge=0, description="Visits a cadre pays each firm a week.")
+    speed_kmh: PositiveFloat = Field(30.0, description="Travel speed, km/h.")
+    hours_per_visit: float = Field(1.0, ge=0, description="Hours spent at a firm per visit.")
+    issues_per_week: float = Field(
+        0.13, ge=0, description="Issues a firm raises a week when firms.csv has no rate_per_day."
+    )
+    hours_per_issue: float = Field(4.0, ge=0, description="Hours of work per issue at proficiency 1.")
+
+
+class AssignmentConfig(_Strict):
+    """The ``assignment`` section: limits and objective of the cadre-firm pairing."""
+
+    mode: Literal["one_to_one", "one_to_many"] = Field(
+        "one_to_one", description="one_to_one: each cadre serves at most one firm."
+    )
+    max_firms_per_cadre: PositiveInt | None = Field(
+        None, description="Default max_firms for cadres without one; absent means no count limit."
+    )
+    max_distance_km: PositiveFloat | None = Field(None, description="Longest admissible pair.")
+    require_skills: Literal["none", "primary", "all"] = Field(
+        "none", description="primary: the cadre holds the firm's first need; all: every need."
+    )
+    objective: Literal["distance", "cost"] = Field(
+        "distance", description="distance: sum of great-circle km; cost: sum of pair costs."
+    )
+    skill_gap_km: float = Field(
+        10.0, ge=0, description="Cost of a pair (objective cost) per unmet share of needs, in km."
+    )
+    time_limit_s: PositiveFloat = Field(60.0, description="Solver time limit, seconds.")
+    backend: Literal["auto", "flow", "cpsat"] = Field("auto", description="Solver backend.")
+    workers: PositiveInt = Field(2, description="CP-SAT search workers.")
+    load: LoadConfig = Field(default_factory=LoadConfig)
+
+
+class ScenarioConfig(_Strict):
+    """A whole ``scenario.yaml``."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    cadres: str = Field(min_length=1, description="Path of cadres.csv, relative to the yaml.")
+    firms: str = Field(min_length=1, description="Path of firms.csv, relative to the yaml.")
+    pairs: str | None = Field(None, description="Optional explicit pair table.")
+    assignment: AssignmentConfig = Field(default_factory=AssignmentConfig)
+    simulation: dict[str, Any] = Field(default_factory=dict)

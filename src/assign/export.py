@@ -1,0 +1,105 @@
+"""Writing pairing lists and summaries: CSV (UTF-8 with BOM for Excel), JSON, XLSX.
+
+Every file is written to a temporary file beside its target and renamed into place, so
+an interrupted run never leaves a half-written file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .pairing import Pairing
+
+HEADERS_ZH = {
+    "cadre_id": "干部编号",
+    "cadre_name": "干部姓名",
+    "home_unit": "派出单位",
+    "firm_id": "企业编号",
+    "firm_name": "企业名称",
+    "distance_km": "距离(公里)",
+    "skill_match": "专长匹配度",
+    "cost": "成本",
+    "load": "周工作量(小时)",
+    "firms": "联系企业数",
+    "max_firms": "企业数上限",
+    "max_workload": "工作量上限(小时)",
+    "priority": "优先级",
+    "reason": "原因",
+    "detail": "说明",
+}
+"""Chinese column headers for pairing lists (``lang="zh"``)."""
+
+
+def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write(tmp)`` on a temporary path beside ``path``, then rename it into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def headed(df: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """The table with headers in ``lang`` ("en" keeps the column keys)."""
+    return df.rename(columns=HEADERS_ZH) if lang == "zh" else df
+
+
+def write_json(path: str | Path, data: Any) -> Path:
+    """Write JSON (UTF-8, non-ASCII kept) atomically."""
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=_jsonable)
+    return atomic_write(path, lambda p: p.write_text(text + "\n", encoding="utf-8"))
+
+
+def write_csv(path: str | Path, df: pd.DataFrame) -> Path:
+    """Write CSV in UTF-8 with BOM (Excel shows Chinese names) atomically."""
+    return atomic_write(path, lambda p: df.to_csv(p, index=False, encoding="utf-8-sig"))
+
+
+def write_pairs(pairing: Pairing, path: str | Path, lang: str = "en") -> Path:
+    """Write the pairing list; the format follows the suffix (.csv, .json, .xlsx)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return write_csv(path, headed(pairing.pairs, lang))
+    if suffix == ".json":
+        return write_json(path, {"pairs": pairing.pairs.to_dict(orient="records"),
+                                 "summary": pairing.summary()})
+    if suffix == ".xlsx":
+        return atomic_write(path, lambda p: _write_xlsx(pairing, p, lang))
+    raise ValueError(f"{path}: unknown pairing format '{suffix}'; use .csv, .json or .xlsx")
+
+
+def _write_xlsx(pairing: Pairing, path: Path, lang: str) -> None:
+    names = ("结对名单", "干部工作量", "未覆盖企业") if lang == "zh" else (
+        "pairs", "cadres", "uncovered")
+    with pd.ExcelWriter(path, engine="openpyxl") as xw:
+        for name, df in zip(names, (pairing.pairs, pairing.cadre_loads, pairing.uncovered),
+                            strict=True):
+            headed(df, lang).to_excel(xw, sheet_name=name, index=False)
+            sheet = xw.sheets[name]
+            for col in sheet.columns:
+                width = max(len(str(c.value or "")) for c in col[:200]) + 4
+                sheet.column_dimensions[col[0].column_letter].width = min(width, 40)
+
+
+def _jsonable(o: Any) -> Any:
+    if hasattr(o, "item"):
+        return o.item()
+    if isinstance(o, Path):
+        return str(o)
+    if isinstance(o, (set, tuple)):
+        return list(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")

@@ -1,0 +1,352 @@
+"""Loading a scenario: ``scenario.yaml`` plus the CSV tables it names.
+
+A scenario is a folder holding ``scenario.yaml``; every function accepts the folder or
+the yaml file. All problems in the input are collected and raised at once as a
+:class:`~assign.errors.ScenarioError`, each naming file, line and column (or key).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+from pydantic import ValidationError
+
+from .config import ScenarioConfig
+from .errors import Problem, ScenarioError, ScenarioWarning, raise_if
+from .tables import Column, read_table
+
+CADRE_COLUMNS = [
+    Column("id", "id", required=True),
+    Column("name"),
+    Column("home_unit"),
+    Column("lat", "float", low=-90, high=90),
+    Column("lon", "float", low=-180, high=180),
+    Column("skills", "skills"),
+    Column("max_firms", "int", low=0),
+    Column("max_workload", "float", low=0),
+    Column("zone"),
+]
+FIRM_COLUMNS = [
+    Column("id", "id", required=True),
+    Column("name"),
+    Column("sector"),
+    Column("lat", "float", low=-90, high=90),
+    Column("lon", "float", low=-180, high=180),
+    Column("employees", "int", low=0),
+    Column("priority", "int"),
+    Column("needs", "categories"),
+    Column("zone"),
+    Column("rate_per_day", "float", low=0),
+]
+PAIR_COLUMNS = [
+    Column("cadre_id", "text", required=True),
+    Column("firm_id", "text", required=True),
+    Column("cost", "float", required=True),
+    Column("load", "float", low=0),
+]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario.
+
+    Attributes:
+        config: The parsed ``scenario.yaml`` (overrides applied).
+        cadres: One row per cadre: id, name, home_unit, lat, lon, skills (tuple of
+            (category, proficiency)), max_firms (NaN = no limit), max_workload (NaN = none), zone.
+        firms: One row per firm: id, name, sector, lat, lon, employees, priority, needs
+            (tuple of categories, primary first), zone, rate_per_day (NaN = scenario default).
+        pairs: The explicit pair table (cadre_id, firm_id, cost, load) or None.
+        path: The scenario folder (None for scenarios built in memory).
+    """
+
+    config: ScenarioConfig
+    cadres: pd.DataFrame
+    firms: pd.DataFrame
+    pairs: pd.DataFrame | None = None
+    path: Path | None = None
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """The scenario's name."""
+        return self.config.name
+
+    def with_cadres(self, n: int) -> Scenario:
+        """Return this scenario keeping only its first ``n`` cadres (file order)."""
+        cadres = self.cadres.iloc[:n].reset_index(drop=True)
+        pairs = self.pairs
+        if pairs is not None:
+            pairs = pairs[pairs["cadre_id"].isin(cadres["id"])].reset_index(drop=True)
+        return replace(self, cadres=cadres, pairs=pairs)
+
+    def with_config(self, **assignment: Any) -> Scenario:
+        """Return this scenario with ``assignment`` keys replaced (validated)."""
+        data = self.config.model_dump()
+        data["assignment"].update(assignment)
+        return replace(self, config=ScenarioConfig.model_validate(data))
+
+
+def resolve_yaml(path: str | Path) -> Path:
+    """Return the ``scenario.yaml`` of a folder, or the path itself if it is a file."""
+    p = Path(path)
+    if p.is_dir():
+        return p / "scenario.yaml"
+    return p
+
+
+def parse_overrides(items: list[str]) -> dict[str, Any]:
+    """Parse ``KEY=VALUE`` strings (dotted keys, YAML values) into a dict."""
+    out: dict[str, Any] = {}
+    problems = []
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            problems.append(Problem("--set", f"'{item}' is not KEY=VALUE"))
+            continue
+        try:
+            out[key.strip()] = yaml.safe_load(value) if value.strip() else None
+        except yaml.YAMLError:
+            out[key.strip()] = value
+    raise_if(problems)
+    return out
+
+
+def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """Set dotted keys in a nested dict (copying what it changes)."""
+    data = _deepcopy(data)
+    for dotted, value in overrides.items():
+        node = data
+        parts = dotted.split(".")
+        for part in parts[:-1]:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = {}
+                node[part] = child
+            node = child
+        node[parts[-1]] = value
+    return data
+
+
+def _deepcopy(d: Any) -> Any:
+    if isinstance(d, dict):
+        return {k: _deepcopy(v) for k, v in d.items()}
+    return d
+
+
+def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
+    """Load and validate a scenario.
+
+    Args:
+        path: The scenario folder or its yaml file.
+        overrides: Dotted keys to replace, e.g. ``{"assignment.max_distance_km": 30}``.
+
+    Returns:
+        The validated :class:`Scenario`.
+
+    Raises:
+        ScenarioError: listing every problem found, each naming where it is.
+    """
+    overrides = dict(overrides or {})
+    ypath = resolve_yaml(path)
+    ylabel = str(ypath)
+    data, node = _read_yaml(ypath, ylabel)
+    data = apply_overrides(data, overrides)
+    try:
+        config = ScenarioConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(_pydantic_problems(exc, ylabel, node, overrides)) from None
+    base = ypath.parent
+    problems: list[Problem] = []
+
+    def table(rel: str, columns: list[Column]) -> pd.DataFrame:
+        df, found = read_table(base / rel, columns, str(base / rel))
+        problems.extend(found)
+        return df
+
+    cadres = table(config.cadres, CADRE_COLUMNS)
+    firms = table(config.firms, FIRM_COLUMNS)
+    pairs = table(config.pairs, PAIR_COLUMNS) if config.pairs else None
+    raise_if(problems)
+    cadres = _complete(cadres, CADRE_COLUMNS)
+    firms = _complete(firms, FIRM_COLUMNS)
+    labels = {"cadres": str(base / config.cadres), "firms": str(base / config.firms)}
+    if pairs is not None:
+        labels["pairs"] = str(base / (config.pairs or ""))
+    scenario = Scenario(config, cadres, firms, pairs, ypath.parent, overrides)
+    return check_scenario(scenario, labels)
+
+
+def build_scenario(
+    cadres: pd.DataFrame,
+    firms: pd.DataFrame,
+    pairs: pd.DataFrame | None = None,
+    name: str = "in-memory",
+    **assignment: Any,
+) -> Scenario:
+    """Build a scenario from DataFrames (for notebooks and tests), validated like files.
+
+    Args:
+        cadres: Cadre table with the columns of ``cadres.csv`` (skills as ``a;b`` text).
+        firms: Firm table with the columns of ``firms.csv``.
+        pairs: Optional pair table (cadre_id, firm_id, cost, load).
+        name: Scenario name.
+        **assignment: Keys of the ``assignment`` section.
+    """
+    from .tables import check_table
+
+    def as_text(df: pd.DataFrame) -> pd.DataFrame:
+        return df.astype(object).where(df.notna(), "").astype(str).reset_index(drop=True)
+
+    problems: list[Problem] = []
+    c, p1 = check_table(as_text(cadres), CADRE_COLUMNS, "cadres")
+    f, p2 = check_table(as_text(firms), FIRM_COLUMNS, "firms")
+    pr = None
+    p3: list[Problem] = []
+    if pairs is not None:
+        pr, p3 = check_table(as_text(pairs), PAIR_COLUMNS, "pairs")
+    raise_if(p1 + p2 + p3)
+    data = {"name": name, "cadres": "cadres", "firms": "firms", "assignment": assignment}
+    if pairs is not None:
+        data["pairs"] = "pairs"
+    try:
+        config = ScenarioConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(_pydantic_problems(exc, "arguments", None, {})) from None
+    scenario = Scenario(config, _complete(c, CADRE_COLUMNS), _complete(f, FIRM_COLUMNS), pr)
+    del problems
+    return check_scenario(scenario, {"cadres": "cadres", "firms": "firms", "pairs": "pairs"})
+
+
+def _complete(df: pd.DataFrame, columns: list[Column]) -> pd.DataFrame:
+    """Add absent optional columns with their neutral values."""
+    df = df.copy()
+    for col in columns:
+        if col.name in df.columns:
+            continue
+        if col.kind in ("float", "int"):
+            df[col.name] = np.nan
+        elif col.kind in ("categories", "skills"):
+            df[col.name] = pd.Series([()] * len(df), index=df.index, dtype=object)
+        else:
+            df[col.name] = ""
+    if "name" in df.columns:
+        df["name"] = df["name"].where(df["name"] != "", df["id"])
+    return df
+
+
+def check_scenario(scenario: Scenario, labels: dict[str, str]) -> Scenario:
+    """Cross-table checks; returns the scenario with limits and defaults filled in."""
+    cfg = scenario.config.assignment
+    cadres, firms, pairs = scenario.cadres.copy(), scenario.firms.copy(), scenario.pairs
+    problems: list[Problem] = []
+    needs_coords = cfg.objective == "distance" or cfg.max_distance_km is not None
+    if pairs is None:
+        needs_coords = True
+    for what, df in (("cadres", cadres), ("firms", firms)):
+        lat_missing = df["lat"].isna().to_numpy()
+        lon_missing = df["lon"].isna().to_numpy()
+        for col, miss, other in (("lat", lat_missing, lon_missing), ("lon", lon_missing, lat_missing)):
+            rows = np.flatnonzero(miss & (~other | needs_coords))[:20]
+            reason = (
+                "a location is needed (objective 'distance', a distance limit, or no pairs table)"
+                if needs_coords
+                else "give both lat and lon, or neither"
+            )
+            problems.extend(Problem(labels[what], reason, int(i) + 2, col) for i in rows)
+    if pairs is not None:
+        lines = np.arange(len(pairs)) + 2
+        for col, ids in (("cadre_id", cadres["id"]), ("firm_id", firms["id"])):
+            unknown = ~pairs[col].isin(ids).to_numpy()
+            for i in np.flatnonzero(unknown)[:20]:
+                problems.append(
+                    Problem(labels["pairs"], f"unknown id '{pairs[col].iat[i]}'", int(lines[i]), col)
+                )
+        dup = pairs.duplicated(["cadre_id", "firm_id"]).to_numpy()
+        for i in np.flatnonzero(dup)[:20]:
+            problems.append(Problem(labels["pairs"], "pair listed twice", int(lines[i]), "firm_id"))
+        if pairs["cost"].isna().any():
+            i = int(np.flatnonzero(pairs["cost"].isna().to_numpy())[0])
+            problems.append(Problem(labels["pairs"], "a value is required", int(lines[i]), "cost"))
+    raise_if(problems)
+    if cfg.require_skills != "none" and all(len(n) == 0 for n in firms["needs"]):
+        warnings.warn(
+            f"{labels['firms']}: require_skills is '{cfg.require_skills}' but no firm lists needs",
+            ScenarioWarning,
+            stacklevel=3,
+        )
+    if cfg.mode == "one_to_one":
+        over = cadres["max_firms"].fillna(1) > 1
+        if over.any():
+            warnings.warn(
+                f"{labels['cadres']}: mode one_to_one caps max_firms at 1 "
+                f"({int(over.sum())} cadres ask for more)",
+                ScenarioWarning,
+                stacklevel=3,
+            )
+        cadres["max_firms"] = cadres["max_firms"].clip(upper=1).fillna(1)
+    elif cfg.max_firms_per_cadre is not None:
+        cadres["max_firms"] = cadres["max_firms"].fillna(cfg.max_firms_per_cadre)
+    firms["priority"] = firms["priority"].fillna(0).astype(np.int64)
+    return replace(scenario, cadres=cadres, firms=firms)
+
+
+def _read_yaml(ypath: Path, label: str) -> tuple[dict[str, Any], Any]:
+    if not ypath.is_file():
+        raise ScenarioError([Problem(label, "file not found")])
+    from .tables import decode
+
+    text = decode(ypath.read_bytes())
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        row = mark.line + 1 if mark is not None else None
+        raise ScenarioError([Problem(label, f"not valid YAML: {exc}".splitlines()[0], row)]) from None
+    if not isinstance(data, dict):
+        raise ScenarioError([Problem(label, "expected a mapping of keys to values")])
+    return data, node
+
+
+def _line_of(node: Any, loc: tuple) -> int | None:
+    """Line (1-based) of the yaml node at ``loc``, or of its nearest parent found."""
+    line = None
+    for part in loc:
+        if not isinstance(node, yaml.MappingNode):
+            break
+        for k, v in node.value:
+            if k.value == str(part):
+                line = k.start_mark.line + 1
+                node = v
+                break
+        else:
+            break
+    return line
+
+
+def _pydantic_problems(
+    exc: ValidationError, label: str, node: Any, overrides: dict[str, Any]
+) -> list[Problem]:
+    problems = []
+    for err in exc.errors():
+        loc = tuple(str(p) for p in err["loc"])
+        key = ".".join(loc)
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (misspelt?)"
+        elif err["type"] == "literal_error":
+            msg = f"'{err.get('input')}' is not allowed; {msg[0].lower()}{msg[1:]}"
+        elif "input" in err and not isinstance(err["input"], dict):
+            msg = f"{msg} (got {err['input']!r})"
+        if key in overrides:
+            problems.append(Problem(f"--set {key}={overrides[key]}", msg))
+        else:
+            problems.append(Problem(label, msg, _line_of(node, loc) if node else None, key=key))
+    return problems

@@ -1,0 +1,170 @@
+"""``solve``: pair cadres with firms, coverage first, then least cost."""
+
+from __future__ import annotations
+
+import platform
+import time
+from importlib import metadata
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from .candidates import REASONS, Candidates, build_candidates
+from .coverage import COST_SCALE, LOAD_SCALE, priority_ranks, scaled
+from .cpsat import Limits, solve_cpsat
+from .flow import solve_flow
+from .pairing import PAIR_COLUMNS, Pairing
+from .scenario import Scenario
+
+Backend = Literal["auto", "flow", "cpsat"]
+
+
+def choose_backend(scenario: Scenario, backend: Backend | None = None) -> str:
+    """The backend to use: min-cost flow unless workload limits need CP-SAT."""
+    backend = backend or scenario.config.assignment.backend
+    has_workload = scenario.cadres["max_workload"].notna().any()
+    if backend == "flow" and has_workload:
+        raise ValueError(
+            "the flow backend cannot honour max_workload limits; use --backend cpsat or auto"
+        )
+    if backend == "auto":
+        return "cpsat" if has_workload else "flow"
+    return backend
+
+
+def solve(
+    scenario: Scenario,
+    backend: Backend | None = None,
+    time_limit: float | None = None,
+    seed: int = 0,
+) -> Pairing:
+    """Pair the scenario's cadres with its firms.
+
+    Cover as many firms as possible, higher priority first, within every cadre's
+    ``max_firms`` and ``max_workload`` and the scenario's distance and skill limits;
+    among such plans minimise the objective (total km or total pair cost).
+
+    Args:
+        scenario: A loaded scenario.
+        backend: "flow", "cpsat" or "auto" (default: the scenario's setting).
+        time_limit: Seconds for CP-SAT (default: the scenario's ``time_limit_s``).
+        seed: CP-SAT random seed.
+
+    Returns:
+        The :class:`Pairing`; an infeasible or partial plan is a status, not an exception.
+    """
+    start = time.perf_counter()
+    cfg = scenario.config.assignment
+    used = choose_backend(scenario, backend)
+    limit = float(time_limit if time_limit is not None else cfg.time_limit_s)
+    cand = build_candidates(scenario)
+    ranks = priority_ranks(scenario.firms["priority"].to_numpy())
+    cost = scaled(cand.cost, COST_SCALE)
+    max_firms = scenario.cadres["max_firms"].to_numpy(float)
+    count = np.where(np.isnan(max_firms), -1, max_firms).astype(np.int64)
+    if used == "flow":
+        capacity = np.where(count < 0, len(scenario.firms), count)
+        chosen, status = solve_flow(cand.cadre, cand.firm, cost, capacity, ranks)
+        bound = float(cand.cost[chosen].sum()) if status == "optimal" else 0.0
+    else:
+        max_work = scenario.cadres["max_workload"].to_numpy(float)
+        work = np.where(np.isnan(max_work), -1, np.floor(max_work * LOAD_SCALE + 1e-6))
+        load = scaled(cand.load, LOAD_SCALE)
+        res = solve_cpsat(
+            cand.cadre, cand.firm, cost, load, Limits(count, work.astype(np.int64)),
+            ranks, limit, cfg.workers, seed,
+        )
+        chosen, status, bound = res.chosen, res.status, res.bound / COST_SCALE
+    pairing = _pairing(scenario, cand, chosen, status, bound, used)
+    meta = _meta(scenario, used, limit, seed, len(cand))
+    seconds = time.perf_counter() - start
+    return Pairing(**{**pairing, "seconds": seconds, "meta": meta})
+
+
+def _pairing(
+    scenario: Scenario, cand: Candidates, chosen: np.ndarray, status: str, bound: float, backend: str
+) -> dict:
+    cadres, firms = scenario.cadres, scenario.firms
+    chosen = np.sort(np.asarray(chosen, dtype=np.int64))
+    ci, fi = cand.cadre[chosen], cand.firm[chosen]
+    pairs = pd.DataFrame(
+        {
+            "cadre_id": cadres["id"].to_numpy()[ci],
+            "cadre_name": cadres["name"].to_numpy()[ci],
+            "home_unit": cadres["home_unit"].to_numpy()[ci],
+            "firm_id": firms["id"].to_numpy()[fi],
+            "firm_name": firms["name"].to_numpy()[fi],
+            "distance_km": np.round(cand.distance_km[chosen], 4),
+            "skill_match": np.round(cand.skill_match[chosen], 4),
+            "cost": cand.cost[chosen],
+            "load": np.round(cand.load[chosen], 4),
+        },
+        columns=PAIR_COLUMNS,
+    )
+    order = np.lexsort((fi, ci))
+    pairs = pairs.iloc[order].reset_index(drop=True)
+    m = len(cadres)
+    loads = pd.DataFrame(
+        {
+            "cadre_id": cadres["id"],
+            "cadre_name": cadres["name"],
+            "home_unit": cadres["home_unit"],
+            "firms": np.bincount(ci, minlength=m),
+            "load": np.round(np.bincount(ci, weights=cand.load[chosen], minlength=m), 4),
+            "distance_km": np.round(
+                np.bincount(ci, weights=np.nan_to_num(cand.distance_km[chosen]), minlength=m), 4
+            ),
+            "max_firms": cadres["max_firms"],
+            "max_workload": cadres["max_workload"],
+        }
+    )
+    covered = np.zeros(len(firms), dtype=bool)
+    covered[fi] = True
+    reason = cand.reason.copy()
+    reason[(reason == "") & ~covered] = "capacity_used_up"
+    un = np.flatnonzero(~covered)
+    un = un[np.lexsort((un, -firms["priority"].to_numpy()[un]))]
+    uncovered = pd.DataFrame(
+        {
+            "firm_id": firms["id"].to_numpy()[un],
+            "firm_name": firms["name"].to_numpy()[un],
+            "priority": firms["priority"].to_numpy()[un],
+            "reason": reason[un],
+            "detail": [REASONS[r] for r in reason[un]],
+        }
+    )
+    if status in ("optimal", "feasible") and len(pairs) == 0 and len(firms) > 0:
+        status = "infeasible"
+    objective = float(pairs["cost"].sum())
+    if status == "optimal":
+        bound = objective
+    return {
+        "pairs": pairs, "cadre_loads": loads, "uncovered": uncovered, "status": status,
+        "objective": objective, "bound": float(bound), "backend": backend,
+    }
+
+
+def _meta(scenario: Scenario, backend: str, limit: float, seed: int, n_pairs: int) -> dict:
+    def version(pkg: str) -> str:
+        try:
+            return metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            return "unknown"
+
+    return {
+        "scenario": scenario.name,
+        "backend": backend,
+        "time_limit_s": limit,
+        "seed": seed,
+        "candidate_pairs": int(n_pairs),
+        "cadres": int(len(scenario.cadres)),
+        "firms": int(len(scenario.firms)),
+        "assignment": scenario.config.assignment.model_dump(),
+        "overrides": scenario.overrides,
+        "versions": {
+            "zhuqi": version("zhuqi"),
+            "ortools": version("ortools"),
+            "python": platform.python_version(),
+        },
+    }
