@@ -97,7 +97,7 @@ def _pairing(
             "firm_name": firms["name"].to_numpy()[fi],
             "distance_km": np.round(cand.distance_km[chosen], 4),
             "skill_match": np.round(cand.skill_match[chosen], 4),
-            "cost": cand.cost[chosen],
+            "cost": np.round(cand.cost[chosen], 6),
             "load": np.round(cand.load[chosen], 4),
         },
         columns=PAIR_COLUMNS,

@@ -7,6 +7,7 @@ the file, the line number (the header is line 1) and the column.
 
 from __future__ import annotations
 
+import csv
 import io
 import warnings
 from dataclasses import dataclass
@@ -67,13 +68,40 @@ def read_table(path: Path, columns: list[Column], label: str) -> tuple[pd.DataFr
     except pd.errors.ParserError as exc:
         return pd.DataFrame(), [Problem(label, f"cannot be read as CSV: {exc}".strip())]
     raw.columns = [str(c).strip() for c in raw.columns]
-    return check_table(raw, columns, label)
+    lines, widths = _line_numbers(text)
+    if len(lines) != len(raw):  # pragma: no cover - pandas and csv disagree on the rows
+        lines = np.arange(len(raw)) + 2
+        widths = np.full(len(raw), len(raw.columns))
+    return check_table(raw, columns, label, lines, widths != len(raw.columns))
+
+
+def _line_numbers(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """Line number and field count of every data row (blank lines skipped, as pandas does)."""
+    reader = csv.reader(io.StringIO(text))
+    lines, widths = [], []
+    for row in reader:
+        if row:
+            lines.append(reader.line_num)
+            widths.append(len(row))
+    return np.array(lines[1:], dtype=np.int64), np.array(widths[1:], dtype=np.int64)
 
 
 def check_table(
-    raw: pd.DataFrame, columns: list[Column], label: str
+    raw: pd.DataFrame,
+    columns: list[Column],
+    label: str,
+    lines: np.ndarray | None = None,
+    ragged: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, list[Problem]]:
-    """Type and check a table of strings read from ``label``."""
+    """Type and check a table of strings read from ``label``.
+
+    Args:
+        raw: The table, every cell a string.
+        columns: The columns it may have.
+        label: How to name the file in messages.
+        lines: The line number of each row (default: row index + 2).
+        ragged: Rows whose field count differs from the header's.
+    """
     problems: list[Problem] = []
     known = {c.name for c in columns}
     missing = [c.name for c in columns if c.required and c.name not in raw.columns]
@@ -89,10 +117,16 @@ def check_table(
         return pd.DataFrame(), problems
     if len(raw) == 0:
         return pd.DataFrame(), [Problem(label, "the table has no rows")]
-    lines = np.arange(len(raw)) + 2
-    short = raw.isna().any(axis=1).to_numpy()
-    for i in np.flatnonzero(short)[:MAX_PROBLEMS_PER_COLUMN]:
-        problems.append(Problem(label, "row has fewer fields than the header", row=int(lines[i])))
+    if lines is None:
+        lines = np.arange(len(raw)) + 2
+    if ragged is None:
+        ragged = raw.isna().any(axis=1).to_numpy()
+    for i in np.flatnonzero(ragged)[:MAX_PROBLEMS_PER_COLUMN]:
+        problems.append(
+            Problem(label, "row has a different number of fields than the header", int(lines[i]))
+        )
+    if ragged.any():
+        return pd.DataFrame(), problems
     out = pd.DataFrame(index=raw.index)
     for col in columns:
         if col.name not in raw.columns:
@@ -131,7 +165,8 @@ def _convert(
     if col.kind == "id":
         dup = values.duplicated(keep="first").to_numpy() & ~empty
         first_line = pd.Series(lines, index=values.index).groupby(values.to_numpy()).transform("min")
-        report(dup, "duplicate id '{v}'", values + " (first on line " + first_line.astype(str) + ")")
+        shown = "'" + values + "' (first on line " + first_line.astype(str) + ")"
+        report(dup, "duplicate id {v}", shown)
     if col.kind in ("id", "text"):
         return values, problems
     if col.kind in ("categories", "skills"):

@@ -1,0 +1,5 @@
+"""``python -m zhuqi`` runs the command line."""
+
+from zhuqi.cli import main
+
+main()

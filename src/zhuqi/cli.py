@@ -1,0 +1,245 @@
+"""The ``zhuqi`` command: check, generate, solve, simulate, compare, dashboard.
+
+Exit codes: 0 success (a plan is written, also with partial coverage), 1 no plan could be
+made, 2 invalid input. Errors print as one red line (or a bullet list naming file, line
+and column); ``--debug`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from assign import (
+    ScenarioError,
+    ScenarioWarning,
+    generate_scenario,
+    load_scenario,
+    parse_overrides,
+    solve,
+    write_json,
+    write_pairs,
+)
+from assign.candidates import build_candidates
+
+app = typer.Typer(
+    name="zhuqi",
+    help="Plan programmes that station cadres in private firms: pair cadres with firms, "
+    "and simulate how many are needed.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+EXIT_OK, EXIT_NO_PLAN, EXIT_INVALID = 0, 1, 2
+
+Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override a scenario key, e.g. assignment.max_distance_km=30."),
+]
+PathArg = Annotated[Path, typer.Argument(help="Scenario folder or its scenario.yaml.")]
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    err.print(f"[yellow]warning:[/yellow] {message}", highlight=False)
+
+
+def run_guarded(debug: bool, body: Callable[[], int]) -> None:
+    """Run a command body, turning input errors into exit code 2 with a clear message."""
+    warnings.showwarning = _show_warning
+    warnings.simplefilter("default", ScenarioWarning)
+    try:
+        code = body()
+    except ScenarioError as exc:
+        if debug:
+            raise
+        err.print(f"[bold red]error:[/bold red] {exc}", highlight=False)
+        raise typer.Exit(EXIT_INVALID) from None
+    except (ValueError, FileNotFoundError, OverflowError) as exc:
+        if debug:
+            raise
+        err.print(f"[bold red]error:[/bold red] {exc}", highlight=False)
+        err.print("[dim]hint: run with --debug for the traceback[/dim]")
+        raise typer.Exit(EXIT_INVALID) from None
+    raise typer.Exit(code)
+
+
+@contextlib.contextmanager
+def busy(message: str) -> Iterator[None]:
+    """A Rich spinner on stderr while a step runs (shown after a second)."""
+    with err.status(message, spinner="dots"):
+        yield
+
+
+def _load(path: Path, sets: list[str] | None) -> Any:
+    return load_scenario(path, parse_overrides(sets or []))
+
+
+@app.command()
+def check(path: PathArg, set_: SetOpt = None, debug: Debug = False) -> None:
+    """Validate a scenario and report its size.
+
+    Example: zhuqi check scenarios/yifeng-2020
+    """
+
+    def body() -> int:
+        scenario = _load(path, set_)
+        _check_simulation(scenario)
+        cand = build_candidates(scenario)
+        table = Table(title=f"scenario {scenario.name}", show_header=False)
+        table.add_row("cadres", str(len(scenario.cadres)))
+        table.add_row("firms", str(len(scenario.firms)))
+        table.add_row("admissible pairs", str(len(cand)))
+        no_pair = int((cand.reason != "").sum())
+        table.add_row("firms with no admissible cadre", str(no_pair))
+        out.print(table)
+        out.print("[green]ok[/green]: the scenario is valid")
+        return EXIT_OK
+
+    run_guarded(debug, body)
+
+
+def _check_simulation(scenario: Any) -> None:
+    try:
+        from sim.config import simulation_config
+    except ImportError:  # pragma: no cover - sim is part of the distribution
+        return
+    simulation_config(scenario)
+
+
+@app.command()
+def generate(
+    folder: Annotated[Path, typer.Argument(help="Folder to write the scenario into.")],
+    cadres: Annotated[int, typer.Option(min=1, help="Number of cadres.")] = 100,
+    firms: Annotated[int, typer.Option(min=1, help="Number of firms.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    region: Annotated[str, typer.Option(help="liaoning | quanzhou | yifeng | zhangye")] = "liaoning",
+    spread_km: Annotated[float, typer.Option(help="Spread around each city, km.")] = 15.0,
+    mode: Annotated[str, typer.Option(help="one_to_one | one_to_many")] = "one_to_many",
+    max_firms: Annotated[int | None, typer.Option(help="Firms per cadre at most.")] = None,
+    max_distance_km: Annotated[float | None, typer.Option(help="Longest pair, km.")] = None,
+    require_skills: Annotated[str, typer.Option(help="none | primary | all")] = "none",
+    debug: Debug = False,
+) -> None:
+    """Write a synthetic scenario of any size, from a seed.
+
+    Example: zhuqi generate out/liaoning-10pct --cadres 2600 --firms 255000 --max-firms 100
+    --max-distance-km 10
+    """
+
+    def body() -> int:
+        from assign import REGIONS
+        from assign.config import AssignmentConfig
+
+        if region not in REGIONS:
+            raise ValueError(f"unknown region '{region}'; choose one of {', '.join(REGIONS)}")
+        assignment: dict[str, Any] = {"mode": mode, "require_skills": require_skills}
+        if max_firms is not None:
+            assignment["max_firms_per_cadre"] = max_firms
+        if max_distance_km is not None:
+            assignment["max_distance_km"] = max_distance_km
+        AssignmentConfig.model_validate(assignment)
+        with busy(f"generating {cadres} cadres and {firms} firms"):
+            path = generate_scenario(folder, cadres, firms, seed, region, spread_km, **assignment)
+        err.print(f"wrote [bold]{path}[/bold]")
+        return EXIT_OK
+
+    run_guarded(debug, body)
+
+
+@app.command("solve")
+def solve_cmd(
+    path: PathArg,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Pairing list: .csv, .json or .xlsx.")
+    ] = None,
+    summary: Annotated[Path | None, typer.Option(help="Summary JSON file.")] = None,
+    map_file: Annotated[Path | None, typer.Option("--map", help="HTML map of the pairs.")] = None,
+    set_: SetOpt = None,
+    backend: Annotated[str | None, typer.Option(help="auto | flow | cpsat")] = None,
+    time_limit: Annotated[float | None, typer.Option(help="Solver time limit, seconds.")] = None,
+    lang: Annotated[str, typer.Option(help="Column headers: en | zh.")] = "en",
+    json_: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    debug: Debug = False,
+) -> None:
+    """Pair cadres with firms: cover as many firms as possible, then least distance or cost.
+
+    Example: zhuqi solve scenarios/quanzhou-2020 --out pairs.csv --summary summary.json
+    """
+
+    def body() -> int:
+        if lang not in ("en", "zh"):
+            raise ValueError(f"--lang must be en or zh, not '{lang}'")
+        if backend not in (None, "auto", "flow", "cpsat"):
+            raise ValueError(f"--backend must be auto, flow or cpsat, not '{backend}'")
+        for target, kinds in ((out_file, (".csv", ".json", ".xlsx")), (map_file, (".html",))):
+            if target is not None and target.suffix.lower() not in kinds:
+                raise ValueError(f"{target}: use one of {', '.join(kinds)}")
+        scenario = _load(path, set_)
+        t0 = time.perf_counter()
+        with busy(f"solving {scenario.name}"):
+            pairing = solve(scenario, backend=backend, time_limit=time_limit)  # type: ignore[arg-type]
+        written = []
+        if pairing.is_feasible():
+            if out_file is not None:
+                written.append(write_pairs(pairing, out_file, lang))
+            if map_file is not None:
+                from assign.maps import write_map
+
+                written.append(write_map(pairing, scenario, map_file))
+        if summary is not None:
+            written.append(write_json(summary, pairing.summary()))
+        if json_:
+            import json
+
+            out.print_json(json.dumps(pairing.summary(), ensure_ascii=False, default=str))
+        else:
+            _print_pairing(pairing, time.perf_counter() - t0)
+        for w in written:
+            err.print(f"wrote [bold]{w}[/bold]")
+        return EXIT_OK if pairing.is_feasible() else EXIT_NO_PLAN
+
+    run_guarded(debug, body)
+
+
+def _print_pairing(pairing: Any, seconds: float) -> None:
+    colour = {"optimal": "green", "feasible": "yellow"}.get(pairing.status, "red")
+    t = Table(title="pairing", show_header=False)
+    t.add_row("status", f"[{colour}]{pairing.status}[/{colour}]")
+    t.add_row("backend", pairing.backend)
+    t.add_row("firms covered", f"{pairing.assigned} of {pairing.assigned + len(pairing.uncovered)}")
+    t.add_row("objective", f"{pairing.objective:,.3f}")
+    t.add_row("bound", f"{pairing.bound:,.3f}")
+    busy_cadres = int((pairing.cadre_loads["firms"] > 0).sum())
+    t.add_row("cadres used", f"{busy_cadres} of {len(pairing.cadre_loads)}")
+    t.add_row("seconds", f"{seconds:.2f}")
+    out.print(t)
+    if len(pairing.uncovered):
+        counts = pairing.uncovered["reason"].value_counts()
+        u = Table(title="uncovered firms")
+        u.add_column("reason")
+        u.add_column("firms", justify="right")
+        for reason, n in counts.items():
+            u.add_row(str(reason), str(n))
+        out.print(u)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="zhuqi")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
