@@ -156,12 +156,12 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     overrides = dict(overrides or {})
     ypath = resolve_yaml(path)
     ylabel = str(ypath)
-    data, node = _read_yaml(ypath, ylabel)
+    data = _read_yaml(ypath, ylabel)
     data = apply_overrides(data, overrides)
     try:
         config = ScenarioConfig.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(_pydantic_problems(exc, ylabel, node, overrides)) from None
+        raise ScenarioError(validation_problems(exc, ypath, overrides)) from None
     base = ypath.parent
     problems: list[Problem] = []
 
@@ -218,7 +218,7 @@ def build_scenario(
     try:
         config = ScenarioConfig.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(_pydantic_problems(exc, "arguments", None, {})) from None
+        raise ScenarioError(validation_problems(exc, None, {})) from None
     scenario = Scenario(config, _complete(c, CADRE_COLUMNS), _complete(f, FIRM_COLUMNS), pr)
     del problems
     return check_scenario(scenario, {"cadres": "cadres", "firms": "firms", "pairs": "pairs"})
@@ -297,14 +297,13 @@ def check_scenario(scenario: Scenario, labels: dict[str, str]) -> Scenario:
     return replace(scenario, cadres=cadres, firms=firms)
 
 
-def _read_yaml(ypath: Path, label: str) -> tuple[dict[str, Any], Any]:
+def _read_yaml(ypath: Path, label: str) -> dict[str, Any]:
     if not ypath.is_file():
         raise ScenarioError([Problem(label, "file not found")])
     from .tables import decode
 
     text = decode(ypath.read_bytes())
     try:
-        node = yaml.compose(text)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -312,7 +311,7 @@ def _read_yaml(ypath: Path, label: str) -> tuple[dict[str, Any], Any]:
         raise ScenarioError([Problem(label, f"not valid YAML: {exc}".splitlines()[0], row)]) from None
     if not isinstance(data, dict):
         raise ScenarioError([Problem(label, "expected a mapping of keys to values")])
-    return data, node
+    return data
 
 
 def _line_of(node: Any, loc: tuple) -> int | None:
@@ -331,12 +330,30 @@ def _line_of(node: Any, loc: tuple) -> int | None:
     return line
 
 
-def _pydantic_problems(
-    exc: ValidationError, label: str, node: Any, overrides: dict[str, Any]
+def validation_problems(
+    exc: ValidationError,
+    ypath: Path | None,
+    overrides: dict[str, Any],
+    prefix: tuple[str, ...] = (),
 ) -> list[Problem]:
+    """Problems for a pydantic error on (a section of) a scenario yaml, with line numbers.
+
+    Args:
+        exc: The validation error.
+        ypath: The yaml file (None for scenarios built in memory).
+        overrides: ``--set`` keys applied to the data; errors on them name the option.
+        prefix: Keys leading to the validated section (``("simulation",)``).
+    """
+    node = None
+    if ypath is not None and ypath.is_file():
+        try:
+            node = yaml.compose(ypath.read_text(encoding="utf-8-sig"))
+        except (yaml.YAMLError, UnicodeDecodeError):
+            node = None
+    label = str(ypath) if ypath is not None else "arguments"
     problems = []
     for err in exc.errors():
-        loc = tuple(str(p) for p in err["loc"])
+        loc = prefix + tuple(str(p) for p in err["loc"])
         key = ".".join(loc)
         msg = err["msg"]
         if err["type"] == "extra_forbidden":

@@ -1,0 +1,311 @@
+"""Experiments: replications of a scenario, and staffing levels compared.
+
+Replication ``r`` of seed ``S`` always uses the seed sequence ``(S, spawn_key=(r,))``,
+whichever executor runs it and however many processes there are, so results do not
+depend on the number of workers. Staffing levels share those seeds (common random
+numbers): each level sees the same issues.
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from importlib import metadata
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from assign import Pairing, Scenario, solve
+
+from .config import SimulationConfig, simulation_config
+from .metrics import METRICS, by_category, mean_ci, run_metrics
+from .model import ServiceModel
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """One replication: metrics, per-category metrics, daily series, optional issue log."""
+
+    replication: int
+    metrics: dict[str, float]
+    categories: dict[str, dict[str, float]]
+    timeseries: pd.DataFrame
+    issues: pd.DataFrame | None = None
+
+
+def run_once(
+    scenario: Scenario,
+    pairing: Pairing | None,
+    config: SimulationConfig,
+    seed: int,
+    replication: int,
+    keep_issues: bool = False,
+) -> RunResult:
+    """Run one replication with the seed sequence ``(seed, spawn_key=(replication,))``."""
+    ss = np.random.SeedSequence(seed, spawn_key=(replication,))
+    model = ServiceModel(scenario, pairing, config, ss).run()
+    issues = model.issues()
+    metrics = run_metrics(issues, config.warmup_days, config.days, model.busy_hours(),
+                          model.available_hours())
+    series = model.datacollector.get_model_vars_dataframe()
+    series.insert(0, "day", np.arange(len(series), dtype=float))
+    return RunResult(
+        replication, metrics, by_category(issues, config.warmup_days, config.days), series,
+        issues if keep_issues else None,
+    )
+
+
+def _run_job(args: tuple) -> RunResult:
+    return run_once(*args)
+
+
+def run_many(
+    jobs: list[tuple],
+    workers: int = 1,
+    progress: Progress | None = None,
+    scheduler: str | None = None,
+) -> list[RunResult]:
+    """Run ``run_once`` argument tuples in-process, in local processes, or on Dask.
+
+    Args:
+        jobs: Argument tuples for :func:`run_once`.
+        workers: Local processes (1 = in this process).
+        progress: Called with (done, total) as runs finish.
+        scheduler: Address of a Dask distributed scheduler (``tcp://host:8786``).
+    """
+    total = len(jobs)
+    results: list[RunResult] = []
+    if scheduler is not None:
+        try:
+            from distributed import Client, as_completed
+        except ImportError as exc:  # pragma: no cover - optional extra
+            raise ValueError("--scheduler needs the dask extra: pip install 'zhuqi[dask]'") from exc
+        with Client(scheduler) as client:
+            futures = client.map(_run_job, jobs, pure=False)
+            for done, _ in enumerate(as_completed(futures), start=1):
+                if progress:
+                    progress(done, total)
+            results = client.gather(futures)
+    elif workers <= 1 or total <= 1:
+        for job in jobs:
+            results.append(_run_job(job))
+            if progress:
+                progress(len(results), total)
+    else:
+        import multiprocessing as mp
+
+        ctx = mp.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=min(workers, total), mp_context=ctx) as pool:
+            for res in pool.map(_run_job, jobs):
+                results.append(res)
+                if progress:
+                    progress(len(results), total)
+    return results
+
+
+def versions() -> dict[str, str]:
+    """Versions of zhuqi and the libraries that shape its results."""
+    out = {"python": platform.python_version()}
+    for pkg in ("zhuqi", "mesa", "numpy", "ortools"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "unknown"
+    return out
+
+
+@dataclass
+class SimulationResult:
+    """Replications of one configuration.
+
+    Attributes:
+        runs: One row per replication: replication, seed, and every metric.
+        categories: One row per replication and category with the issue metrics.
+        timeseries: Daily series (open issues, resolution rate, utilisation...) per run.
+        issues: The issue logs (with a replication column) when kept.
+        meta: Seed, versions and parameters.
+    """
+
+    runs: pd.DataFrame
+    categories: pd.DataFrame
+    timeseries: pd.DataFrame
+    issues: pd.DataFrame | None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        """Mean and 95% CI of every metric, overall and per category."""
+        metrics = {m: mean_ci(self.runs[m].to_numpy()) for m in METRICS}
+        cats: dict[str, dict] = {}
+        for cat, group in self.categories.groupby("category", sort=True):
+            cats[str(cat)] = {
+                m: mean_ci(group[m].to_numpy()) for m in METRICS if m in group.columns
+            }
+        return {"metrics": metrics, "by_category": cats}
+
+    def to_json(self) -> dict[str, Any]:
+        """The contract JSON: metrics, by_category, runs, meta."""
+        s = self.summary()
+        runs = [{k: _plain(v) for k, v in row.items()} for row in self.runs.to_dict("records")]
+        return {"metrics": s["metrics"], "by_category": s["by_category"], "runs": runs,
+                "meta": self.meta}
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    return v.item() if hasattr(v, "item") else v
+
+
+def _collect(results: Iterable[RunResult], seed: int, keep_issues: bool) -> tuple:
+    results = sorted(results, key=lambda r: r.replication)
+    runs = pd.DataFrame(
+        [{"replication": r.replication, "seed": seed, **r.metrics} for r in results]
+    )
+    cats = pd.DataFrame(
+        [{"replication": r.replication, "category": c, **m}
+         for r in results for c, m in r.categories.items()]
+    )
+    series = pd.concat(
+        [r.timeseries.assign(replication=r.replication) for r in results], ignore_index=True
+    )
+    issues = None
+    if keep_issues:
+        issues = pd.concat([r.issues.assign(replication=r.replication) for r in results
+                            if r.issues is not None], ignore_index=True)
+    return runs, cats, series, issues
+
+
+def simulate_scenario(
+    scenario: Scenario,
+    pairing: Pairing | None = None,
+    config: SimulationConfig | None = None,
+    replications: int = 10,
+    seed: int = 0,
+    workers: int = 1,
+    keep_issues: bool = False,
+    progress: Progress | None = None,
+    scheduler: str | None = None,
+) -> SimulationResult:
+    """Run ``replications`` independent replications of a scenario.
+
+    Args:
+        scenario: The scenario.
+        pairing: Who serves which firm; solved once when None and service is assigned.
+        config: Simulation settings (default: the scenario's section).
+        replications: Number of replications.
+        seed: Master seed; replication ``r`` uses ``SeedSequence(seed, spawn_key=(r,))``.
+        workers: Local processes.
+        keep_issues: Keep every issue log (memory grows with issues x replications).
+        progress: Called with (done, total).
+        scheduler: Dask scheduler address, to run on a cluster.
+    """
+    config = config or simulation_config(scenario)
+    if pairing is None and config.service == "assigned":
+        pairing = solve(scenario)
+    jobs = [(scenario, pairing, config, seed, r, keep_issues) for r in range(replications)]
+    results = run_many(jobs, workers, progress, scheduler)
+    runs, cats, series, issues = _collect(results, seed, keep_issues)
+    meta = {
+        "scenario": scenario.name,
+        "seed": seed,
+        "replications": replications,
+        "seeding": "numpy SeedSequence(seed, spawn_key=(replication,)), spawned into "
+        "arrival, issue and model streams",
+        "versions": versions(),
+        "parameters": config.model_dump(),
+        "overrides": scenario.overrides,
+        "cadres": int(len(scenario.cadres)),
+        "firms": int(len(scenario.firms)),
+        "pairing": None if pairing is None else pairing.summary() | {"meta": None},
+    }
+    return SimulationResult(runs, cats, series, issues, meta)
+
+
+def staffing_scenario(scenario: Scenario, cadres: int) -> Scenario:
+    """The scenario with its first ``cadres`` cadres, firm limits raised to cover all firms.
+
+    Where the scenario sets no ``max_firms_per_cadre`` (or pairs one to one), each cadre
+    may take ``ceil(firms / cadres)`` firms.
+    """
+    if not 1 <= cadres <= len(scenario.cadres):
+        raise ValueError(
+            f"staffing level {cadres} is outside 1..{len(scenario.cadres)} (the scenario's cadres)"
+        )
+    reduced = scenario.with_cadres(cadres)
+    cfg = scenario.config.assignment
+    if cfg.mode == "one_to_one" or cfg.max_firms_per_cadre is None:
+        per = math.ceil(len(scenario.firms) / cadres)
+        own = reduced.cadres["max_firms"]
+        if cfg.mode == "one_to_one":
+            own = pd.Series(np.nan, index=own.index)
+        reduced = replace(
+            reduced.with_config(mode="one_to_many", max_firms_per_cadre=per),
+            cadres=reduced.cadres.assign(max_firms=own.fillna(per)),
+        )
+    return reduced
+
+
+@dataclass
+class ComparisonResult:
+    """Staffing levels compared: one row per (level, replication) and summaries."""
+
+    runs: pd.DataFrame
+    levels: list[dict[str, Any]]
+    meta: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        """The contract JSON: ``{"levels": [{"cadres": N, "metrics": {...}}], "meta": ...}``."""
+        return {"levels": self.levels, "meta": self.meta}
+
+    def table(self) -> pd.DataFrame:
+        """One row per level: mean and CI bounds of every metric."""
+        rows = []
+        for lv in self.levels:
+            row: dict[str, Any] = {"cadres": lv["cadres"], "covered": lv["covered"]}
+            for m, v in lv["metrics"].items():
+                row[m] = v["mean"]
+                row[f"{m}_lo"], row[f"{m}_hi"] = v["ci95"]
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+
+def compare_staffing(
+    scenario: Scenario,
+    levels: list[int],
+    replications: int = 10,
+    seed: int = 0,
+    workers: int = 1,
+    config: SimulationConfig | None = None,
+    progress: Progress | None = None,
+    scheduler: str | None = None,
+) -> ComparisonResult:
+    """Simulate each staffing level (first N cadres, re-solved pairing), common seeds."""
+    config = config or simulation_config(scenario)
+    jobs, covered = [], {}
+    for n in levels:
+        sc = staffing_scenario(scenario, n)
+        pairing = solve(sc) if config.service == "assigned" else None
+        covered[n] = pairing.assigned if pairing is not None else len(sc.firms)
+        jobs += [(sc, pairing, config, seed, r, False) for r in range(replications)]
+    results = run_many(jobs, workers, progress, scheduler)
+    rows, out_levels = [], []
+    for k, n in enumerate(levels):
+        chunk = results[k * replications:(k + 1) * replications]
+        runs, _, _, _ = _collect(chunk, seed, False)
+        runs.insert(0, "cadres", n)
+        rows.append(runs)
+        out_levels.append({
+            "cadres": n,
+            "covered": covered[n],
+            "metrics": {m: mean_ci(runs[m].to_numpy()) for m in METRICS},
+        })
+    meta = {"scenario": scenario.name, "seed": seed, "replications": replications,
+            "versions": versions(), "parameters": config.model_dump(),
+            "overrides": scenario.overrides}
+    return ComparisonResult(pd.concat(rows, ignore_index=True), out_levels, meta)

@@ -1,0 +1,327 @@
+"""``ServiceModel``: firms raise issues, cadres collect and solve or escalate them.
+
+Continuous time in days on Mesa's event list: arrivals (immediate collection) or a
+recurring collection round (daily 三个一 cycle, weekly visits), job completions, and
+hand-overs along the escalation chain. Randomness comes from three independent streams
+derived from one seed: arrivals, per-issue draws (efforts, solve chances), and Mesa's own
+``rng``, so staffing levels and policies compared with one seed see the same issues.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from mesa import DataCollector, Model
+from mesa.time import Schedule
+
+from assign import Pairing, Scenario
+from assign.categories import CATEGORY_INDEX, CATEGORY_KEYS
+from assign.geo import EARTH_RADIUS_KM
+
+from .agents import CadreAgent, DelayLine, FirmAgent, PoolAgent, WorkQueue
+from .arrivals import draw_arrivals
+from .config import SimulationConfig, simulation_config
+from .workclock import work_hours
+
+TIERS = {0: "cadre", 1: "home_unit", 2: "department", 3: "unresolved", -1: "open"}
+"""Who closed an issue (``tier`` column of the issue log)."""
+
+
+@dataclass
+class IssueLog:
+    """Per-issue records while the model runs (plain lists: fast scalar access)."""
+
+    raised: list[float]
+    firm: list[int]
+    category: list[int]
+    effort: list[float]
+    effort_tier: tuple[list[float], list[float]]
+    u_cadre: list[float]
+    u_home: list[float]
+    u_dept: list[float]
+    travel: list[bool] = field(default_factory=list)
+    collected: list[float] = field(default_factory=list)
+    started: list[float] = field(default_factory=list)
+    escalated: list[float] = field(default_factory=list)
+    escalated_department: list[float] = field(default_factory=list)
+    resolved: list[float] = field(default_factory=list)
+    closed: list[float] = field(default_factory=list)
+    tier: list[int] = field(default_factory=list)
+    cadre: list[int] = field(default_factory=list)
+    home: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        n = len(self.raised)
+        nan = [math.nan] * n
+        self.travel = [False] * n
+        for name in ("collected", "started", "escalated", "escalated_department", "resolved",
+                     "closed"):
+            setattr(self, name, list(nan))
+        self.tier = [-1] * n
+        self.cadre = [-1] * n
+        self.home = [-1] * n
+
+
+def unit_draws(rng: np.random.Generator, distribution: str, cv: float, n: int) -> np.ndarray:
+    """``n`` draws with mean 1 from the effort distribution."""
+    if distribution == "exponential":
+        return rng.exponential(1.0, n)
+    if distribution == "lognormal" and cv > 0:
+        s2 = math.log1p(cv * cv)
+        return rng.lognormal(-s2 / 2.0, math.sqrt(s2), n)
+    return np.ones(n)
+
+
+class _Closer:
+    """Counts issues closed (after any report-back delay) for the live time series."""
+
+    __slots__ = ("model",)
+
+    def __init__(self, model: ServiceModel) -> None:
+        self.model = model
+
+    def push(self, issue: int) -> None:
+        self.model.closed_count += 1
+
+
+class ServiceModel(Model):
+    """The service model of one scenario under one pairing and one configuration.
+
+    Args:
+        scenario: The scenario (cadres, firms).
+        pairing: Who serves which firm (needed for ``service: assigned``; solved when None).
+        config: The simulation settings (default: the scenario's ``simulation`` section).
+        seed: An int or a :class:`numpy.random.SeedSequence`; the same seed gives the
+            same run.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        pairing: Pairing | None = None,
+        config: SimulationConfig | None = None,
+        seed: int | np.random.SeedSequence = 0,
+    ) -> None:
+        ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+        arrival_ss, issue_ss, model_ss = ss.spawn(3)
+        super().__init__(rng=np.random.default_rng(model_ss))
+        self.case = scenario
+        self.config = cfg = config or simulation_config(scenario)
+        self.seed_entropy = ss.entropy
+        self.seed_spawn_key = tuple(ss.spawn_key)
+        firms, cadres = scenario.firms, scenario.cadres
+        rates = firms["rate_per_day"].fillna(cfg.arrival.rate_per_firm_day).to_numpy(float)
+        arr = draw_arrivals(np.random.default_rng(arrival_ss), rates, cfg.arrival.mix, cfg.days)
+        self.arrival_times = arr.time
+        n = len(arr)
+        irng = np.random.default_rng(issue_ss)
+        draws = [unit_draws(irng, cfg.effort.distribution, cfg.effort.cv, n) for _ in range(3)]
+        u = irng.random((3, n))
+        self.log = IssueLog(
+            arr.time.tolist(), arr.firm.tolist(), arr.category.tolist(), draws[0].tolist(),
+            (draws[1].tolist(), draws[2].tolist()), u[0].tolist(), u[1].tolist(), u[2].tolist(),
+        )
+        self._lat = np.concatenate([cadres["lat"].to_numpy(float), firms["lat"].to_numpy(float)])
+        self._lon = np.concatenate([cadres["lon"].to_numpy(float), firms["lon"].to_numpy(float)])
+        self._rad_lat = np.radians(np.nan_to_num(self._lat)).tolist()
+        self._rad_lon = np.radians(np.nan_to_num(self._lon)).tolist()
+        self._n_cadres = len(cadres)
+        self._build_agents(pairing)
+        self.closed_count = 0
+        self._closer = _Closer(self)
+        esc = cfg.escalation
+        self.handover = {1: DelayLine(self, esc.home_unit.delay_days),
+                         2: DelayLine(self, esc.department.delay_days)}
+        self.feedback = {t: DelayLine(self, d) for t, d in
+                         ((1, esc.home_unit.feedback_days), (2, esc.department.feedback_days),
+                          (3, esc.department.feedback_days))}
+        self._next = 0
+        if cfg.collection == "immediate":
+            if n:
+                self.schedule_event(self._arrive, at=float(arr.time[0]))
+        else:
+            every = 1.0 if cfg.collection == "daily" else 7.0
+            self._collected_upto = 0
+            self.collection = self.schedule_recurring(
+                self.collect, Schedule(interval=every, start=every, end=cfg.days)
+            )
+        self.datacollector = DataCollector(
+            model_reporters={
+                "raised": lambda m: m.raised_count(),
+                "closed": lambda m: m.closed_count,
+                "open_issues": lambda m: m.raised_count() - m.closed_count,
+                "resolution_rate": lambda m: m.closed_count / max(m.raised_count(), 1),
+                "busy_cadres": lambda m: sum(c.busy for c in m.cadre_agents),
+                "utilization": lambda m: sum(c.busy for c in m.cadre_agents)
+                / max(len(m.cadre_agents), 1),
+                "queued": lambda m: sum(len(q) for q in m.queues),
+            }
+        )
+        self.datacollector.collect(self)
+
+    # --- set-up ---------------------------------------------------------------
+    def _build_agents(self, pairing: Pairing | None) -> None:
+        cfg, scenario = self.config, self.case
+        cadres, firms = scenario.cadres, scenario.firms
+        self.firm_agents = [FirmAgent(self, j, r) for j, r in enumerate(
+            firms["rate_per_day"].fillna(cfg.arrival.rate_per_firm_day).tolist())]
+        units = sorted(set(cadres["home_unit"].fillna("").tolist()))
+        self.home_units = {
+            name: PoolAgent(self, i, 1, name or "(no home unit)", cfg.escalation.home_unit.servers)
+            for i, name in enumerate(units)
+        }
+        self.departments = {
+            CATEGORY_INDEX[k]: PoolAgent(self, i, 2, k, cfg.escalation.department.servers)
+            for i, k in enumerate(CATEGORY_KEYS)
+        }
+        shared = WorkQueue() if cfg.service == "pooled" else None
+        self.cadre_agents: list[CadreAgent] = []
+        for i, (skills, unit) in enumerate(zip(cadres["skills"], cadres["home_unit"].fillna(""),
+                                               strict=True)):
+            held = frozenset(CATEGORY_INDEX[k] for k, _ in skills)
+            queue = shared if shared is not None else WorkQueue()
+            self.cadre_agents.append(CadreAgent(self, i, held, self.home_units[unit], queue))
+        self.queues = [shared] if shared is not None else [c.server.queue for c in self.cadre_agents]
+        self.queues += [p.queue for p in self.home_units.values()]
+        self.queues += [p.queue for p in self.departments.values()]
+        self.firm_queue: list[WorkQueue | None]
+        if shared is not None:
+            self.firm_queue = [shared] * len(firms)
+            return
+        if pairing is None:
+            from assign import solve
+
+            pairing = solve(scenario)
+        self.pairing = pairing
+        cadre_row = {cid: i for i, cid in enumerate(cadres["id"])}
+        firm_row = {fid: j for j, fid in enumerate(firms["id"])}
+        self.firm_queue = [None] * len(firms)
+        for cid, fid in zip(pairing.pairs["cadre_id"], pairing.pairs["firm_id"], strict=True):
+            agent = self.cadre_agents[cadre_row[cid]]
+            self.firm_agents[firm_row[fid]].cadre = agent
+            self.firm_queue[firm_row[fid]] = agent.server.queue
+
+    # --- events ------------------------------------------------------------------
+    def _arrive(self) -> None:
+        """Immediate collection: route every issue raised now, then wait for the next."""
+        times = self.log.raised
+        k, now = self._next, self.time
+        while k < len(times) and times[k] <= now:
+            self._route(k, self.config.travel)
+            k += 1
+        self._next = k
+        if k < len(times):
+            self.schedule_event(self._arrive, at=times[k])
+
+    def collect(self) -> None:
+        """A collection round: take every issue raised since the last round."""
+        hi = int(np.searchsorted(self.arrival_times, self.time, side="right"))
+        visited: set[int] = set()
+        travel = self.config.travel
+        firm = self.log.firm
+        for k in range(self._collected_upto, hi):
+            f = firm[k]
+            self._route(k, travel and f not in visited)
+            visited.add(f)
+        self._collected_upto = hi
+
+    def _route(self, issue: int, travel: bool) -> None:
+        queue = self.firm_queue[self.log.firm[issue]]
+        if queue is None:  # no cadre serves this firm: the issue stays open
+            return
+        self.log.collected[issue] = self.time
+        self.log.travel[issue] = travel
+        queue.push(issue)
+
+    def escalate(self, issue: int, pool: PoolAgent | None) -> None:
+        """Hand an issue over to the next tier (after the tier's hand-over delay)."""
+        if pool is None:
+            self.close(issue, 3, self.time)
+            return
+        self.handover[pool.tier].push(pool.queue, issue)
+
+    def close(self, issue: int, tier: int, at: float) -> None:
+        """Record who closed the issue and when (resolved, or closed unresolved)."""
+        log = self.log
+        log.tier[issue] = tier
+        if tier == 3:
+            log.closed[issue] = at
+        else:
+            log.resolved[issue] = at
+            log.closed[issue] = at
+        if at <= self.time:
+            self.closed_count += 1
+        else:
+            self.feedback[tier].push(self._closer, issue)  # type: ignore[arg-type]
+
+    def step(self) -> None:
+        """Once a day: record the time series."""
+        self.datacollector.collect(self)
+
+    # --- helpers -------------------------------------------------------------------
+    def raised_count(self) -> int:
+        """Issues raised up to now."""
+        return int(np.searchsorted(self.arrival_times, self.time, side="right"))
+
+    def distance_km(self, cadre: int, firm: int) -> float:
+        """Great-circle km between a cadre and a firm (0 without coordinates)."""
+        a, b = cadre, self._n_cadres + firm
+        la1, lo1, la2, lo2 = self._rad_lat[a], self._rad_lon[a], self._rad_lat[b], self._rad_lon[b]
+        h = math.sin((la2 - la1) / 2) ** 2 + math.cos(la1) * math.cos(la2) * math.sin(
+            (lo2 - lo1) / 2) ** 2
+        return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+    def measured_hours(self, start: float, end: float) -> float:
+        """Working hours of [start, end] inside the measured window [warm-up, horizon]."""
+        cfg = self.config
+        lo, hi = max(start, cfg.warmup_days), min(end, cfg.days)
+        if hi <= lo:
+            return 0.0
+        return work_hours(hi, cfg.hours_per_day) - work_hours(lo, cfg.hours_per_day)
+
+    def run(self) -> ServiceModel:
+        """Run to the horizon; returns the model."""
+        self.run_until(self.config.days)
+        return self
+
+    # --- results ---------------------------------------------------------------------
+    def issues(self) -> pd.DataFrame:
+        """The issue log: one row per issue with every timestamp (NaN = not yet)."""
+        log, sc = self.log, self.case
+        cadre_ids = sc.cadres["id"].to_numpy()
+        units = [p.name for p in self.home_units.values()]
+        cadre = np.array(log.cadre, dtype=np.int64)
+        home = np.array(log.home, dtype=np.int64)
+        return pd.DataFrame(
+            {
+                "issue": np.arange(len(log.raised)),
+                "firm_id": sc.firms["id"].to_numpy()[np.array(log.firm, dtype=np.int64)],
+                "category": np.array(CATEGORY_KEYS, dtype=object)[
+                    np.array(log.category, dtype=np.int64)],
+                "raised": log.raised,
+                "collected": log.collected,
+                "started": log.started,
+                "escalated": log.escalated,
+                "escalated_department": log.escalated_department,
+                "resolved": log.resolved,
+                "closed": log.closed,
+                "closed_by": [TIERS[t] for t in log.tier],
+                "cadre_id": np.where(cadre >= 0, cadre_ids[np.maximum(cadre, 0)], None),
+                "home_unit": np.where(home >= 0, np.array(units, dtype=object)[np.maximum(home, 0)],
+                                      None),
+            }
+        )
+
+    def available_hours(self) -> float:
+        """Cadre working hours in the measured window."""
+        cfg = self.config
+        per = work_hours(cfg.days, cfg.hours_per_day) - work_hours(cfg.warmup_days,
+                                                                   cfg.hours_per_day)
+        return per * len(self.cadre_agents)
+
+    def busy_hours(self) -> float:
+        """Cadre hours worked in the measured window."""
+        return float(sum(c.busy_hours for c in self.cadre_agents))
