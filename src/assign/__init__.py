@@ -29,6 +29,7 @@ from .generate import synthetic_tables as synthetic_tables
 from .generate import write_scenario as write_scenario
 from .geo import haversine_km as haversine_km
 from .pairing import Pairing as Pairing
+from .pairing import read_pairing as read_pairing
 from .scenario import Scenario as Scenario
 from .scenario import build_scenario as build_scenario
 from .scenario import load_scenario as load_scenario

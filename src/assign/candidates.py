@@ -26,6 +26,7 @@ REASONS = {
     "no_cadre_with_skill": "no cadre in reach holds the required skill",
     "no_admissible_pair": "the pair table lists no cadre for this firm",
     "capacity_used_up": "every cadre who could serve it is at capacity",
+    "not_in_list": "the pairing list read from file gives it no cadre",
 }
 """Reason keys for uncovered firms, with their explanations."""
 

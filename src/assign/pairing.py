@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .scenario import Scenario
 
 PAIR_COLUMNS = [
     "cadre_id", "cadre_name", "home_unit", "firm_id", "firm_name",
@@ -78,3 +84,50 @@ class Pairing:
             f"uncovered={len(self.uncovered)}, objective={self.objective:.3f}, "
             f"backend={self.backend!r}, seconds={self.seconds:.2f})"
         )
+
+
+def read_pairing(path: str | Path, scenario: Scenario) -> Pairing:
+    """Read a pairing list written by ``zhuqi solve --out`` (or by hand) back for a scenario.
+
+    Only ``cadre_id`` and ``firm_id`` are needed; they must name the scenario's cadres and
+    firms, each firm at most once.
+
+    Raises:
+        ScenarioError: naming file, line and column of every problem.
+    """
+    from .candidates import REASONS
+    from .errors import Problem, raise_if
+    from .tables import Column, read_table
+
+    label = str(path)
+    df, problems = read_table(
+        Path(path), [Column("cadre_id", "text", required=True),
+                     Column("firm_id", "text", required=True)], label)
+    raise_if(problems)
+    lines = np.arange(len(df)) + 2
+    for col, ids in (("cadre_id", scenario.cadres["id"]), ("firm_id", scenario.firms["id"])):
+        bad = ~df[col].isin(ids).to_numpy()
+        problems += [Problem(label, f"unknown id '{df[col].iat[i]}'", int(lines[i]), col)
+                     for i in np.flatnonzero(bad)[:20]]
+    dup = df["firm_id"].duplicated().to_numpy()
+    problems += [Problem(label, f"firm '{df['firm_id'].iat[i]}' is paired twice", int(lines[i]),
+                         "firm_id") for i in np.flatnonzero(dup)[:20]]
+    raise_if(problems)
+    cadres = scenario.cadres.set_index("id")
+    firms = scenario.firms.set_index("id")
+    pairs = pd.DataFrame({
+        "cadre_id": df["cadre_id"], "cadre_name": cadres.loc[df["cadre_id"], "name"].to_numpy(),
+        "home_unit": cadres.loc[df["cadre_id"], "home_unit"].to_numpy(),
+        "firm_id": df["firm_id"], "firm_name": firms.loc[df["firm_id"], "name"].to_numpy(),
+    })
+    for col in PAIR_COLUMNS[5:]:
+        pairs[col] = np.nan
+    missing = scenario.firms[~scenario.firms["id"].isin(df["firm_id"])]
+    uncovered = pd.DataFrame({"firm_id": missing["id"], "firm_name": missing["name"],
+                              "priority": missing["priority"], "reason": "not_in_list",
+                              "detail": REASONS["not_in_list"]})
+    counts = pairs["cadre_id"].value_counts()
+    loads = pd.DataFrame({"cadre_id": scenario.cadres["id"], "cadre_name": scenario.cadres["name"],
+                          "firms": scenario.cadres["id"].map(counts).fillna(0).astype(int)})
+    return Pairing(pairs, loads, uncovered.reset_index(drop=True), "feasible", math.nan,
+                   math.nan, 0.0, "file", {"source": label})

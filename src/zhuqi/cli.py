@@ -236,6 +236,10 @@ def _print_pairing(pairing: Any, seconds: float) -> None:
         out.print(u)
 
 
+# the simulation commands register themselves on `app`
+from . import cli_sim as _cli_sim  # noqa: E402,F401
+
+
 def main() -> None:
     """Console-script entry point."""
     app(prog_name="zhuqi")

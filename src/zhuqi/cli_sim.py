@@ -1,0 +1,238 @@
+"""Simulation commands of ``zhuqi``: simulate, compare, calibrate."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from assign import read_pairing, write_csv, write_json
+from assign.export import atomic_write
+from sim import compare_staffing, simulate_scenario, simulation_config
+from sim.calibrate import calibrate
+
+from .cli import EXIT_OK, Debug, PathArg, SetOpt, _load, app, busy, err, out, run_guarded
+
+Seed = Annotated[int, typer.Option(help="Master seed; replication r uses (seed, r).")]
+Reps = Annotated[int, typer.Option(min=1, help="Replications.")]
+Days = Annotated[float | None, typer.Option(help="Horizon in days (default: the scenario's).")]
+Workers = Annotated[
+    int | None, typer.Option(min=1, help="Local processes (default: one per core).")
+]
+Scheduler = Annotated[
+    str | None, typer.Option(help="Dask scheduler address, to run on a cluster.")
+]
+
+
+@contextlib.contextmanager
+def progress_bar(label: str) -> Iterator[Any]:
+    """A Rich progress bar on stderr; yields a callback (done, total)."""
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def _config(scenario: Any, days: float | None) -> Any:
+    extra = {} if days is None else {"days": days}
+    return simulation_config(scenario, **extra)
+
+
+def _metrics_table(title: str, metrics: dict[str, dict]) -> Table:
+    t = Table(title=title)
+    t.add_column("metric")
+    t.add_column("mean", justify="right")
+    t.add_column("95% CI", justify="right")
+    for name, v in metrics.items():
+        lo, hi = v["ci95"]
+        t.add_row(name, f"{v['mean']:.4g}", f"[{lo:.4g}, {hi:.4g}]")
+    return t
+
+
+@app.command()
+def simulate(
+    path: PathArg,
+    pairs: Annotated[Path | None, typer.Option(help="Pairing list (cadre_id, firm_id).")] = None,
+    days: Days = None,
+    replications: Reps = 10,
+    seed: Seed = 0,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Results JSON file.")] = None,
+    issues: Annotated[
+        Path | None, typer.Option(help="Issue log of every run: .csv or .parquet.")
+    ] = None,
+    plot: Annotated[Path | None, typer.Option(help="Chart (PNG): open issues, times.")] = None,
+    workers: Workers = 1,
+    scheduler: Scheduler = None,
+    set_: SetOpt = None,
+    debug: Debug = False,
+) -> None:
+    """Simulate issues raised and solved; report metrics with 95% confidence intervals.
+
+    Example: zhuqi simulate scenarios/zhangye-2022 --replications 20 --json out/sim.json
+    """
+
+    def body() -> int:
+        if issues is not None and issues.suffix.lower() not in (".csv", ".parquet"):
+            raise ValueError(f"{issues}: the issue log must be .csv or .parquet")
+        scenario = _load(path, set_)
+        config = _config(scenario, days)
+        pairing = read_pairing(pairs, scenario) if pairs is not None else None
+        with progress_bar(f"simulating {scenario.name}") as update:
+            result = simulate_scenario(
+                scenario, pairing, config, replications, seed, workers or os.cpu_count() or 1,
+                keep_issues=issues is not None or plot is not None, progress=update,
+                scheduler=scheduler,
+            )
+        out.print(_metrics_table(
+            f"{scenario.name}: {config.days:g} days, {replications} replications",
+            result.summary()["metrics"]))
+        written = []
+        if json_out is not None:
+            written.append(write_json(json_out, result.to_json()))
+        if issues is not None and result.issues is not None:
+            if issues.suffix.lower() == ".csv":
+                written.append(write_csv(issues, result.issues))
+            else:
+                written.append(atomic_write(issues, lambda p: result.issues.to_parquet(p)))
+        if plot is not None:
+            from sim.plots import save_figure, simulation_figure
+
+            written.append(save_figure(simulation_figure(result), plot))
+        for w in written:
+            err.print(f"wrote [bold]{w}[/bold]")
+        return EXIT_OK
+
+    run_guarded(debug, body)
+
+
+@app.command()
+def compare(
+    path: PathArg,
+    cadres: Annotated[str, typer.Option(help="Staffing levels, e.g. 30,60,103.")],
+    days: Days = None,
+    replications: Reps = 10,
+    seed: Seed = 0,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Results JSON file.")] = None,
+    plot: Annotated[Path | None, typer.Option(help="Chart (PNG) against cadres.")] = None,
+    workers: Workers = None,
+    scheduler: Scheduler = None,
+    set_: SetOpt = None,
+    debug: Debug = False,
+) -> None:
+    """Compare staffing levels: the first N cadres, pairing re-solved, common random numbers.
+
+    Example: zhuqi compare scenarios/zhangye-2022 --cadres 30,60,103 --plot out/staffing.png
+    """
+
+    def body() -> int:
+        try:
+            levels = [int(x) for x in cadres.split(",") if x.strip()]
+        except ValueError:
+            raise ValueError(f"--cadres must be whole numbers separated by commas, not "
+                             f"'{cadres}'") from None
+        scenario = _load(path, set_)
+        config = _config(scenario, days)
+        with progress_bar(f"comparing {len(levels)} staffing levels") as update:
+            result = compare_staffing(scenario, levels, replications, seed,
+                                      workers or os.cpu_count() or 1, config, update, scheduler)
+        t = Table(title=f"{scenario.name}: staffing levels ({replications} replications)")
+        for col in ("cadres", "firms covered", "resolution rate", "mean days to resolve",
+                    "utilisation"):
+            t.add_column(col, justify="right")
+        for lv in result.levels:
+            m = lv["metrics"]
+
+            def cell(name: str) -> str:
+                lo, hi = m[name]["ci95"]
+                return f"{m[name]['mean']:.3g} [{lo:.3g}, {hi:.3g}]"
+
+            t.add_row(str(lv["cadres"]), str(lv["covered"]), cell("resolution_rate"),
+                      cell("mean_time_to_resolve_days"), cell("cadre_utilization"))
+        out.print(t)
+        written = []
+        if json_out is not None:
+            written.append(write_json(json_out, result.to_json()))
+        if plot is not None:
+            from sim.plots import comparison_figure, save_figure
+
+            written.append(save_figure(comparison_figure(result), plot))
+        for w in written:
+            err.print(f"wrote [bold]{w}[/bold]")
+        return EXIT_OK
+
+    run_guarded(debug, body)
+
+
+def _parse_mix(text: str | None) -> dict[str, float] | None:
+    if not text:
+        return None
+    mix = {}
+    for part in text.split(","):
+        key, sep, value = part.partition("=")
+        try:
+            mix[key.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise ValueError(f"--mix takes CATEGORY=COUNT pairs separated by commas, not '{part}'")
+    return mix
+
+
+@app.command("calibrate")
+def calibrate_cmd(
+    path: PathArg,
+    issues: Annotated[int, typer.Option(min=1, help="Issues reported over the period.")],
+    days: Annotated[float, typer.Option(help="Length of the period, days.")],
+    resolved: Annotated[int | None, typer.Option(help="Issues reported solved by its end.")] = None,
+    mix: Annotated[str | None, typer.Option(help="Counts per category: financing=54,...")] = None,
+    escalated: Annotated[
+        float | None, typer.Option(help="Share not settled on the spot (0-1).")
+    ] = None,
+    replications: Reps = 20,
+    seed: Seed = 0,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Write the fitted simulation section (YAML).")
+    ] = None,
+    set_: SetOpt = None,
+    debug: Debug = False,
+) -> None:
+    """Fit arrival and resolution parameters to a programme's reported counts.
+
+    Example: zhuqi calibrate scenarios/zhangye-2022 --issues 236 --days 120 --resolved 135
+    --mix financing=54,cost_reduction=72,hiring=63,policy=27,other=20 --escalated 0.6
+    """
+
+    def body() -> int:
+        scenario = _load(path, set_)
+        if resolved is not None and not 0 <= resolved <= issues:
+            raise ValueError("--resolved must be between 0 and --issues")
+        if escalated is not None and not 0 <= escalated <= 1:
+            raise ValueError("--escalated is a share between 0 and 1")
+        with busy(f"calibrating {scenario.name}"):
+            cal = calibrate(scenario, issues, days, resolved, _parse_mix(mix), escalated,
+                            replications=replications, seed=seed)
+        out.print(_metrics_table("with the fitted parameters", cal.achieved))
+        lo, hi = cal.rate_ci95
+        out.print(f"arrival rate {cal.simulation['arrival']['rate_per_firm_day']:.5f} per firm-day "
+                  f"(95% CI {lo:.5f} to {hi:.5f})")
+        text = yaml.safe_dump({"simulation": cal.simulation}, allow_unicode=True, sort_keys=False)
+        if out_file is not None:
+            atomic_write(out_file, lambda p: p.write_text(text, encoding="utf-8"))
+            err.print(f"wrote [bold]{out_file}[/bold]")
+        else:
+            out.print(text, highlight=False, markup=False)
+        return EXIT_OK
+
+    run_guarded(debug, body)
+
