@@ -30,6 +30,15 @@ REASONS = {
 }
 """Reason keys for uncovered firms, with their explanations."""
 
+REASONS_ZH = {
+    "no_cadre_in_reach": "距离限制内没有干部",
+    "no_cadre_with_skill": "可达干部均不具备所需专长",
+    "no_admissible_pair": "结对表未列出可服务该企业的干部",
+    "capacity_used_up": "可服务该企业的干部均已满额",
+    "not_in_list": "读入的结对名单未给该企业安排干部",
+}
+"""The explanations in Chinese, for pairing lists with ``lang="zh"``."""
+
 
 @dataclass(frozen=True)
 class Candidates:

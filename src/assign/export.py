@@ -33,6 +33,7 @@ HEADERS_ZH = {
     "priority": "优先级",
     "reason": "原因",
     "detail": "说明",
+    "firm_list": "联系企业",
 }
 """Chinese column headers for pairing lists (``lang="zh"``)."""
 
@@ -53,8 +54,14 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
 
 
 def headed(df: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
-    """The table with headers in ``lang`` ("en" keeps the column keys)."""
-    return df.rename(columns=HEADERS_ZH) if lang == "zh" else df
+    """The table with headers (and reason texts) in ``lang`` ("en" keeps the column keys)."""
+    if lang != "zh":
+        return df
+    if "reason" in df.columns and "detail" in df.columns:
+        from .candidates import REASONS_ZH
+
+        df = df.assign(detail=df["reason"].map(REASONS_ZH).fillna(df["detail"]))
+    return df.rename(columns=HEADERS_ZH)
 
 
 def write_json(path: str | Path, data: Any) -> Path:
@@ -85,9 +92,12 @@ def write_pairs(pairing: Pairing, path: str | Path, lang: str = "en") -> Path:
 def _write_xlsx(pairing: Pairing, path: Path, lang: str) -> None:
     names = ("结对名单", "干部工作量", "未覆盖企业") if lang == "zh" else (
         "pairs", "cadres", "uncovered")
+    listed = pairing.pairs.groupby("cadre_id", sort=False)["firm_name"].agg(
+        lambda s: "、".join(map(str, s)))
+    cadres = pairing.cadre_loads.assign(
+        firm_list=pairing.cadre_loads["cadre_id"].map(listed).fillna(""))
     with pd.ExcelWriter(path, engine="openpyxl") as xw:
-        for name, df in zip(names, (pairing.pairs, pairing.cadre_loads, pairing.uncovered),
-                            strict=True):
+        for name, df in zip(names, (pairing.pairs, cadres, pairing.uncovered), strict=True):
             headed(df, lang).to_excel(xw, sheet_name=name, index=False)
             sheet = xw.sheets[name]
             for col in sheet.columns:

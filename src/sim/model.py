@@ -155,8 +155,7 @@ class ServiceModel(Model):
                 "open_issues": lambda m: m.raised_count() - m.closed_count,
                 "resolution_rate": lambda m: m.closed_count / max(m.raised_count(), 1),
                 "busy_cadres": lambda m: sum(c.busy for c in m.cadre_agents),
-                "utilization": lambda m: sum(c.busy for c in m.cadre_agents)
-                / max(len(m.cadre_agents), 1),
+                "utilization": lambda m: m.utilization_so_far(),
                 "queued": lambda m: sum(len(q) for q in m.queues),
             }
         )
@@ -321,6 +320,14 @@ class ServiceModel(Model):
         per = work_hours(cfg.days, cfg.hours_per_day) - work_hours(cfg.warmup_days,
                                                                    cfg.hours_per_day)
         return per * len(self.cadre_agents)
+
+    def utilization_so_far(self) -> float:
+        """Cadre hours booked over cadre hours available, from the warm-up to now."""
+        cfg = self.config
+        now = min(self.time, cfg.days)
+        avail = (work_hours(now, cfg.hours_per_day) - work_hours(
+            min(cfg.warmup_days, now), cfg.hours_per_day)) * len(self.cadre_agents)
+        return min(1.0, self.busy_hours() / avail) if avail > 0 else 0.0
 
     def busy_hours(self) -> float:
         """Cadre hours worked in the measured window."""

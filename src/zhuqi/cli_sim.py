@@ -236,3 +236,42 @@ def calibrate_cmd(
 
     run_guarded(debug, body)
 
+
+
+@app.command()
+def dashboard(
+    path: PathArg,
+    host: Annotated[str, typer.Option(help="Address to bind (localhost by default).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8765,
+    debug: Debug = False,
+) -> None:
+    """Open the planners' dashboard (Mesa SolaraViz): controls, charts, Step / Play / Reset.
+
+    Example: zhuqi dashboard scenarios/zhangye-2022 --port 8765
+    """
+
+    def body() -> int:
+        import importlib.util
+        import subprocess
+        import sys
+
+        scenario = _load(path, None)
+        simulation_config(scenario)
+        if importlib.util.find_spec("solara") is None:
+            raise ValueError("the dashboard needs solara: pip install 'zhuqi[viz]'")
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            err.print(f"[yellow]warning:[/yellow] serving on {host}: reachable from other "
+                      "machines")
+        env = {**os.environ, "ZHUQI_DASHBOARD_SCENARIO": str(Path(path).resolve())}
+        err.print(f"dashboard for [bold]{scenario.name}[/bold] at http://{host}:{port} "
+                  "(Ctrl+C stops it)")
+        cmd = [sys.executable, "-m", "solara", "run", "sim.app", "--host", host, "--port",
+               str(port), "--production", "--no-open"]
+        try:
+            return subprocess.call(cmd, env=env)
+        except KeyboardInterrupt:
+            return EXIT_OK
+
+    run_guarded(debug, body)
