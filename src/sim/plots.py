@@ -30,7 +30,7 @@ def comparison_figure(result: ComparisonResult) -> Any:
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
     for ax, metric, label in (
         (axes[0], "resolution_rate", "resolved by the horizon (share)"),
-        (axes[1], "mean_time_to_resolve_days", "mean time to resolution (days)"),
+        (axes[1], "mean_time_to_resolve_days", "mean days to resolution (resolved issues)"),
     ):
         ax.plot(t["cadres"], t[metric], marker="o", color="C0")
         ax.fill_between(t["cadres"], t[f"{metric}_lo"], t[f"{metric}_hi"], alpha=0.25,
