@@ -14,6 +14,8 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from .coverage import lexicographic_weights
+from .flow import solve_flow
+from .lns import improve, regret_greedy
 
 STATUS = {
     cp_model.OPTIMAL: "optimal",
@@ -73,61 +75,117 @@ def solve_cpsat(
     time_limit: float,
     workers: int = 2,
     seed: int = 0,
+    search_share: float = 0.6,
 ) -> CpSatResult:
     """Solve the coverage-first generalized assignment problem.
+
+    Stages, all within ``time_limit``: a regret-greedy (or simple greedy) start; when it
+    leaves coverable firms out, a full-coverage CP-SAT solve (stopped early if no plan
+    appears), else the coverage phase; the cost phase (CP-SAT with the best plan as a
+    hint, reporting the bound); and, if that is not proven optimal, a large-neighbourhood
+    search (:func:`assign.lns.improve`) for the rest of the time.
 
     Args:
         cadre, firm: Cadre and firm index of each admissible pair.
         cost, load: Integer cost and load of each pair.
         limits: Per-cadre count and workload limits (integers, -1 = none).
         ranks: Priority rank of each firm (0 = lowest).
-        time_limit: Seconds for both phases together.
+        time_limit: Seconds for all stages together.
         workers: CP-SAT search workers.
-        seed: CP-SAT random seed.
+        seed: CP-SAT and search seed.
+        search_share: Share of the time left after the first CP-SAT solve that goes to
+            the neighbourhood search when the cost phase is not proven optimal.
     """
     start = time.perf_counter()
+
+    def left() -> float:
+        return max(time_limit - (time.perf_counter() - start), 0.0)
+
     n = len(ranks)
     if len(cost) == 0:
         return CpSatResult(np.zeros(0, np.int64), "optimal", 0, 0)
     weight = lexicographic_weights(ranks)
     coverable = np.zeros(n, dtype=bool)
     coverable[firm] = True
+    full = int(weight[coverable].sum())
     hint = greedy(cadre, firm, cost, load, limits, ranks)
-    target = int(weight[coverable].sum())
-    cover_status = "optimal"
-    if int(weight[firm[hint]].sum()) < target:
-        model, x = _model(cadre, firm, load, limits, n, exact=False)
-        y = _covered(model, x, firm, n)
-        model.maximize(sum(int(weight[f]) * y[f] for f in y))
-        _hint(model, x, hint)
-        solver = _solver(time_limit, workers, seed)
-        st = solver.solve(model)
-        cover_status = STATUS[st]
-        if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return CpSatResult(np.zeros(0, np.int64), cover_status, 0, 0)
-        target = int(round(solver.objective_value))
-        hint = np.flatnonzero([solver.boolean_value(v) for v in x])
-    exact = target == int(weight[coverable].sum())
+    for by in ("cost", "load"):
+        regret = regret_greedy(cadre, firm, cost, load, limits.count, limits.work, n, by)
+        if regret is not None and (_covered_weight(regret, firm, weight), -cost[regret].sum()) > (
+                _covered_weight(hint, firm, weight), -cost[hint].sum()):
+            hint = regret
+    target, cover_status = full, "optimal"
+    if _covered_weight(hint, firm, weight) < full:
+        # count limits alone (a flow relaxation) may already show full coverage impossible
+        capacity = np.where(limits.count < 0, n, limits.count)
+        relaxed, _ = solve_flow(cadre, firm, cost, capacity, ranks)
+        possible = _covered_weight(relaxed, firm, weight) == full
+        found = (_first_plan_or_give_up(cadre, firm, cost, load, limits, n, left(), workers, seed)
+                 if possible else None)
+        if found is not None:
+            hint = found
+        else:
+            model, x = _model(cadre, firm, load, limits, n, exact=False)
+            y = _covered(model, x, firm, n)
+            model.maximize(sum(int(weight[f]) * y[f] for f in y))
+            _hint(model, x, hint)
+            solver = _solver(left() / 2, workers, seed)
+            st = solver.solve(model)
+            cover_status = STATUS[st]
+            if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                return CpSatResult(np.zeros(0, np.int64), cover_status, 0, 0)
+            target = int(round(solver.objective_value))
+            hint = np.flatnonzero([solver.boolean_value(v) for v in x])
+    exact = target == full
     model, x = _model(cadre, firm, load, limits, n, exact=exact)
     if not exact:
         y = _covered(model, x, firm, n)
         model.add(sum(int(weight[f]) * y[f] for f in y) >= target)
     model.minimize(sum(int(c) * v for c, v in zip(cost.tolist(), x, strict=True)))
     _hint(model, x, hint)
-    remaining = max(time_limit - (time.perf_counter() - start), 0.1 * time_limit)
-    solver = _solver(remaining, workers, seed)
+    searching = (limits.work >= 0).any() and exact
+    budget = left() * (1 - search_share) if searching else left()
+    solver = _solver(max(budget, 0.05), workers, seed)
     st = solver.solve(model)
     status = STATUS[st]
     if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        chosen = hint
         obj = int(cost[hint].sum())
-        return CpSatResult(chosen, "feasible" if len(hint) else status, obj, 0)
+        return CpSatResult(hint, "feasible" if len(hint) else status, obj, 0)
     chosen = np.flatnonzero([solver.boolean_value(v) for v in x])
+    bound = int(np.ceil(solver.best_objective_bound))
+    if status != "optimal" and searching and left() > 0.05:
+        chosen = improve(cadre, firm, cost, load, limits.count, limits.work, chosen, left(), seed)
+        if int(cost[chosen].sum()) <= bound:
+            status = "optimal"
     if cover_status != "optimal" and status == "optimal":
         status = "feasible"
-    return CpSatResult(
-        chosen, status, int(round(solver.objective_value)), int(np.ceil(solver.best_objective_bound))
-    )
+    return CpSatResult(chosen, status, int(cost[chosen].sum()), bound)
+
+
+def _covered_weight(chosen: np.ndarray, firm: np.ndarray, weight: np.ndarray) -> int:
+    return int(weight[np.unique(firm[chosen])].sum()) if len(chosen) else 0
+
+
+class _FirstPlan(cp_model.CpSolverSolutionCallback):
+    """Stops the search at the first plan (full coverage is then known to be possible)."""
+
+    def __init__(self, x: list) -> None:
+        super().__init__()
+        self.x = x
+        self.plan: np.ndarray | None = None
+
+    def on_solution_callback(self) -> None:
+        self.plan = np.flatnonzero([self.boolean_value(v) for v in self.x])
+        self.stop_search()
+
+
+def _first_plan_or_give_up(cadre, firm, cost, load, limits, n, seconds, workers, seed):
+    """A plan covering every coverable firm, or None if none appears in a third of the time."""
+    model, x = _model(cadre, firm, load, limits, n, exact=True)
+    cb = _FirstPlan(x)
+    solver = _solver(max(seconds / 3, 0.05), workers, seed)
+    solver.solve(model, cb)
+    return cb.plan
 
 
 def _solver(time_limit: float, workers: int, seed: int) -> cp_model.CpSolver:
