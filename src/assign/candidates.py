@@ -50,7 +50,7 @@ class Candidates:
         distance_km: Great-circle distance (NaN without coordinates).
         skill_match: Share of the firm's needs the cadre holds (1 when the firm lists none).
         cost: The objective's cost of each pair (km for objective ``distance``).
-        load: Weekly hours the firm costs the cadre.
+        load: Weekly hours the firm costs the cadre (None when not computed).
         reason: Per firm, a key of :data:`REASONS` when it has no admissible pair, else "".
     """
 
@@ -59,7 +59,7 @@ class Candidates:
     distance_km: np.ndarray
     skill_match: np.ndarray
     cost: np.ndarray
-    load: np.ndarray
+    load: np.ndarray | None
     reason: np.ndarray
 
     def __len__(self) -> int:
@@ -74,7 +74,7 @@ class Candidates:
                 "distance_km": self.distance_km,
                 "skill_match": self.skill_match,
                 "cost": self.cost,
-                "load": self.load,
+                "load": self.load if self.load is not None else np.nan,
             }
         )
 
@@ -113,8 +113,14 @@ def need_weights(needs: pd.Series) -> np.ndarray:
     return out
 
 
-def build_candidates(scenario: Scenario) -> Candidates:
-    """Enumerate the admissible pairs of a scenario with their cost and load."""
+def build_candidates(scenario: Scenario, with_load: bool = True) -> Candidates:
+    """Enumerate the admissible pairs of a scenario with their cost and load.
+
+    Args:
+        scenario: The scenario.
+        with_load: Compute every pair's load (needed for workload limits; skipping it
+            saves time and memory at province scale).
+    """
     cfg = scenario.config.assignment
     cadres, firms = scenario.cadres, scenario.firms
     m, n = len(cadres), len(firms)
@@ -183,8 +189,10 @@ def build_candidates(scenario: Scenario) -> Candidates:
         cost = dist + cfg.skill_gap_km * (1.0 - skill_match)
     if given_load is not None and not np.isnan(given_load).all():
         load = np.nan_to_num(given_load, nan=0.0)
-    else:
+    elif with_load:
         load = pair_load(scenario, i, j, dist)
+    else:
+        load = None
     return Candidates(i, j, dist, skill_match, np.asarray(cost, float), load, reason)
 
 

@@ -31,8 +31,8 @@ def linear_weights(ranks: np.ndarray, cost_span: int) -> np.ndarray:
     """Per-firm reward for coverage when the admissible covers form a matroid (count limits).
 
     In a transversal matroid any rewards increasing with priority give the
-    lexicographically best coverage, so ``(rank + 1) * B`` works once B exceeds every
-    possible difference in total cost (``cost_span``).
+    lexicographically best coverage, so ``(rank + 1) * B`` works once B exceeds the cost
+    change of any single exchange (``cost_span``; see :mod:`assign.flow`).
     """
     base = int(cost_span) + 1
     weights = (ranks + 1) * base

@@ -38,7 +38,9 @@ def solve_flow(
         return np.zeros(0, np.int64), "optimal"
     cmin, cmax = int(cost.min()), int(cost.max())
     shifted = cost - cmin
-    reward = linear_weights(ranks, n * (cmax - cmin))
+    # An improving exchange is one augmenting path of at most 2 min(m, n) + 1 pair arcs,
+    # so a coverage reward above that many times the cost range puts coverage first.
+    reward = linear_weights(ranks, (2 * min(m, n) + 2) * (cmax - cmin))
     sink = n + m
     tails = np.concatenate([firm, n + np.arange(m), np.arange(n)])
     heads = np.concatenate([n + cadre, np.full(m, sink), np.full(n, sink)])

@@ -10,7 +10,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .candidates import REASONS, Candidates, build_candidates
+from .candidates import REASONS, Candidates, build_candidates, pair_load
 from .coverage import COST_SCALE, LOAD_SCALE, priority_ranks, scaled
 from .cpsat import Limits, solve_cpsat
 from .flow import solve_flow
@@ -58,7 +58,7 @@ def solve(
     cfg = scenario.config.assignment
     used = choose_backend(scenario, backend)
     limit = float(time_limit if time_limit is not None else cfg.time_limit_s)
-    cand = build_candidates(scenario)
+    cand = build_candidates(scenario, with_load=used == "cpsat")
     ranks = priority_ranks(scenario.firms["priority"].to_numpy())
     cost = scaled(cand.cost, COST_SCALE)
     max_firms = scenario.cadres["max_firms"].to_numpy(float)
@@ -88,6 +88,8 @@ def _pairing(
     cadres, firms = scenario.cadres, scenario.firms
     chosen = np.sort(np.asarray(chosen, dtype=np.int64))
     ci, fi = cand.cadre[chosen], cand.firm[chosen]
+    load = (cand.load[chosen] if cand.load is not None
+            else pair_load(scenario, ci, fi, cand.distance_km[chosen]))
     pairs = pd.DataFrame(
         {
             "cadre_id": cadres["id"].to_numpy()[ci],
@@ -98,7 +100,7 @@ def _pairing(
             "distance_km": np.round(cand.distance_km[chosen], 4),
             "skill_match": np.round(cand.skill_match[chosen], 4),
             "cost": np.round(cand.cost[chosen], 6),
-            "load": np.round(cand.load[chosen], 4),
+            "load": np.round(load, 4),
         },
         columns=PAIR_COLUMNS,
     )
@@ -111,7 +113,7 @@ def _pairing(
             "cadre_name": cadres["name"],
             "home_unit": cadres["home_unit"],
             "firms": np.bincount(ci, minlength=m),
-            "load": np.round(np.bincount(ci, weights=cand.load[chosen], minlength=m), 4),
+            "load": np.round(np.bincount(ci, weights=load, minlength=m), 4),
             "distance_km": np.round(
                 np.bincount(ci, weights=np.nan_to_num(cand.distance_km[chosen]), minlength=m), 4
             ),

@@ -21,13 +21,23 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 class WorkQueue:
-    """FIFO queue of issue numbers shared by one or more servers."""
+    """FIFO queue of issue numbers shared by one or more servers.
 
-    __slots__ = ("jobs", "idle")
+    Attributes:
+        jobs: Issues waiting.
+        idle: Servers waiting for work.
+        feeder: The model when it feeds this queue lazily (pooled, immediate collection):
+            arrivals are then taken in when a server looks for work, and an arrival event is
+            scheduled only while some server is idle.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("model", "jobs", "idle", "feeder")
+
+    def __init__(self, model: ServiceModel) -> None:
+        self.model = model
         self.jobs: deque[int] = deque()
         self.idle: list[Server] = []
+        self.feeder: ServiceModel | None = None
 
     def push(self, issue: int) -> None:
         """Hand the issue to an idle server, or queue it."""
@@ -35,6 +45,7 @@ class WorkQueue:
             self.idle.pop().start(issue)
         else:
             self.jobs.append(issue)
+            self.model.queued += 1
 
     def __len__(self) -> int:
         return len(self.jobs)
@@ -55,17 +66,22 @@ class Server:
         """Begin work on ``issue`` now (or at the next working instant)."""
         self.current = issue
         model = self.owner.model
-        done = self.owner.begin(issue, model.time)
-        model.schedule_event(self.finish, at=done)
+        model.at(self.finish, self.owner.begin(issue, model.time))
 
     def finish(self) -> None:
         """Complete the current issue and take the next one."""
         issue, self.current = self.current, -1
         self.owner.complete(issue)
-        if self.queue.jobs:
-            self.start(self.queue.jobs.popleft())
+        queue = self.queue
+        if queue.feeder is not None:
+            queue.feeder.take_arrivals()
+        if queue.jobs:
+            queue.model.queued -= 1
+            self.start(queue.jobs.popleft())
         else:
-            self.queue.idle.append(self)
+            queue.idle.append(self)
+            if queue.feeder is not None:
+                queue.feeder.wake_on_next_arrival()
 
     @property
     def busy(self) -> bool:
@@ -93,7 +109,7 @@ class DelayLine:
             target.push(issue)
             return
         self.items.append((target, issue))
-        self.model.schedule_event(self.release, after=self.delay)
+        self.model.at(self.release, self.model.time + self.delay)
 
     def release(self) -> None:
         """Deliver the oldest issue in transit."""
@@ -139,34 +155,39 @@ class CadreAgent(Agent):
     def begin(self, issue: int, now: float) -> float:
         """Start ``issue``: record the start and return the day work on it ends."""
         m = self.model
-        cfg = m.config
-        start = next_working(now, cfg.hours_per_day)
+        h = m.hours_per_day
+        start = next_working(now, h) if h < 24.0 else now
         log = m.log
         if math.isnan(log.started[issue]):
             log.started[issue] = start
         log.cadre[issue] = self.index
-        hours = cfg.effort.mean_hours * log.effort[issue]
+        hours = m.mean_hours * log.effort[issue]
         if log.category[issue] not in self.skills:
-            hours *= cfg.effort.unskilled_factor
+            hours *= m.unskilled_factor
         if log.travel[issue]:
-            hours += 2.0 * m.distance_km(self.index, log.firm[issue]) / cfg.speed_kmh
-        end = finish_time(start, hours, cfg.hours_per_day)
-        self.busy_hours += m.measured_hours(start, end)
+            hours += 2.0 * m.distance_km(self.index, log.firm[issue]) / m.speed_kmh
+        end = finish_time(start, hours, h) if h < 24.0 else start + hours / 24.0
+        booked = m.measured_hours(start, end)
+        self.busy_hours += booked
+        m.booked_hours += booked
+        m.busy_cadres += 1
         return end
 
     def complete(self, issue: int) -> None:
         """Settle the issue or escalate it to the home unit."""
         m = self.model
-        esc = m.config.escalation
-        if not esc.enabled:
-            m.close(issue, 0, m.time)
+        m.busy_cadres -= 1
+        now = m.time
+        esc = m.escalation
+        if esc is None:
+            m.close(issue, 0, now)
             return
         skilled = m.log.category[issue] in self.skills
         p = esc.cadre_solve_prob if skilled else esc.unskilled_solve_prob
         if m.log.u_cadre[issue] < p:
-            m.close(issue, 0, m.time)
+            m.close(issue, 0, now)
         else:
-            m.log.escalated[issue] = m.time
+            m.log.escalated[issue] = now
             m.log.home[issue] = self.home.index if self.home is not None else -1
             m.escalate(issue, self.home)
 
@@ -190,7 +211,7 @@ class PoolAgent(Agent):
         self.index = index
         self.tier = tier
         self.name = name
-        self.queue = WorkQueue()
+        self.queue = WorkQueue(model)
         self.servers = [Server(self, self.queue) for _ in range(servers)]
         cfg = model.config.escalation
         self.settings = cfg.home_unit if tier == 1 else cfg.department

@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 METRICS = (
     "issues_raised",
@@ -69,6 +68,8 @@ def mean_ci(values: np.ndarray, level: float = 0.95) -> dict[str, float | list[f
     v = v[~np.isnan(v)]
     if len(v) == 0:
         return {"mean": math.nan, "ci95": [math.nan, math.nan]}
+    from scipy import stats  # imported here: scipy.stats is slow to import
+
     m = float(v.mean())
     if len(v) < 2:
         return {"mean": m, "ci95": [m, m]}

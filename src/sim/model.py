@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from mesa import DataCollector, Model
-from mesa.time import Schedule
+from mesa.time import Event, Schedule
 
 from assign import Pairing, Scenario
 from assign.categories import CATEGORY_INDEX, CATEGORY_KEYS
@@ -25,6 +25,10 @@ from .agents import CadreAgent, DelayLine, FirmAgent, PoolAgent, WorkQueue
 from .arrivals import draw_arrivals
 from .config import SimulationConfig, simulation_config
 from .workclock import work_hours
+
+SERIES = ("raised", "closed", "open_issues", "resolution_rate", "busy_cadres", "utilization",
+          "queued")
+"""The daily time series recorded with Mesa's DataCollector (see ``ServiceModel._snapshot``)."""
 
 TIERS = {0: "cadre", 1: "home_unit", 2: "department", 3: "unresolved", -1: "open"}
 """Who closed an issue (``tier`` column of the issue log)."""
@@ -129,6 +133,16 @@ class ServiceModel(Model):
         self._rad_lat = np.radians(np.nan_to_num(self._lat)).tolist()
         self._rad_lon = np.radians(np.nan_to_num(self._lon)).tolist()
         self._n_cadres = len(cadres)
+        # settings read on every event, kept as plain attributes
+        self.hours_per_day = cfg.hours_per_day
+        self.mean_hours = cfg.effort.mean_hours
+        self.unskilled_factor = cfg.effort.unskilled_factor
+        self.speed_kmh = cfg.speed_kmh
+        self.escalation = cfg.escalation if cfg.escalation.enabled else None
+        self._window = (cfg.warmup_days, cfg.days)
+        self.queued = 0
+        self.busy_cadres = 0
+        self.booked_hours = 0.0
         self._build_agents(pairing)
         self.closed_count = 0
         self._closer = _Closer(self)
@@ -139,8 +153,12 @@ class ServiceModel(Model):
                          ((1, esc.home_unit.feedback_days), (2, esc.department.feedback_days),
                           (3, esc.department.feedback_days))}
         self._next = 0
+        self._wake_pending = False
         if cfg.collection == "immediate":
+            if cfg.service == "pooled":
+                self.queues[0].feeder = self
             if n:
+                self._wake_pending = True
                 self.schedule_event(self._arrive, at=float(arr.time[0]))
         else:
             every = 1.0 if cfg.collection == "daily" else 7.0
@@ -148,16 +166,9 @@ class ServiceModel(Model):
             self.collection = self.schedule_recurring(
                 self.collect, Schedule(interval=every, start=every, end=cfg.days)
             )
+        self._snapshot()
         self.datacollector = DataCollector(
-            model_reporters={
-                "raised": lambda m: m.raised_count(),
-                "closed": lambda m: m.closed_count,
-                "open_issues": lambda m: m.raised_count() - m.closed_count,
-                "resolution_rate": lambda m: m.closed_count / max(m.raised_count(), 1),
-                "busy_cadres": lambda m: sum(c.busy for c in m.cadre_agents),
-                "utilization": lambda m: m.utilization_so_far(),
-                "queued": lambda m: sum(len(q) for q in m.queues),
-            }
+            model_reporters={name: name for name in SERIES}  # attributes set by _snapshot
         )
         self.datacollector.collect(self)
 
@@ -176,12 +187,12 @@ class ServiceModel(Model):
             CATEGORY_INDEX[k]: PoolAgent(self, i, 2, k, cfg.escalation.department.servers)
             for i, k in enumerate(CATEGORY_KEYS)
         }
-        shared = WorkQueue() if cfg.service == "pooled" else None
+        shared = WorkQueue(self) if cfg.service == "pooled" else None
         self.cadre_agents: list[CadreAgent] = []
         for i, (skills, unit) in enumerate(zip(cadres["skills"], cadres["home_unit"].fillna(""),
                                                strict=True)):
             held = frozenset(CATEGORY_INDEX[k] for k, _ in skills)
-            queue = shared if shared is not None else WorkQueue()
+            queue = shared if shared is not None else WorkQueue(self)
             self.cadre_agents.append(CadreAgent(self, i, held, self.home_units[unit], queue))
         self.queues = [shared] if shared is not None else [c.server.queue for c in self.cadre_agents]
         self.queues += [p.queue for p in self.home_units.values()]
@@ -205,15 +216,32 @@ class ServiceModel(Model):
 
     # --- events ------------------------------------------------------------------
     def _arrive(self) -> None:
-        """Immediate collection: route every issue raised now, then wait for the next."""
+        """Immediate collection: route every issue raised by now, then wait for the next.
+
+        With one shared queue (pooled service) the next arrival is scheduled only while a
+        cadre is idle; otherwise arrivals are taken in when a cadre looks for work.
+        """
+        self._wake_pending = False
+        self.take_arrivals()
+        feeder_queue = self.queues[0] if self.queues[0].feeder is not None else None
+        if feeder_queue is None or feeder_queue.idle:
+            self.wake_on_next_arrival()
+
+    def take_arrivals(self) -> None:
+        """Route every issue raised up to now that is not routed yet (in raised order)."""
         times = self.log.raised
         k, now = self._next, self.time
+        travel = self.config.travel
         while k < len(times) and times[k] <= now:
-            self._route(k, self.config.travel)
+            self._route(k, travel, times[k])
             k += 1
         self._next = k
-        if k < len(times):
-            self.schedule_event(self._arrive, at=times[k])
+
+    def wake_on_next_arrival(self) -> None:
+        """Make sure an event fires at the next arrival not yet routed."""
+        if not self._wake_pending and self._next < len(self.log.raised):
+            self._wake_pending = True
+            self.at(self._arrive, self.log.raised[self._next])
 
     def collect(self) -> None:
         """A collection round: take every issue raised since the last round."""
@@ -227,13 +255,22 @@ class ServiceModel(Model):
             visited.add(f)
         self._collected_upto = hi
 
-    def _route(self, issue: int, travel: bool) -> None:
+    def _route(self, issue: int, travel: bool, when: float | None = None) -> None:
         queue = self.firm_queue[self.log.firm[issue]]
         if queue is None:  # no cadre serves this firm: the issue stays open
             return
-        self.log.collected[issue] = self.time
+        self.log.collected[issue] = self.time if when is None else when
         self.log.travel[issue] = travel
         queue.push(issue)
+
+    def at(self, function, time: float) -> None:
+        """Schedule ``function`` (a bound method of a live object) on Mesa's event list.
+
+        The same as ``schedule_event(function, at=time)`` without its argument checks,
+        which cost as much as the event itself on this hot path; times are never in the
+        past here (they come from arrivals ahead of now or from non-negative durations).
+        """
+        self._event_list.add_event(Event(time, function))
 
     def escalate(self, issue: int, pool: PoolAgent | None) -> None:
         """Hand an issue over to the next tier (after the tier's hand-over delay)."""
@@ -258,7 +295,17 @@ class ServiceModel(Model):
 
     def step(self) -> None:
         """Once a day: record the time series."""
+        self._snapshot()
         self.datacollector.collect(self)
+
+    def _snapshot(self) -> None:
+        """Set the attributes the DataCollector records (issues raised and closed so far,
+        open issues, share closed, cadres busy now, utilisation so far, issues queued)."""
+        self.raised = raised = self.raised_count()
+        self.closed = self.closed_count
+        self.open_issues = raised - self.closed_count
+        self.resolution_rate = self.closed_count / raised if raised else 0.0
+        self.utilization = self.utilization_so_far()
 
     # --- helpers -------------------------------------------------------------------
     def raised_count(self) -> int:
@@ -275,11 +322,15 @@ class ServiceModel(Model):
 
     def measured_hours(self, start: float, end: float) -> float:
         """Working hours of [start, end] inside the measured window [warm-up, horizon]."""
-        cfg = self.config
-        lo, hi = max(start, cfg.warmup_days), min(end, cfg.days)
+        w0, w1 = self._window
+        lo = start if start > w0 else w0
+        hi = end if end < w1 else w1
         if hi <= lo:
             return 0.0
-        return work_hours(hi, cfg.hours_per_day) - work_hours(lo, cfg.hours_per_day)
+        h = self.hours_per_day
+        if h >= 24.0:
+            return 24.0 * (hi - lo)
+        return work_hours(hi, h) - work_hours(lo, h)
 
     def run(self) -> ServiceModel:
         """Run to the horizon; returns the model."""
@@ -307,7 +358,8 @@ class ServiceModel(Model):
                 "escalated_department": log.escalated_department,
                 "resolved": log.resolved,
                 "closed": log.closed,
-                "closed_by": [TIERS[t] for t in log.tier],
+                "closed_by": np.array([TIERS[t] for t in range(-1, 4)], dtype=object)[
+                    np.array(log.tier, dtype=np.int64) + 1],
                 "cadre_id": np.where(cadre >= 0, cadre_ids[np.maximum(cadre, 0)], None),
                 "home_unit": np.where(home >= 0, np.array(units, dtype=object)[np.maximum(home, 0)],
                                       None),
@@ -331,4 +383,4 @@ class ServiceModel(Model):
 
     def busy_hours(self) -> float:
         """Cadre hours worked in the measured window."""
-        return float(sum(c.busy_hours for c in self.cadre_agents))
+        return float(self.booked_hours)
