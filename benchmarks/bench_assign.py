@@ -1,0 +1,63 @@
+"""Province-size assignment: zhuqi's CLI against a bare cKDTree + min-cost-flow pipeline."""
+
+from __future__ import annotations
+
+import json
+
+from common import BENCH, PY, WORK, ZHUQI, run, save
+
+# Liaoning's steward programme: 26,000 stewards, 2.55 million market entities; 100 firms a
+# cadre within 10 km. The spread around the 14 cities is chosen so that the density of
+# cadres (and so the number of pairs a firm has, about 45-50) is the same at both scales.
+SCALES = {
+    "tenth": {"cadres": 2_600, "firms": 255_000, "spread_km": 10.0},
+    "full": {"cadres": 26_000, "firms": 2_550_000, "spread_km": 31.0},
+}
+
+
+def scenario(scale: str) -> str:
+    folder = WORK / f"liaoning-{scale}"
+    if not (folder / "scenario.yaml").exists():
+        p = SCALES[scale]
+        gen = run([*ZHUQI, "generate", str(folder), "--cadres", str(p["cadres"]), "--firms",
+                   str(p["firms"]), "--seed", "1", "--spread-km", str(p["spread_km"]),
+                   "--max-firms", "100", "--max-distance-km", "10"])
+        assert gen.code == 0, gen.stderr
+    return str(folder)
+
+
+def compare(scale: str, with_peer: bool = True) -> dict:
+    folder = scenario(scale)
+    summary = WORK / f"liaoning-{scale}-summary.json"
+    ours = run([*ZHUQI, "solve", folder, "--summary", str(summary)])
+    assert ours.code == 0, ours.stderr
+    s = json.loads(summary.read_text())
+    out = {
+        **SCALES[scale],
+        "zhuqi": {"seconds": ours.seconds, "peak_mib": ours.peak_mib, "assigned": s["assigned"],
+                  "total_km": s["objective"], "status": s["status"],
+                  "pairs": s["meta"]["candidate_pairs"]},
+    }
+    if with_peer:
+        bare = run([PY, str(BENCH / "peers" / "assign_bare.py"), folder, "100", "10"])
+        assert bare.code == 0, bare.stderr
+        b = json.loads(bare.stdout)
+        out["bare"] = {"seconds": bare.seconds, "peak_mib": bare.peak_mib, **b}
+        out["zhuqi_over_bare"] = ours.seconds / bare.seconds
+        out["same_coverage"] = b["assigned"] == s["assigned"]
+        out["km_difference"] = abs(b["total_km"] - s["objective"])
+    return out
+
+
+def main(full: bool = False) -> dict:
+    results = {"tenth": compare("tenth")}
+    if full:
+        results["full"] = compare("full", with_peer=False)
+    save("assign", results)
+    return results
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(json.dumps(main("--full" in sys.argv), indent=1))

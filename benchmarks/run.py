@@ -1,0 +1,96 @@
+"""``make bench``: every benchmark, a table on screen, JSON in benchmarks/results/.
+
+Usage: python benchmarks/run.py [--quick] [--full] [--only sim|assign|gap]
+       [--gap-seconds S] [--gap-instances NAME ...]
+
+Every speed figure is a ratio against a peer measured in the same run (the machine is
+shared and noisy); absolute seconds are shown for the targets stated in seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bench_assign  # noqa: E402
+import bench_gap  # noqa: E402
+import bench_sim  # noqa: E402
+
+
+def table(rows: list[tuple[str, str, str, str]]) -> str:
+    head = "| benchmark | target | measured | met |\n| --- | --- | --- | --- |\n"
+    return head + "\n".join(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows)
+
+
+def yes(ok: bool) -> str:
+    return "yes" if ok else "**no**"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="small sizes, to check the harness")
+    ap.add_argument("--full", action="store_true", help="also the full Liaoning assignment")
+    ap.add_argument("--only", choices=["sim", "assign", "gap"])
+    ap.add_argument("--gap-seconds", type=float, default=60.0)
+    ap.add_argument("--gap-instances", nargs="*")
+    a = ap.parse_args()
+    rows = []
+    if a.only in (None, "sim"):
+        s = bench_sim.main(a.quick)
+        m = s["mmc"]
+        rows.append((f"M/M/c {m['days']:,} days: Ciw time / zhuqi time", ">= 3",
+                     f"{m['ciw_over_zhuqi']:.2f} (zhuqi {m['zhuqi']['seconds']:.1f} s, Ciw "
+                     f"{m['ciw']['seconds']:.1f} s)", yes(m["ciw_over_zhuqi"] >= 3)))
+        rows.append(("M/M/c: SimPy time / zhuqi time", "> 1",
+                     f"{m['simpy_over_zhuqi']:.2f} (SimPy {m['simpy']['seconds']:.1f} s)",
+                     yes(m["simpy_over_zhuqi"] > 1)))
+        rows.append(("M/M/c mean wait (Erlang C 0.6687 d)", "agrees",
+                     f"zhuqi {m['zhuqi']['mean_wait']:.4f}, SimPy {m['simpy']['mean_wait']:.4f}, "
+                     f"Ciw {m['ciw']['mean_wait']:.4f}",
+                     yes(abs(m["zhuqi"]["mean_wait"] - m["erlang_c_wait"]) < 0.03)))
+        z = s["zhangye"]
+        rows.append((f"Zhangye 120 d x {z['replications']} replications", "< 10 s",
+                     f"{z['seconds']:.1f} s", yes(z["seconds"] < 10)))
+        li = s["liaoning"]
+        rows.append((f"{li['cadres']:,} cadres, {li['firms']:,} firms, {li['days']} d, 1 run "
+                     f"({li['issues']:,.0f} issues)", "< 60 s, < 4 GiB",
+                     f"{li['seconds']:.1f} s, {li['peak_mib'] / 1024:.2f} GiB",
+                     yes(li["seconds"] < 60 and li["peak_mib"] < 4096)))
+    if a.only in (None, "assign"):
+        r = bench_assign.main(a.full)
+        t = r["tenth"]
+        rows.append((f"Assignment, a tenth ({t['cadres']:,} x {t['firms']:,}, "
+                     f"{t['zhuqi']['pairs']:,} pairs): zhuqi time / bare pipeline", "<= 1.5",
+                     f"{t['zhuqi_over_bare']:.2f} (zhuqi {t['zhuqi']['seconds']:.1f} s, bare "
+                     f"{t['bare']['seconds']:.1f} s); same coverage: {t['same_coverage']}, "
+                     f"km differ by {t['km_difference']:.3f}",
+                     yes(t["zhuqi_over_bare"] <= 1.5 and t["same_coverage"])))
+        if "full" in r:
+            f = r["full"]
+            rows.append((f"Assignment, full ({f['cadres']:,} x {f['firms']:,})",
+                         "< 600 s, < 16 GiB",
+                         f"{f['zhuqi']['seconds']:.0f} s, {f['zhuqi']['peak_mib'] / 1024:.1f} GiB",
+                         yes(f["zhuqi"]["seconds"] < 600 and f["zhuqi"]["peak_mib"] < 16384)))
+    if a.only in (None, "gap"):
+        g = bench_gap.main(a.gap_instances, a.gap_seconds)
+        o = g["orlib"]
+        rows.append(("gap1-gap12 (60 instances) proven optimal, each < 10 s", "60 of 60",
+                     f"{o['proven_optimal']} proven, {o['at_optimum']} at the optimum, slowest "
+                     f"{o['max_seconds']:.1f} s", yes(o["proven_optimal"] == 60)))
+        c = g["cde"]
+        rows.append((f"C/D/E ({len(c['rows'])} instances, {c['seconds_per_instance']:.0f} s "
+                     "each): mean gap to best known", "<= 0.2%",
+                     f"{c['mean_gap_pct']:.3f}% (plain CP-SAT {c['cpsat_mean_gap_pct']:.3f}%)",
+                     yes(c["mean_gap_pct"] <= 0.2)))
+        rows.append(("C/D/E: worst gap", "<= 0.5%", f"{c['max_gap_pct']:.3f}%",
+                     yes(c["max_gap_pct"] <= 0.5)))
+        rows.append(("C/D/E: never worse than plain CP-SAT", "all",
+                     str(c["never_worse_than_cpsat"]), yes(c["never_worse_than_cpsat"])))
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()
