@@ -20,8 +20,8 @@ R = 6371.0088
 
 
 def unit(lat, lon):
-    p, l = np.radians(lat), np.radians(lon)
-    return np.column_stack([np.cos(p) * np.cos(l), np.cos(p) * np.sin(l), np.sin(p)])
+    phi, lam = np.radians(lat), np.radians(lon)
+    return np.column_stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)])
 
 
 def main() -> None:

@@ -173,7 +173,7 @@ def build_candidates(scenario: Scenario, with_load: bool = True) -> Candidates:
     usable = (cadres["max_firms"].fillna(np.inf).to_numpy() > 0)[i]
     keep &= usable
     i, j, dist = i[keep], j[keep], dist[keep]
-    if given_cost is not None:
+    if given_cost is not None and given_load is not None:
         given_cost, given_load = given_cost[keep], given_load[keep]
     reason[(reason == "") & (np.bincount(j, minlength=n) == 0)] = "no_cadre_with_skill"
 

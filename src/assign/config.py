@@ -53,7 +53,7 @@ class AssignmentConfig(_Strict):
     time_limit_s: PositiveFloat = Field(60.0, description="Solver time limit, seconds.")
     backend: Literal["auto", "flow", "cpsat"] = Field("auto", description="Solver backend.")
     workers: PositiveInt = Field(2, description="CP-SAT search workers.")
-    load: LoadConfig = Field(default_factory=LoadConfig)
+    load: LoadConfig = Field(default_factory=lambda: LoadConfig())
 
 
 class ScenarioConfig(_Strict):
@@ -64,5 +64,5 @@ class ScenarioConfig(_Strict):
     cadres: str = Field(min_length=1, description="Path of cadres.csv, relative to the yaml.")
     firms: str = Field(min_length=1, description="Path of firms.csv, relative to the yaml.")
     pairs: str | None = Field(None, description="Optional explicit pair table.")
-    assignment: AssignmentConfig = Field(default_factory=AssignmentConfig)
+    assignment: AssignmentConfig = Field(default_factory=lambda: AssignmentConfig())
     simulation: dict[str, Any] = Field(default_factory=dict)

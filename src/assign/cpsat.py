@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -75,7 +76,7 @@ def solve_cpsat(
     time_limit: float,
     workers: int = 2,
     seed: int = 0,
-    search_share: float = 0.6,
+    search_share: float = 0.25,
 ) -> CpSatResult:
     """Solve the coverage-first generalized assignment problem.
 
@@ -219,7 +220,7 @@ def _model(
     return model, x
 
 
-def _covered(model: cp_model.CpModel, x: list, firm: np.ndarray, n: int) -> dict[int, object]:
+def _covered(model: cp_model.CpModel, x: list, firm: np.ndarray, n: int) -> dict[int, Any]:
     """One expression per coverable firm: 1 when it is covered."""
     terms: dict[int, list] = {}
     for p, f in enumerate(firm.tolist()):

@@ -64,7 +64,7 @@ def pairing_map(pairing: Pairing, scenario: Scenario, tiles: bool = True):
     fmap = folium.Map(tiles="OpenStreetMap" if tiles else None, control_scale=True)
     fmap.default_js = []
     fmap.default_css = []
-    fmap.get_root().header.add_child(folium.Element(_leaflet_inline()))
+    fmap.get_root().header.add_child(folium.Element(_leaflet_inline()))  # type: ignore[attr-defined]
     fmap.fit_bounds([[np.nanmin(lat), np.nanmin(lon)], [np.nanmax(lat), np.nanmax(lon)]])
     colour = {cid: PALETTE[i % len(PALETTE)] for i, cid in enumerate(cadres.index)}
     esc = html.escape

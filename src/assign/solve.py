@@ -70,6 +70,7 @@ def solve(
     else:
         max_work = scenario.cadres["max_workload"].to_numpy(float)
         work = np.where(np.isnan(max_work), -1, np.floor(max_work * LOAD_SCALE + 1e-6))
+        assert cand.load is not None  # built with loads for CP-SAT
         load = scaled(cand.load, LOAD_SCALE)
         res = solve_cpsat(
             cand.cadre, cand.firm, cost, load, Limits(count, work.astype(np.int64)),

@@ -39,8 +39,8 @@ class ArrivalConfig(_Strict):
         0.019, ge=0, description="Issues a firm raises a day (firms.csv rate_per_day overrides)."
     )
     mix: dict[str, PositiveFloat] = Field(
-        default_factory=lambda: {"financing": 54, "cost_reduction": 72, "hiring": 63,
-                                 "policy": 27, "other": 20},
+        default_factory=lambda: {"financing": 54.0, "cost_reduction": 72.0, "hiring": 63.0,
+                                 "policy": 27.0, "other": 20.0},
         description="Relative weight of each category (keys of the taxonomy).",
     )
 
@@ -87,7 +87,7 @@ class EscalationConfig(_Strict):
     unskilled_solve_prob: float = Field(
         0.3, ge=0, le=1, description="Chance a cadre settles an issue outside its skills."
     )
-    home_unit: TierConfig = Field(default_factory=TierConfig)
+    home_unit: TierConfig = Field(default_factory=lambda: TierConfig())
     department: TierConfig = Field(
         default_factory=lambda: TierConfig(servers=2, mean_days=10.0, solve_prob=1.0,
                                            delay_days=2.0)
@@ -99,12 +99,12 @@ class SimulationConfig(_Strict):
 
     days: PositiveFloat = 120.0
     warmup_days: float = Field(0.0, ge=0, description="Issues raised earlier are not counted.")
-    arrival: ArrivalConfig = Field(default_factory=ArrivalConfig)
+    arrival: ArrivalConfig = Field(default_factory=lambda: ArrivalConfig())
     collection: Literal["immediate", "daily", "weekly"] = "daily"
     service: Literal["assigned", "pooled"] = "assigned"
     hours_per_day: float = Field(8.0, gt=0, le=24, description="Cadre working hours a day.")
-    effort: EffortConfig = Field(default_factory=EffortConfig)
-    escalation: EscalationConfig = Field(default_factory=EscalationConfig)
+    effort: EffortConfig = Field(default_factory=lambda: EffortConfig())
+    escalation: EscalationConfig = Field(default_factory=lambda: EscalationConfig())
     travel: bool = True
     speed_kmh: PositiveFloat = Field(30.0, description="Travel speed, km/h.")
 

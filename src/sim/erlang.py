@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 
 def erlang_c(c: int, offered: float) -> float:
     """Probability that an arrival waits in an M/M/c queue.

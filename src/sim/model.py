@@ -360,9 +360,9 @@ class ServiceModel(Model):
                 "closed": log.closed,
                 "closed_by": np.array([TIERS[t] for t in range(-1, 4)], dtype=object)[
                     np.array(log.tier, dtype=np.int64) + 1],
-                "cadre_id": np.where(cadre >= 0, cadre_ids[np.maximum(cadre, 0)], None),
-                "home_unit": np.where(home >= 0, np.array(units, dtype=object)[np.maximum(home, 0)],
-                                      None),
+                "cadre_id": pd.Series(cadre_ids[np.maximum(cadre, 0)]).where(cadre >= 0),
+                "home_unit": pd.Series(np.array(units, dtype=object)[np.maximum(home, 0)]).where(
+                    home >= 0),
             }
         )
 

@@ -8,7 +8,6 @@ and column); ``--debug`` shows the traceback.
 from __future__ import annotations
 
 import contextlib
-import sys
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -246,4 +245,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

@@ -97,21 +97,13 @@ def simulate(
         out.print(_metrics_table(
             f"{scenario.name}: {config.days:g} days, {replications} replications",
             result.summary()["metrics"]))
-        written = []
-        if json_out is not None:
-            written.append(write_json(json_out, result.to_json()))
         if issues is not None and result.issues is not None:
+            log = result.issues
             if issues.suffix.lower() == ".csv":
-                written.append(write_csv(issues, result.issues))
+                err.print(f"wrote [bold]{write_csv(issues, log)}[/bold]")
             else:
-                written.append(atomic_write(issues, lambda p: result.issues.to_parquet(p)))
-        if plot is not None:
-            from sim.plots import save_figure, simulation_figure
-
-            written.append(save_figure(simulation_figure(result), plot))
-        for w in written:
-            err.print(f"wrote [bold]{w}[/bold]")
-        return EXIT_OK
+                err.print(f"wrote [bold]{atomic_write(issues, lambda p: log.to_parquet(p))}[/bold]")
+        return _write_results(result, json_out, plot, "simulation_figure")
 
     run_guarded(debug, body)
 
@@ -153,25 +145,28 @@ def compare(
         for lv in result.levels:
             m = lv["metrics"]
 
-            def cell(name: str) -> str:
+            def cell(name: str, m: dict = m) -> str:
                 lo, hi = m[name]["ci95"]
                 return f"{m[name]['mean']:.3g} [{lo:.3g}, {hi:.3g}]"
 
             t.add_row(str(lv["cadres"]), str(lv["covered"]), cell("resolution_rate"),
                       cell("mean_time_to_resolve_days"), cell("cadre_utilization"))
         out.print(t)
-        written = []
-        if json_out is not None:
-            written.append(write_json(json_out, result.to_json()))
-        if plot is not None:
-            from sim.plots import comparison_figure, save_figure
-
-            written.append(save_figure(comparison_figure(result), plot))
-        for w in written:
-            err.print(f"wrote [bold]{w}[/bold]")
-        return EXIT_OK
+        return _write_results(result, json_out, plot, "comparison_figure")
 
     run_guarded(debug, body)
+
+
+def _write_results(result: Any, json_out: Path | None, plot: Path | None, figure: str) -> int:
+    """Write the JSON and the chart (``figure`` names the sim.plots function) if asked."""
+    if json_out is not None:
+        err.print(f"wrote [bold]{write_json(json_out, result.to_json())}[/bold]")
+    if plot is not None:
+        from sim import plots
+
+        path = plots.save_figure(getattr(plots, figure)(result), plot)
+        err.print(f"wrote [bold]{path}[/bold]")
+    return EXIT_OK
 
 
 def _parse_mix(text: str | None) -> dict[str, float] | None:
