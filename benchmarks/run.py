@@ -90,6 +90,19 @@ def main() -> None:
         rows.append(("C/D/E: never worse than plain CP-SAT", "all",
                      str(c["never_worse_than_cpsat"]), yes(c["never_worse_than_cpsat"])))
     print(table(rows))
+    if a.only in (None, "gap"):
+        print()
+        print(gap_table(g["cde"]["rows"]))
+
+
+def gap_table(rows: list[dict]) -> str:
+    """Per-instance GAP results as a markdown table."""
+    head = ("| instance | best known | zhuqi | gap | plain CP-SAT | gap | zhuqi bound |\n"
+            "| --- | --- | --- | --- | --- | --- | --- |\n")
+    return head + "\n".join(
+        f"| {r['instance']} | {r['best_known']} | {r['zhuqi']:.0f} | {r['zhuqi_gap_pct']:.2f}% "
+        f"| {r['cpsat']:.0f} | {r['cpsat_gap_pct']:.2f}% | {r['zhuqi_bound']:.0f} |"
+        for r in rows)
 
 
 if __name__ == "__main__":
