@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assign import CATEGORY_KEYS, build_candidates, build_scenario, haversine_km, solve
+
+pytestmark = pytest.mark.filterwarnings("ignore::assign.errors.ScenarioWarning")
 
 cats = st.lists(st.sampled_from(CATEGORY_KEYS[:5]), min_size=0, max_size=3, unique=True)
 
