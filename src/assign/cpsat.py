@@ -18,6 +18,9 @@ from .coverage import lexicographic_weights
 from .flow import solve_flow
 from .lns import improve, regret_greedy
 
+SEARCH_MAX_PAIRS = 50_000
+"""Largest pair table on which the neighbourhood search follows the CP-SAT solve."""
+
 STATUS = {
     cp_model.OPTIMAL: "optimal",
     cp_model.FEASIBLE: "feasible",
@@ -110,11 +113,15 @@ def solve_cpsat(
     coverable[firm] = True
     full = int(weight[coverable].sum())
     hint = greedy(cadre, firm, cost, load, limits, ranks)
+    # A plan placed by load share finds full coverage on tight instances but is costly;
+    # it proves full coverage possible but is not given to CP-SAT as a hint (measured:
+    # on d801600 such a hint leaves CP-SAT 0.3% worse after 60 s than no hint).
+    cost_aware = True
     for by in ("cost", "load"):
         regret = regret_greedy(cadre, firm, cost, load, limits.count, limits.work, n, by)
         if regret is not None and (_covered_weight(regret, firm, weight), -cost[regret].sum()) > (
                 _covered_weight(hint, firm, weight), -cost[hint].sum()):
-            hint = regret
+            hint, cost_aware = regret, by == "cost"
     target, cover_status = full, "optimal"
     if _covered_weight(hint, firm, weight) < full:
         # count limits alone (a flow relaxation) may already show full coverage impossible
@@ -143,8 +150,11 @@ def solve_cpsat(
         y = _covered(model, x, firm, n)
         model.add(sum(int(weight[f]) * y[f] for f in y) >= target)
     model.minimize(sum(int(c) * v for c, v in zip(cost.tolist(), x, strict=True)))
-    _hint(model, x, hint)
-    searching = (limits.work >= 0).any() and exact
+    if cost_aware:
+        _hint(model, x, hint)
+    # the neighbourhood search makes one CP-SAT call per move: on large instances CP-SAT
+    # alone uses the time better (measured on d801600, 128,000 pairs)
+    searching = (limits.work >= 0).any() and exact and len(cost) <= SEARCH_MAX_PAIRS
     budget = left() * (1 - search_share) if searching else left()
     solver = _solver(max(budget, 0.05), workers, seed)
     st = solver.solve(model)

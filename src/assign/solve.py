@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .candidates import REASONS, Candidates, build_candidates, pair_load
-from .coverage import COST_SCALE, LOAD_SCALE, priority_ranks, scaled
+from .coverage import COST_SCALE, LOAD_SCALE, integer_scale, priority_ranks, scaled
 from .cpsat import Limits, solve_cpsat
 from .flow import solve_flow
 from .pairing import PAIR_COLUMNS, Pairing
@@ -60,7 +60,8 @@ def solve(
     limit = float(time_limit if time_limit is not None else cfg.time_limit_s)
     cand = build_candidates(scenario, with_load=used == "cpsat")
     ranks = priority_ranks(scenario.firms["priority"].to_numpy())
-    cost = scaled(cand.cost, COST_SCALE)
+    cost_scale = integer_scale(cand.cost, COST_SCALE)
+    cost = scaled(cand.cost, cost_scale)
     max_firms = scenario.cadres["max_firms"].to_numpy(float)
     count = np.where(np.isnan(max_firms), -1, max_firms).astype(np.int64)
     if used == "flow":
@@ -69,14 +70,16 @@ def solve(
         bound = float(cand.cost[chosen].sum()) if status == "optimal" else 0.0
     else:
         max_work = scenario.cadres["max_workload"].to_numpy(float)
-        work = np.where(np.isnan(max_work), -1, np.floor(max_work * LOAD_SCALE + 1e-6))
         assert cand.load is not None  # built with loads for CP-SAT
-        load = scaled(cand.load, LOAD_SCALE)
+        finite_work = max_work[~np.isnan(max_work)]
+        load_scale = min(integer_scale(cand.load, LOAD_SCALE), integer_scale(finite_work, LOAD_SCALE))
+        work = np.where(np.isnan(max_work), -1, np.floor(max_work * load_scale + 1e-6))
+        load = scaled(cand.load, load_scale)
         res = solve_cpsat(
             cand.cadre, cand.firm, cost, load, Limits(count, work.astype(np.int64)),
             ranks, limit, cfg.workers, seed,
         )
-        chosen, status, bound = res.chosen, res.status, res.bound / COST_SCALE
+        chosen, status, bound = res.chosen, res.status, res.bound / cost_scale
     pairing = _pairing(scenario, cand, chosen, status, bound, used)
     meta = _meta(scenario, used, limit, seed, len(cand))
     seconds = time.perf_counter() - start
