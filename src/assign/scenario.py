@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from .config import ScenarioConfig
 from .errors import Problem, ScenarioError, ScenarioWarning, raise_if
-from .tables import Column, read_table
+from .tables import Column, check_table, decode, read_table
 
 CADRE_COLUMNS = [
     Column("id", "id", required=True),
@@ -199,12 +199,9 @@ def build_scenario(
         name: Scenario name.
         **assignment: Keys of the ``assignment`` section.
     """
-    from .tables import check_table
-
     def as_text(df: pd.DataFrame) -> pd.DataFrame:
         return df.astype(object).where(df.notna(), "").astype(str).reset_index(drop=True)
 
-    problems: list[Problem] = []
     c, p1 = check_table(as_text(cadres), CADRE_COLUMNS, "cadres")
     f, p2 = check_table(as_text(firms), FIRM_COLUMNS, "firms")
     pr = None
@@ -220,7 +217,6 @@ def build_scenario(
     except ValidationError as exc:
         raise ScenarioError(validation_problems(exc, None, {})) from None
     scenario = Scenario(config, _complete(c, CADRE_COLUMNS), _complete(f, FIRM_COLUMNS), pr)
-    del problems
     return check_scenario(scenario, {"cadres": "cadres", "firms": "firms", "pairs": "pairs"})
 
 
@@ -300,8 +296,6 @@ def check_scenario(scenario: Scenario, labels: dict[str, str]) -> Scenario:
 def _read_yaml(ypath: Path, label: str) -> dict[str, Any]:
     if not ypath.is_file():
         raise ScenarioError([Problem(label, "file not found")])
-    from .tables import decode
-
     text = decode(ypath.read_bytes())
     try:
         data = yaml.safe_load(text)
