@@ -140,7 +140,6 @@ class CadreAgent(Agent):
         index: Row of the cadre in the scenario.
         skills: Category indices the cadre holds.
         home: The cadre's home unit pool.
-        busy_hours: Hours worked inside the measured window.
     """
 
     def __init__(self, model: ServiceModel, index: int, skills: frozenset[int],
@@ -149,7 +148,6 @@ class CadreAgent(Agent):
         self.index = index
         self.skills = skills
         self.home = home
-        self.busy_hours = 0.0
         self.server = Server(self, queue)
 
     def begin(self, issue: int, now: float) -> float:
@@ -167,9 +165,7 @@ class CadreAgent(Agent):
         if log.travel[issue]:
             hours += 2.0 * m.distance_km(self.index, log.firm[issue]) / m.speed_kmh
         end = finish_time(start, hours, h) if h < 24.0 else start + hours / 24.0
-        booked = m.measured_hours(start, end)
-        self.busy_hours += booked
-        m.booked_hours += booked
+        m.booked_hours += m.measured_hours(start, end)
         m.busy_cadres += 1
         return end
 
