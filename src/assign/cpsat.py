@@ -128,7 +128,7 @@ def solve_cpsat(
         capacity = np.where(limits.count < 0, n, limits.count)
         relaxed, _ = solve_flow(cadre, firm, cost, capacity, ranks)
         possible = _covered_weight(relaxed, firm, weight) == full
-        found = (_first_plan_or_give_up(cadre, firm, cost, load, limits, n, left(), workers, seed)
+        found = (_first_plan_or_give_up(cadre, firm, load, limits, n, left(), workers, seed)
                  if possible else None)
         if found is not None:
             hint = found
@@ -190,7 +190,7 @@ class _FirstPlan(cp_model.CpSolverSolutionCallback):
         self.stop_search()
 
 
-def _first_plan_or_give_up(cadre, firm, cost, load, limits, n, seconds, workers, seed):
+def _first_plan_or_give_up(cadre, firm, load, limits, n, seconds, workers, seed):
     """A plan covering every coverable firm, or None if none appears in a third of the time."""
     model, x = _model(cadre, firm, load, limits, n, exact=True)
     cb = _FirstPlan(x)

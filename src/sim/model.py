@@ -128,10 +128,10 @@ class ServiceModel(Model):
             arr.time.tolist(), arr.firm.tolist(), arr.category.tolist(), draws[0].tolist(),
             (draws[1].tolist(), draws[2].tolist()), u[0].tolist(), u[1].tolist(), u[2].tolist(),
         )
-        self._lat = np.concatenate([cadres["lat"].to_numpy(float), firms["lat"].to_numpy(float)])
-        self._lon = np.concatenate([cadres["lon"].to_numpy(float), firms["lon"].to_numpy(float)])
-        self._rad_lat = np.radians(np.nan_to_num(self._lat)).tolist()
-        self._rad_lon = np.radians(np.nan_to_num(self._lon)).tolist()
+        lat = np.concatenate([cadres["lat"].to_numpy(float), firms["lat"].to_numpy(float)])
+        lon = np.concatenate([cadres["lon"].to_numpy(float), firms["lon"].to_numpy(float)])
+        self._rad_lat = np.radians(np.nan_to_num(lat)).tolist()
+        self._rad_lon = np.radians(np.nan_to_num(lon)).tolist()
         self._n_cadres = len(cadres)
         # settings read on every event, kept as plain attributes
         self.hours_per_day = cfg.hours_per_day
