@@ -102,8 +102,9 @@ def test_dashboard_renders_controls_chart_and_steps(dashboard):
                 assert page.get_by_role("button", name=name).count() == 1
             page.get_by_text("Time: 0.0").wait_for(timeout=30_000)
             chart = page.locator("img.widget-image")
-            chart.first.wait_for(timeout=30_000)
-            assert chart.count() >= 3  # open issues, resolution rate, utilisation
+            # open issues, resolution rate, utilisation: the charts render one after another
+            chart.nth(2).wait_for(timeout=60_000)
+            assert chart.count() >= 3
             before = chart.first.get_attribute("src")
             page.get_by_role("button", name="Step").click()
             page.get_by_text("Time: 1.0").wait_for(timeout=30_000)
