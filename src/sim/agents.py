@@ -66,7 +66,7 @@ class Server:
         """Begin work on ``issue`` now (or at the next working instant)."""
         self.current = issue
         model = self.owner.model
-        model.at(self.finish, self.owner.begin(issue, model.time))
+        model.at(self.finish, self.owner.begin(issue, model.now))
 
     def finish(self) -> None:
         """Complete the current issue and take the next one."""
@@ -109,7 +109,7 @@ class DelayLine:
             target.push(issue)
             return
         self.items.append((target, issue))
-        self.model.at(self.release, self.model.time + self.delay)
+        self.model.at(self.release, self.model.now + self.delay)
 
     def release(self) -> None:
         """Deliver the oldest issue in transit."""
@@ -173,7 +173,7 @@ class CadreAgent(Agent):
         """Settle the issue or escalate it to the home unit."""
         m = self.model
         m.busy_cadres -= 1
-        now = m.time
+        now = m.now
         esc = m.escalation
         if esc is None:
             m.close(issue, 0, now)
@@ -221,9 +221,9 @@ class PoolAgent(Agent):
         m = self.model
         u = m.log.u_home[issue] if self.tier == 1 else m.log.u_dept[issue]
         if u < self.settings.solve_prob:
-            m.close(issue, self.tier, m.time + self.settings.feedback_days)
+            m.close(issue, self.tier, m.now + self.settings.feedback_days)
         elif self.tier == 1:
-            m.log.escalated_department[issue] = m.time
+            m.log.escalated_department[issue] = m.now
             m.escalate(issue, m.departments[m.log.category[issue]])
         else:
-            m.close(issue, 3, m.time + self.settings.feedback_days)
+            m.close(issue, 3, m.now + self.settings.feedback_days)

@@ -9,7 +9,10 @@ derived from one seed: arrivals, per-issue draws (efforts, solve chances), and M
 
 from __future__ import annotations
 
+import bisect
+import heapq
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -91,6 +94,28 @@ class _Closer:
         self.model.closed_count += 1
 
 
+class SeriesCollector(DataCollector):
+    """Mesa's DataCollector for model attributes holding plain numbers.
+
+    Mesa's own ``collect`` deep-copies every value it records, in case it is a mutable
+    object; the series here are ints and floats, so they are appended as they are (the
+    daily record is otherwise a fair share of a long run's time).
+    """
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        super().__init__(model_reporters={name: name for name in names})
+        self._names = names
+
+    def collect(self, model: Model) -> None:
+        if self._validated:
+            self._collection_steps.append(model.time)
+            record = self.model_vars
+            for name in self._names:
+                record[name].append(getattr(model, name))
+        else:
+            super().collect(model)
+
+
 class ServiceModel(Model):
     """The service model of one scenario under one pairing and one configuration.
 
@@ -112,6 +137,12 @@ class ServiceModel(Model):
         ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
         arrival_ss, issue_ss, model_ss = ss.spawn(3)
         super().__init__(rng=np.random.default_rng(model_ss))
+        self.now = 0.0  # the time of the event being handled (see ``at``)
+        self._pending: list[tuple[float, int, Callable[[], None]]] = []
+        self._seq = 0
+        self._advance_at = math.inf
+        self._advance_event: Event | None = None
+        self._until = math.inf
         self.case = scenario
         self.config = cfg = config or simulation_config(scenario)
         self.seed_entropy = ss.entropy
@@ -159,7 +190,7 @@ class ServiceModel(Model):
                 self.queues[0].feeder = self
             if n:
                 self._wake_pending = True
-                self.schedule_event(self._arrive, at=float(arr.time[0]))
+                self.at(self._arrive, float(arr.time[0]))
         else:
             every = 1.0 if cfg.collection == "daily" else 7.0
             self._collected_upto = 0
@@ -167,9 +198,7 @@ class ServiceModel(Model):
                 self.collect, Schedule(interval=every, start=every, end=cfg.days)
             )
         self._snapshot()
-        self.datacollector = DataCollector(
-            model_reporters={name: name for name in SERIES}  # attributes set by _snapshot
-        )
+        self.datacollector = SeriesCollector(SERIES)  # attributes set by _snapshot
         self.datacollector.collect(self)
 
     # --- set-up ---------------------------------------------------------------
@@ -230,7 +259,7 @@ class ServiceModel(Model):
     def take_arrivals(self) -> None:
         """Route every issue raised up to now that is not routed yet (in raised order)."""
         times = self.log.raised
-        k, now = self._next, self.time
+        k, now = self._next, self.now
         travel = self.config.travel
         while k < len(times) and times[k] <= now:
             self._route(k, travel, times[k])
@@ -245,7 +274,8 @@ class ServiceModel(Model):
 
     def collect(self) -> None:
         """A collection round: take every issue raised since the last round."""
-        hi = int(np.searchsorted(self.arrival_times, self.time, side="right"))
+        self.now = self.time
+        hi = bisect.bisect_right(self.log.raised, self.time)
         visited: set[int] = set()
         travel = self.config.travel
         firm = self.log.firm
@@ -259,23 +289,63 @@ class ServiceModel(Model):
         queue = self.firm_queue[self.log.firm[issue]]
         if queue is None:  # no cadre serves this firm: the issue stays open
             return
-        self.log.collected[issue] = self.time if when is None else when
+        self.log.collected[issue] = self.now if when is None else when
         self.log.travel[issue] = travel
         queue.push(issue)
 
     def at(self, function, time: float) -> None:
-        """Schedule ``function`` (a bound method of a live object) on Mesa's event list.
+        """Schedule ``function`` at ``time`` on the model's own event heap.
 
-        The same as ``schedule_event(function, at=time)`` without its argument checks,
-        which cost as much as the event itself on this hot path; times are never in the
-        past here (they come from arrivals ahead of now or from non-negative durations).
+        Fine-grained events (arrivals, completions, hand-overs) go on a heap of plain
+        ``(time, sequence, function)`` tuples, which compare in C; Mesa's event list holds
+        one :meth:`_advance` event at the heap's earliest time, so Mesa still decides when
+        model time moves, and steps, collection rounds and any event a user schedules keep
+        their order with the model's own events. Times are never in the past here (they
+        come from arrivals ahead of now or from non-negative durations).
         """
-        self._event_list.add_event(Event(time, function))
+        self._seq += 1
+        heapq.heappush(self._pending, (time, self._seq, function))
+        if time < self._advance_at:  # the heap's head moved earlier: wake Mesa there
+            if self._advance_event is not None:
+                self._advance_event.cancel()
+            self._wake(time)
+
+    def _wake(self, time: float) -> None:
+        self._advance_at = time
+        self._advance_event = Event(time, self._advance)
+        self._event_list.add_event(self._advance_event)
+
+    def _advance(self) -> None:
+        """Run the model's own events due before Mesa's next event and the run's end."""
+        self._advance_at = -math.inf  # events scheduled meanwhile: the loop sees them
+        self._advance_event = None
+        pending = self._pending
+        mesa_events = self._event_list._events
+        bound = mesa_events[0].time if mesa_events else math.inf
+        until = self._until
+        pop = heapq.heappop
+        while pending:
+            t = pending[0][0]
+            if t >= bound or t > until:
+                break
+            self.now = t
+            pop(pending)[2]()
+        self.now = self.time
+        if pending:
+            self._wake(pending[0][0])
+        else:
+            self._advance_at = math.inf
+
+    def _advance_time(self, until: float) -> None:
+        # Mesa's loop over its event list; the end of the run bounds :meth:`_advance`.
+        self._until = until
+        super()._advance_time(until)
+        self.now = self.time
 
     def escalate(self, issue: int, pool: PoolAgent | None) -> None:
         """Hand an issue over to the next tier (after the tier's hand-over delay)."""
         if pool is None:
-            self.close(issue, 3, self.time)
+            self.close(issue, 3, self.now)
             return
         self.handover[pool.tier].push(pool.queue, issue)
 
@@ -288,7 +358,7 @@ class ServiceModel(Model):
         else:
             log.resolved[issue] = at
             log.closed[issue] = at
-        if at <= self.time:
+        if at <= self.now:
             self.closed_count += 1
         else:
             self.feedback[tier].push(self._closer, issue)  # type: ignore[arg-type]
@@ -310,7 +380,7 @@ class ServiceModel(Model):
     # --- helpers -------------------------------------------------------------------
     def raised_count(self) -> int:
         """Issues raised up to now."""
-        return int(np.searchsorted(self.arrival_times, self.time, side="right"))
+        return bisect.bisect_right(self.log.raised, self.time)
 
     def distance_km(self, cadre: int, firm: int) -> float:
         """Great-circle km between a cadre and a firm (0 without coordinates)."""

@@ -16,7 +16,6 @@ from rich.table import Table
 from assign import read_pairing, write_csv, write_json
 from assign.export import atomic_write
 from sim import compare_staffing, simulate_scenario, simulation_config
-from sim.calibrate import calibrate
 
 from .cli import EXIT_OK, Debug, PathArg, SetOpt, _load, app, busy, err, out, run_guarded
 
@@ -214,6 +213,8 @@ def calibrate_cmd(
             raise ValueError("--resolved must be between 0 and --issues")
         if escalated is not None and not 0 <= escalated <= 1:
             raise ValueError("--escalated is a share between 0 and 1")
+        from sim.calibrate import calibrate  # scipy.stats: imported only when needed
+
         with busy(f"calibrating {scenario.name}"):
             cal = calibrate(scenario, issues, days, resolved, _parse_mix(mix), escalated,
                             replications=replications, seed=seed)
