@@ -15,6 +15,9 @@ from .categories import CATEGORY_INDEX, CATEGORY_KEYS
 from .geo import haversine_km, pairs_within
 from .scenario import Scenario
 
+MASK = np.int32 if len(CATEGORY_KEYS) < 31 else np.int64
+"""Integer type of skill bit masks (one bit per category)."""
+
 DENSE_LIMIT = 20_000_000
 """Most cadre x firm pairs enumerated without a distance limit."""
 
@@ -80,18 +83,18 @@ class Candidates:
 
 
 def skill_masks(items: pd.Series) -> np.ndarray:
-    """Bit mask (int64) of the categories in each row's tuple of keys or (key, level)."""
-    bits = {k: np.int64(1) << i for k, i in CATEGORY_INDEX.items()}
+    """Bit mask (:data:`MASK`) of the categories in each row's tuple of keys or (key, level)."""
+    bits = {k: 1 << i for k, i in CATEGORY_INDEX.items()}
 
-    def mask(t: tuple) -> np.int64:
-        m = np.int64(0)
+    def mask(t: tuple) -> int:
+        m = 0
         for item in t:
             m |= bits[item[0] if isinstance(item, tuple) else item]
         return m
 
     codes, uniques = pd.factorize(items.map(tuple))
-    return np.array([mask(t) for t in uniques], dtype=np.int64)[codes] if len(items) else np.zeros(
-        0, np.int64
+    return np.array([mask(t) for t in uniques], dtype=MASK)[codes] if len(items) else np.zeros(
+        0, MASK
     )
 
 
@@ -129,7 +132,7 @@ def build_candidates(scenario: Scenario, with_load: bool = True) -> Candidates:
     if scenario.pairs is not None:
         ci = pd.Index(cadres["id"]).get_indexer(scenario.pairs["cadre_id"])
         fi = pd.Index(firms["id"]).get_indexer(scenario.pairs["firm_id"])
-        i, j = ci.astype(np.int64), fi.astype(np.int64)
+        i, j = ci.astype(np.int32), fi.astype(np.int32)
         given_cost = scenario.pairs["cost"].to_numpy(float)
         given_load = scenario.pairs["load"].to_numpy(float)
         dist = haversine_km(
@@ -152,8 +155,8 @@ def build_candidates(scenario: Scenario, with_load: bool = True) -> Candidates:
                 f"{m} cadres x {n} firms is too many pairs to enumerate; "
                 "set assignment.max_distance_km to prune them"
             )
-        i = np.repeat(np.arange(m, dtype=np.int64), n)
-        j = np.tile(np.arange(n, dtype=np.int64), m)
+        i = np.repeat(np.arange(m, dtype=np.int32), n)
+        j = np.tile(np.arange(n, dtype=np.int32), m)
         dist = haversine_km(
             cadres["lat"].to_numpy()[i], cadres["lon"].to_numpy()[i],
             firms["lat"].to_numpy()[j], firms["lon"].to_numpy()[j],
@@ -163,7 +166,7 @@ def build_candidates(scenario: Scenario, with_load: bool = True) -> Candidates:
 
     cmask = skill_masks(cadres["skills"])
     fmask = skill_masks(firms["needs"])
-    primary = np.array([1 << CATEGORY_INDEX[t[0]] if t else 0 for t in firms["needs"]], np.int64)
+    primary = np.array([1 << CATEGORY_INDEX[t[0]] if t else 0 for t in firms["needs"]], MASK)
     if cfg.require_skills == "primary":
         keep = (cmask[i] & primary[j]) == primary[j]
     elif cfg.require_skills == "all":
@@ -178,9 +181,13 @@ def build_candidates(scenario: Scenario, with_load: bool = True) -> Candidates:
     reason[(reason == "") & (np.bincount(j, minlength=n) == 0)] = "no_cadre_with_skill"
 
     fm = fmask[j]
-    n_needs = np.bitwise_count(fm).astype(float)
-    held = np.bitwise_count(cmask[i] & fm).astype(float)
-    skill_match = np.where(n_needs > 0, held / np.maximum(n_needs, 1), 1.0)
+    n_needs = np.bitwise_count(fm)
+    held = np.bitwise_count(cmask[i] & fm)
+    del fm
+    skill_match = np.ones(len(i))
+    has = n_needs > 0
+    skill_match[has] = held[has] / n_needs[has]
+    del n_needs, held, has
     if cfg.objective == "distance":
         cost = dist
     elif given_cost is not None:

@@ -4,14 +4,49 @@ Valid when the only limits are counts (``max_firms``). Network: each firm suppli
 unit; it flows to the sink either through an admissible cadre (pair cost) or through the
 firm's "uncovered" arc, whose cost is the firm's coverage reward; cadre-to-sink arcs carry
 the cadres' count limits.
+
+Cadres and firms that share no pair, directly or through others, never compete, so the
+pair graph's connected components are solved as separate flows (packed into groups of
+about :data:`GROUP_PAIRS` pairs): the same optimum, with the solver's memory bounded by a
+group rather than the whole province.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from .coverage import linear_weights
+
+GROUP_PAIRS = 4_000_000
+"""Pair tables larger than this are split into groups of whole connected components."""
+
+
+def pair_groups(cadre: np.ndarray, firm: np.ndarray, m: int, n: int,
+                size: int | None = None) -> list[np.ndarray]:
+    """Pair indices in groups of whole connected components of the pair graph.
+
+    Components are taken in label order and packed so that a group closes once it holds
+    ``size`` pairs (default :data:`GROUP_PAIRS`); one group (all pairs) when the table is
+    no larger than ``size``.
+    """
+    size = GROUP_PAIRS if size is None else size
+    if len(cadre) <= size:
+        return [np.arange(len(cadre))]
+    graph = coo_matrix((np.ones(len(cadre), np.int8), (cadre, firm.astype(np.int64) + m)),
+                       shape=(m + n, m + n))
+    _, label = connected_components(graph, directed=False)
+    del graph
+    comp = label[cadre]
+    sizes = np.bincount(comp, minlength=int(label.max()) + 1)
+    group_of = ((np.cumsum(sizes) - sizes) // size).astype(np.int32)
+    pair_group = group_of[comp]
+    del comp
+    order = np.argsort(pair_group, kind="stable")
+    bounds = np.searchsorted(pair_group[order], np.arange(int(group_of.max()) + 2))
+    return [order[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
 
 
 def solve_flow(
@@ -36,20 +71,38 @@ def solve_flow(
     n, m = len(ranks), len(capacity)
     if len(cost) == 0:
         return np.zeros(0, np.int64), "optimal"
+    groups = pair_groups(cadre, firm, m, n)
+    if len(groups) == 1:
+        return _solve_group(cadre, firm, cost, capacity, ranks)
+    chosen: list[np.ndarray] = []
+    for idx in groups:
+        cadres, c_local = np.unique(cadre[idx], return_inverse=True)
+        firms, f_local = np.unique(firm[idx], return_inverse=True)
+        picked, status = _solve_group(c_local, f_local, cost[idx], capacity[cadres], ranks[firms])
+        if status != "optimal":
+            return np.zeros(0, np.int64), status
+        chosen.append(idx[picked])
+    return np.sort(np.concatenate(chosen)), "optimal"
+
+
+def _solve_group(cadre, firm, cost, capacity, ranks) -> tuple[np.ndarray, str]:
+    """One min-cost flow over the given cadres (0..m-1) and firms (0..n-1)."""
+    n, m = len(ranks), len(capacity)
     cmin, cmax = int(cost.min()), int(cost.max())
-    shifted = cost - cmin
     # An improving exchange is one augmenting path of at most 2 min(m, n) + 1 pair arcs,
     # so a coverage reward above that many times the cost range puts coverage first.
     reward = linear_weights(ranks, (2 * min(m, n) + 2) * (cmax - cmin))
     sink = n + m
-    tails = np.concatenate([firm, n + np.arange(m), np.arange(n)])
-    heads = np.concatenate([n + cadre, np.full(m, sink), np.full(n, sink)])
-    caps = np.concatenate([np.ones(len(firm)), np.minimum(capacity, n), np.ones(n)])
-    costs = np.concatenate([shifted, np.zeros(m), reward])
+    k = len(firm)
+    tails = np.concatenate([firm.astype(np.int32), np.arange(n, n + m, dtype=np.int32),
+                            np.arange(n, dtype=np.int32)])
+    heads = np.concatenate([(cadre + n).astype(np.int32), np.full(m + n, sink, np.int32)])
+    caps = np.concatenate([np.ones(k, np.int64), np.minimum(capacity, n).astype(np.int64),
+                           np.ones(n, np.int64)])
+    costs = np.concatenate([cost - cmin, np.zeros(m, np.int64), reward]).astype(np.int64)
     smcf = min_cost_flow.SimpleMinCostFlow()
-    smcf.add_arcs_with_capacity_and_unit_cost(
-        tails.astype(np.int32), heads.astype(np.int32), caps.astype(np.int64), costs.astype(np.int64)
-    )
+    smcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+    del tails, heads, caps, costs
     nodes = np.arange(n + m + 1, dtype=np.int32)
     supplies = np.zeros(n + m + 1, dtype=np.int64)
     supplies[:n] = 1
@@ -58,5 +111,5 @@ def solve_flow(
     status = smcf.solve()
     if status != smcf.OPTIMAL:
         return np.zeros(0, np.int64), "unknown"
-    flows = smcf.flows(np.arange(len(firm), dtype=np.int32))
+    flows = smcf.flows(np.arange(k, dtype=np.int32))
     return np.flatnonzero(flows > 0), "optimal"

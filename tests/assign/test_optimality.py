@@ -72,6 +72,74 @@ def test_one_to_many_matches_slot_expanded_assignment(seed):
     assert (loads.to_numpy() <= caps).all()
 
 
+def clustered_tables(rng: np.random.Generator, clusters: int, short: bool):
+    """Cadres and firms around ``clusters`` towns 100 km apart (a component each)."""
+    cad, frm = [], []
+    for k in range(clusters):
+        m = int(rng.integers(2, 6))
+        caps = rng.integers(1, 4, m)
+        n = int(caps.sum()) + (int(rng.integers(1, 4)) if short else -int(rng.integers(0, 2)))
+        lat, lon = 30.0 + k, 110.0
+        cad.append(pd.DataFrame({"lat": rng.uniform(lat, lat + 0.1, m),
+                                 "lon": rng.uniform(lon, lon + 0.1, m), "max_firms": caps}))
+        frm.append(pd.DataFrame({"lat": rng.uniform(lat, lat + 0.1, n),
+                                 "lon": rng.uniform(lon, lon + 0.1, n),
+                                 "priority": rng.integers(0, 3, n)}))
+    cadres, firms = pd.concat(cad, ignore_index=True), pd.concat(frm, ignore_index=True)
+    cadres.insert(0, "id", [f"c{i}" for i in range(len(cadres))])
+    firms.insert(0, "id", [f"f{j}" for j in range(len(firms))])
+    return cadres, firms
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_components_solved_apart_match_slot_expanded_assignment(seed, monkeypatch):
+    """Every connected component its own flow: still the Hungarian optimum on the slots."""
+    from assign import flow
+
+    rng = np.random.default_rng(300 + seed)
+    cadres, firms = clustered_tables(rng, 5, short=False)
+    monkeypatch.setattr(flow, "GROUP_PAIRS", 1)  # split every component apart
+    groups = flow.pair_groups(*_pair_graph(cadres, firms))
+    assert len(groups) == 5
+    pairing = solve(build_scenario(cadres, firms, mode="one_to_many", max_distance_km=30),
+                    backend="flow")
+    d = distance_matrix(cadres, firms)
+    d[d > 30] = 1e6
+    slots = np.repeat(d, cadres["max_firms"].to_numpy(), axis=0)
+    r, c = linear_sum_assignment(slots)
+    assert pairing.assigned == len(firms)
+    assert pairing.objective == pytest.approx(slots[r, c].sum(), abs=1e-3)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_components_solved_apart_keep_coverage_by_priority(seed, monkeypatch):
+    """With too few cadres, split and whole flows cover the same firms per priority level
+    at the same cost (the whole flow is checked against brute force and scipy above)."""
+    from assign import flow
+
+    rng = np.random.default_rng(400 + seed)
+    cadres, firms = clustered_tables(rng, 4, short=True)
+    scenario = build_scenario(cadres, firms, mode="one_to_many", max_distance_km=30)
+    whole = solve(scenario, backend="flow")
+    monkeypatch.setattr(flow, "GROUP_PAIRS", 1)
+    apart = solve(scenario, backend="flow")
+
+    def covered_by_level(p):
+        pr = firms.set_index("id")["priority"]
+        return pr.loc[p.pairs["firm_id"]].value_counts().sort_index().to_dict()
+
+    assert apart.assigned < len(firms)
+    assert covered_by_level(apart) == covered_by_level(whole)
+    assert apart.objective == pytest.approx(whole.objective, abs=1e-6)
+
+
+def _pair_graph(cadres, firms):
+    from assign.geo import pairs_within
+
+    i, j, _ = pairs_within(cadres["lat"], cadres["lon"], firms["lat"], firms["lon"], 30)
+    return i, j, len(cadres), len(firms)
+
+
 def brute_force(d, caps, work_caps, load, priority, admissible):
     """Best plan by enumeration: most firms of the top priority covered, then the next, ...,
     then least total cost. Returns (coverage key, cost)."""
