@@ -116,6 +116,68 @@ def need_weights(needs: pd.Series) -> np.ndarray:
     return out
 
 
+@dataclass(frozen=True)
+class PairRules:
+    """Which cadre-firm pairs are admissible (skills, usable cadres) and what they cost.
+
+    Attributes:
+        cadre_mask: Skill bit mask of each cadre.
+        need_mask: Bit mask of each firm's needs.
+        primary: Bit of each firm's first need (0 without needs).
+        usable: Whether each cadre may take firms at all (``max_firms`` > 0).
+        require: The scenario's ``require_skills``.
+        objective: The scenario's ``objective``.
+        skill_gap_km: Cost added per share of needs the cadre lacks (objective ``cost``).
+    """
+
+    cadre_mask: np.ndarray
+    need_mask: np.ndarray
+    primary: np.ndarray
+    usable: np.ndarray
+    require: str
+    objective: str
+    skill_gap_km: float
+
+    @classmethod
+    def of(cls, scenario: Scenario) -> PairRules:
+        cfg = scenario.config.assignment
+        cadres, firms = scenario.cadres, scenario.firms
+        primary = np.array([1 << CATEGORY_INDEX[t[0]] if t else 0 for t in firms["needs"]], MASK)
+        return cls(skill_masks(cadres["skills"]), skill_masks(firms["needs"]), primary,
+                   cadres["max_firms"].fillna(np.inf).to_numpy() > 0, cfg.require_skills,
+                   cfg.objective, cfg.skill_gap_km)
+
+    def keep(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """Whether each pair meets the skill rule and its cadre takes firms at all."""
+        if self.require == "primary":
+            p = self.primary[j]
+            keep = (self.cadre_mask[i] & p) == p
+        elif self.require == "all":
+            f = self.need_mask[j]
+            keep = (self.cadre_mask[i] & f) == f
+        else:
+            keep = np.ones(len(i), dtype=bool)
+        keep &= self.usable[i]
+        return keep
+
+    def skill_match(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """Share of the firm's needs the cadre holds (1 when the firm lists none)."""
+        fm = self.need_mask[j]
+        n_needs = np.bitwise_count(fm)
+        held = np.bitwise_count(self.cadre_mask[i] & fm)
+        del fm
+        out = np.ones(len(i))
+        has = n_needs > 0
+        out[has] = held[has] / n_needs[has]
+        return out
+
+    def cost(self, dist: np.ndarray, skill_match: np.ndarray) -> np.ndarray:
+        """The objective's cost of each pair from its km and skill match."""
+        if self.objective == "distance":
+            return dist
+        return dist + self.skill_gap_km * (1.0 - skill_match)
+
+
 def build_candidates(scenario: Scenario, with_load: bool = True) -> Candidates:
     """Enumerate the admissible pairs of a scenario with their cost and load.
 
@@ -164,36 +226,15 @@ def build_candidates(scenario: Scenario, with_load: bool = True) -> Candidates:
     in_reach = np.bincount(j, minlength=n) > 0
     reason[(reason == "") & ~in_reach] = "no_cadre_in_reach"
 
-    cmask = skill_masks(cadres["skills"])
-    fmask = skill_masks(firms["needs"])
-    primary = np.array([1 << CATEGORY_INDEX[t[0]] if t else 0 for t in firms["needs"]], MASK)
-    if cfg.require_skills == "primary":
-        keep = (cmask[i] & primary[j]) == primary[j]
-    elif cfg.require_skills == "all":
-        keep = (cmask[i] & fmask[j]) == fmask[j]
-    else:
-        keep = np.ones(len(i), dtype=bool)
-    usable = (cadres["max_firms"].fillna(np.inf).to_numpy() > 0)[i]
-    keep &= usable
+    rules = PairRules.of(scenario)
+    keep = rules.keep(i, j)
     i, j, dist = i[keep], j[keep], dist[keep]
     if given_cost is not None and given_load is not None:
         given_cost, given_load = given_cost[keep], given_load[keep]
     reason[(reason == "") & (np.bincount(j, minlength=n) == 0)] = "no_cadre_with_skill"
-
-    fm = fmask[j]
-    n_needs = np.bitwise_count(fm)
-    held = np.bitwise_count(cmask[i] & fm)
-    del fm
-    skill_match = np.ones(len(i))
-    has = n_needs > 0
-    skill_match[has] = held[has] / n_needs[has]
-    del n_needs, held, has
-    if cfg.objective == "distance":
-        cost = dist
-    elif given_cost is not None:
-        cost = given_cost
-    else:
-        cost = dist + cfg.skill_gap_km * (1.0 - skill_match)
+    skill_match = rules.skill_match(i, j)
+    cost = given_cost if given_cost is not None and cfg.objective != "distance" else rules.cost(
+        dist, skill_match)
     if given_load is not None and not np.isnan(given_load).all():
         load = np.nan_to_num(given_load, nan=0.0)
     elif with_load:

@@ -92,6 +92,22 @@ def _solve_group(cadre, firm, cost, capacity, ranks) -> tuple[np.ndarray, str]:
     # An improving exchange is one augmenting path of at most 2 min(m, n) + 1 pair arcs,
     # so a coverage reward above that many times the cost range puts coverage first.
     reward = linear_weights(ranks, (2 * min(m, n) + 2) * (cmax - cmin))
+    smcf, k = flow_arcs(cadre, firm, cost - cmin, capacity, reward)
+    status = smcf.solve()
+    if status != smcf.OPTIMAL:
+        return np.zeros(0, np.int64), "unknown"
+    flows = smcf.flows(np.arange(k, dtype=np.int32))
+    return np.flatnonzero(flows > 0), "optimal"
+
+
+def flow_arcs(cadre, firm, cost, capacity, reward) -> tuple[min_cost_flow.SimpleMinCostFlow, int]:
+    """The network, ready to solve: firms 0..n-1 (supply 1), cadres n..n+m-1, the sink.
+
+    Pair arcs come first (arc k is pair k), then cadre -> sink (capacity), then each
+    firm's "uncovered" arc to the sink at its reward. Returns the solver and the number of
+    pair arcs.
+    """
+    n, m = len(reward), len(capacity)
     sink = n + m
     k = len(firm)
     tails = np.concatenate([firm.astype(np.int32), np.arange(n, n + m, dtype=np.int32),
@@ -99,17 +115,12 @@ def _solve_group(cadre, firm, cost, capacity, ranks) -> tuple[np.ndarray, str]:
     heads = np.concatenate([(cadre + n).astype(np.int32), np.full(m + n, sink, np.int32)])
     caps = np.concatenate([np.ones(k, np.int64), np.minimum(capacity, n).astype(np.int64),
                            np.ones(n, np.int64)])
-    costs = np.concatenate([cost - cmin, np.zeros(m, np.int64), reward]).astype(np.int64)
+    costs = np.concatenate([cost, np.zeros(m, np.int64), reward]).astype(np.int64)
     smcf = min_cost_flow.SimpleMinCostFlow()
     smcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
     del tails, heads, caps, costs
-    nodes = np.arange(n + m + 1, dtype=np.int32)
     supplies = np.zeros(n + m + 1, dtype=np.int64)
     supplies[:n] = 1
     supplies[sink] = -n
-    smcf.set_nodes_supplies(nodes, supplies)
-    status = smcf.solve()
-    if status != smcf.OPTIMAL:
-        return np.zeros(0, np.int64), "unknown"
-    flows = smcf.flows(np.arange(k, dtype=np.int32))
-    return np.flatnonzero(flows > 0), "optimal"
+    smcf.set_nodes_supplies(np.arange(n + m + 1, dtype=np.int32), supplies)
+    return smcf, k

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 from scipy.spatial import cKDTree
 
@@ -39,16 +41,14 @@ PAIR_BLOCK = 2048
 """Points of ``a`` searched at a time in :func:`pairs_within` (bounds temporary memory)."""
 
 
-def pairs_within(
-    lat_a, lon_a, lat_b, lon_b, max_km: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """All pairs (i in a, j in b) at most ``max_km`` apart.
+def iter_pairs_within(
+    lat_a, lon_a, lat_b, lon_b, max_km: float, sort: bool = True
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Blocks of the pairs (i in a, j in b) at most ``max_km`` apart.
 
-    The points of ``a`` are searched in blocks against one k-d tree of ``b``, so the
-    temporary arrays stay a block's size; the result is int32 indices and float64 km.
-
-    Returns:
-        Index arrays ``i``, ``j`` and the great-circle distances in km, sorted by (i, j).
+    The points of ``a`` are searched :data:`PAIR_BLOCK` at a time against one k-d tree of
+    ``b``, so memory stays a block's size. Yields int32 ``i``, ``j`` and float64 km, each
+    block sorted by (i, j) when ``sort``; blocks come in order of ``i``.
     """
     lat_a, lon_a = np.asarray(lat_a, float), np.asarray(lon_a, float)
     lat_b, lon_b = np.asarray(lat_b, float), np.asarray(lon_b, float)
@@ -56,18 +56,31 @@ def pairs_within(
     # a small margin: the chord test is exact in theory, rounding may drop a boundary pair
     chord = km_to_chord(max_km) * (1 + 1e-9)
     va = unit_vectors(lat_a, lon_a)
-    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for lo in range(0, len(va), PAIR_BLOCK):
         ta = cKDTree(va[lo:lo + PAIR_BLOCK])
         found = ta.sparse_distance_matrix(tb, chord, output_type="ndarray")
         i = found["i"].astype(np.int32)
         j = found["j"].astype(np.int32)
         del found
-        order = np.lexsort((j, i))
-        i, j = i[order] + np.int32(lo), j[order]
+        if sort:
+            order = np.lexsort((j, i))
+            i, j = i[order], j[order]
+        i += np.int32(lo)
         km = haversine_km(lat_a[i], lon_a[i], lat_b[j], lon_b[j])
         keep = km <= max_km
-        parts.append((i[keep], j[keep], km[keep]))
+        yield i[keep], j[keep], km[keep]
+
+
+def pairs_within(
+    lat_a, lon_a, lat_b, lon_b, max_km: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All pairs (i in a, j in b) at most ``max_km`` apart (see :func:`iter_pairs_within`).
+
+    Returns:
+        Index arrays ``i``, ``j`` (int32) and the great-circle distances in km, sorted by
+        (i, j).
+    """
+    parts = list(iter_pairs_within(lat_a, lon_a, lat_b, lon_b, max_km))
     if not parts:
         return np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0)
     columns = [list(c) for c in zip(*parts, strict=True)]
@@ -77,3 +90,27 @@ def pairs_within(
         out.append(np.concatenate(col))
         col.clear()
     return out[0], out[1], out[2]
+
+
+def nearest_within(
+    lat_a, lon_a, lat_b, lon_b, max_km: float, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For every point of ``b``, its ``k`` nearest points of ``a`` at most ``max_km`` away.
+
+    Returns int32 ``i`` (in a), ``j`` (in b) and float64 km, sorted by (i, j).
+    """
+    lat_a, lon_a = np.asarray(lat_a, float), np.asarray(lon_a, float)
+    lat_b, lon_b = np.asarray(lat_b, float), np.asarray(lon_b, float)
+    k = max(1, min(k, len(lat_a)))
+    ta = cKDTree(unit_vectors(lat_a, lon_a))
+    _, idx = ta.query(unit_vectors(lat_b, lon_b), k=k,
+                      distance_upper_bound=km_to_chord(max_km) * (1 + 1e-9))
+    idx = idx.reshape(len(lat_b), k)
+    found = idx < len(lat_a)
+    i = idx[found].astype(np.int32)
+    j = np.nonzero(found)[0].astype(np.int32)
+    order = np.lexsort((j, i))
+    i, j = i[order], j[order]
+    km = haversine_km(lat_a[i], lon_a[i], lat_b[j], lon_b[j])
+    keep = km <= max_km
+    return i[keep], j[keep], km[keep]

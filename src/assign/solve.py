@@ -15,6 +15,7 @@ from .coverage import COST_SCALE, LOAD_SCALE, integer_scale, priority_ranks, sca
 from .cpsat import Limits, solve_cpsat
 from .flow import solve_flow
 from .pairing import PAIR_COLUMNS, Pairing
+from .priced import LARGE_PAIRS, NEAREST, estimate_pairs, solve_priced
 from .scenario import Scenario
 
 Backend = Literal["auto", "flow", "cpsat"]
@@ -58,6 +59,13 @@ def solve(
     cfg = scenario.config.assignment
     used = choose_backend(scenario, backend)
     limit = float(time_limit if time_limit is not None else cfg.time_limit_s)
+    if used == "flow" and _large(scenario):
+        big = solve_priced(scenario)
+        pairing = _pairing(scenario, big.candidates, big.chosen, big.status, 0.0, used)
+        meta = _meta(scenario, used, limit, seed, big.admissible_pairs)
+        meta["pricing"] = {"rounds": big.rounds, "working_pairs": big.working_pairs,
+                           "nearest": NEAREST}
+        return Pairing(**{**pairing, "seconds": time.perf_counter() - start, "meta": meta})
     cand = build_candidates(scenario, with_load=used == "cpsat")
     ranks = priority_ranks(scenario.firms["priority"].to_numpy())
     cost_scale = integer_scale(cand.cost, COST_SCALE)
@@ -84,6 +92,16 @@ def solve(
     meta = _meta(scenario, used, limit, seed, len(cand))
     seconds = time.perf_counter() - start
     return Pairing(**{**pairing, "seconds": seconds, "meta": meta})
+
+
+def _large(scenario: Scenario) -> bool:
+    """Whether the pair table is too large to hold whole (solved by pricing instead)."""
+    cfg = scenario.config.assignment
+    if cfg.max_distance_km is None or scenario.pairs is not None:
+        return False
+    if len(scenario.cadres) * len(scenario.firms) <= LARGE_PAIRS:
+        return False
+    return estimate_pairs(scenario) > LARGE_PAIRS
 
 
 def _pairing(

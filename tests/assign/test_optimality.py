@@ -133,6 +133,46 @@ def test_components_solved_apart_keep_coverage_by_priority(seed, monkeypatch):
     assert apart.objective == pytest.approx(whole.objective, abs=1e-6)
 
 
+@pytest.mark.parametrize("require", ["none", "primary"])
+@pytest.mark.parametrize("seed", range(4))
+def test_pricing_matches_the_whole_flow(seed, require):
+    """Solving on each firm's two nearest cadres and pricing the rest out gives the whole
+    flow's coverage per priority level and its total km (the whole flow is checked against
+    scipy and brute force above)."""
+    from assign.priced import solve_priced
+
+    rng = np.random.default_rng(500 + seed)
+    m, n = int(rng.integers(20, 40)), int(rng.integers(150, 300))
+    cats = np.array(["financing", "hiring", "policy", "permits"])
+    cadres = pd.DataFrame({
+        "id": [f"c{i}" for i in range(m)], "lat": rng.uniform(30, 30.3, m),
+        "lon": rng.uniform(110, 110.3, m), "max_firms": rng.integers(0, 9, m),
+        "skills": [";".join(rng.choice(cats, 2, replace=False)) for _ in range(m)]})
+    firms = pd.DataFrame({
+        "id": [f"f{j}" for j in range(n)], "lat": rng.uniform(30, 30.3, n),
+        "lon": rng.uniform(110, 110.3, n), "priority": rng.integers(0, 3, n),
+        "needs": [";".join(rng.choice(cats, 2, replace=False)) for _ in range(n)]})
+    scenario = build_scenario(cadres, firms, mode="one_to_many", max_distance_km=12,
+                              require_skills=require)
+    whole = solve(scenario, backend="flow")
+    big = solve_priced(scenario, nearest=2)
+    assert big.status == "optimal"
+    assert big.rounds >= 2  # two nearest cadres are not enough: pricing had to add pairs
+    got = big.candidates
+    chosen_firms = got.firm[big.chosen]
+    assert len(np.unique(chosen_firms)) == len(chosen_firms)
+    pr = firms["priority"].to_numpy()
+    expect = firms.set_index("id")["priority"].loc[whole.pairs["firm_id"]]
+    assert np.bincount(pr[chosen_firms], minlength=3).tolist() == np.bincount(
+        expect, minlength=3).tolist()
+    assert got.cost[big.chosen].sum() == pytest.approx(whole.objective, abs=1e-3)
+    # the same reasons for firms left out
+    reasons = dict(zip(whole.uncovered["firm_id"], whole.uncovered["reason"], strict=True))
+    for f, r in reasons.items():
+        if r != "capacity_used_up":
+            assert got.reason[int(f[1:])] == r
+
+
 def _pair_graph(cadres, firms):
     from assign.geo import pairs_within
 
