@@ -173,6 +173,26 @@ def test_pricing_matches_the_whole_flow(seed, require):
             assert got.reason[int(f[1:])] == r
 
 
+def test_solve_prices_large_tables_and_reports_like_the_whole_flow(monkeypatch):
+    """Through ``solve``: a table over the size limit goes the pricing way, and the pairing
+    (pairs, loads, uncovered firms and their reasons) matches the whole flow's."""
+    import sys
+
+    rng = np.random.default_rng(7)
+    cadres, firms = clustered_tables(rng, 3, short=True)
+    scenario = build_scenario(cadres, firms, mode="one_to_many", max_distance_km=30)
+    whole = solve(scenario, backend="flow")
+    monkeypatch.setattr(sys.modules["assign.solve"], "LARGE_PAIRS", 0)
+    priced = solve(scenario, backend="flow")
+    assert "pricing" in priced.meta and "pricing" not in whole.meta
+    assert priced.status == whole.status == "optimal"
+    assert priced.assigned == whole.assigned
+    assert priced.objective == pytest.approx(whole.objective, abs=1e-6)
+    assert priced.meta["candidate_pairs"] == whole.meta["candidate_pairs"]
+    assert sorted(priced.uncovered["reason"]) == sorted(whole.uncovered["reason"])
+    assert priced.cadre_loads["firms"].sum() == whole.cadre_loads["firms"].sum()
+
+
 def _pair_graph(cadres, firms):
     from assign.geo import pairs_within
 
