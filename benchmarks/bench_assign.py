@@ -40,7 +40,7 @@ def compare(scale: str, with_peer: bool = True) -> dict:
         **SCALES[scale],
         "zhuqi": {"seconds": ours.seconds, "peak_mib": ours.peak_mib, "assigned": s["assigned"],
                   "total_km": s["objective"], "status": s["status"],
-                  "pairs": s["meta"]["candidate_pairs"]},
+                  "pairs": s["meta"]["candidate_pairs"], "pricing": s["meta"].get("pricing")},
     }
     if with_peer:
         bare = run([PY, str(BENCH / "peers" / "assign_bare.py"), folder, "100", "10"])
