@@ -2,12 +2,13 @@
 
 Exit codes: 0 success (a plan is written, also with partial coverage), 1 no plan could be
 made, 2 invalid input. Errors print as one red line (or a bullet list naming file, line
-and column); ``--debug`` shows the traceback.
+and column); ``--debug`` shows the traceback and the solvers' progress log.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -43,7 +44,7 @@ err = Console(stderr=True)
 
 EXIT_OK, EXIT_NO_PLAN, EXIT_INVALID = 0, 1, 2
 
-Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")]
+Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors and log solver progress.")]
 SetOpt = Annotated[
     list[str] | None,
     typer.Option("--set", help="Override a scenario key, e.g. assignment.max_distance_km=30."),
@@ -59,6 +60,11 @@ def run_guarded(debug: bool, body: Callable[[], int]) -> None:
     """Run a command body, turning input errors into exit code 2 with a clear message."""
     warnings.showwarning = _show_warning
     warnings.simplefilter("default", ScenarioWarning)
+    if debug:  # the solvers' progress (e.g. pricing rounds at province scale) on stderr
+        from rich.logging import RichHandler
+
+        logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s",
+                            handlers=[RichHandler(console=err, show_path=False)])
     try:
         code = body()
     except ScenarioError as exc:
