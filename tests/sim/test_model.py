@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pandas as pd
@@ -84,6 +85,34 @@ def test_runs_in_pieces_match_one_run():
         seen_open.append(pieces.open_issues)
     pd.testing.assert_frame_equal(whole.issues(), pieces.issues())
     assert seen_open[-1] == whole.open_issues
+
+
+def test_user_events_see_the_model_as_of_their_time():
+    """An event a researcher puts on Mesa's list mid-day sees exactly the hand-overs and
+    closures the final log dates up to then, no more (none ran early) and no fewer (none
+    is late): the model's own events and Mesa's keep their order."""
+    scenario = load_scenario(SCENARIOS / "zhangye-2022")
+    model = ServiceModel(scenario, seed=6)
+    seen: dict[float, tuple[int, int]] = {}
+
+    class Probe:
+        def __init__(self, t: float) -> None:
+            self.t = t
+
+        def __call__(self) -> None:
+            escalated = sum(1 for x in model.log.escalated if not math.isnan(x))
+            seen[self.t] = (escalated, model.closed_count)
+
+    probes = [Probe(t) for t in (2.3, 17.71, 40.05, 99.5)]
+    for p in probes:
+        model.schedule_event(p, at=p.t)
+    model.run()
+    df = model.issues()
+    for t, (escalated, closed) in seen.items():
+        assert escalated == int((df["escalated"] <= t).sum())
+        assert closed == int((df["closed"] <= t).sum())
+    assert len(seen) == len(probes)
+    assert seen[99.5][0] > 0 and seen[99.5][1] > 0
 
 
 def test_escalation_chain_timestamps_are_ordered():
