@@ -79,7 +79,7 @@ def solve_cpsat(
     time_limit: float,
     workers: int = 2,
     seed: int = 0,
-    search_share: float = 0.25,
+    search_share: float = 0.75,
 ) -> CpSatResult:
     """Solve the coverage-first generalized assignment problem.
 
