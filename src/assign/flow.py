@@ -24,6 +24,12 @@ GROUP_PAIRS = 4_000_000
 """Pair tables larger than this are split into groups of whole connected components."""
 
 
+def count_capacity(max_firms: np.ndarray, n: int) -> np.ndarray:
+    """Most firms each cadre may take (int64): its ``max_firms``, or all ``n`` when unset."""
+    mf = np.asarray(max_firms, float)
+    return np.where(np.isnan(mf), n, np.minimum(mf, n)).astype(np.int64)
+
+
 def pair_groups(cadre: np.ndarray, firm: np.ndarray, m: int, n: int,
                 size: int | None = None) -> list[np.ndarray]:
     """Pair indices in groups of whole connected components of the pair graph.

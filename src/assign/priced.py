@@ -29,8 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .candidates import Candidates, PairRules
-from .coverage import COST_SCALE, linear_weights, scaled
-from .flow import flow_arcs
+from .coverage import COST_SCALE, linear_weights, priority_ranks, scaled
+from .flow import count_capacity, flow_arcs
 from .geo import iter_pairs_within, nearest_within
 from .scenario import Scenario
 
@@ -99,12 +99,9 @@ def solve_priced(scenario: Scenario, nearest: int = NEAREST,
     # fixed coverage rewards from the bound on any admissible pair's cost
     cost_bound = max_km + (cfg.skill_gap_km if cfg.objective == "cost" else 0.0)
     span = int(np.ceil(cost_bound * COST_SCALE)) + 1
-    from .coverage import priority_ranks
-
     ranks = priority_ranks(firms["priority"].to_numpy())
     reward = linear_weights(ranks, (2 * min(m, n) + 2) * span)
-    max_firms = cadres["max_firms"].to_numpy(float)
-    capacity = np.where(np.isnan(max_firms), n, np.minimum(max_firms, n)).astype(np.int64)
+    capacity = count_capacity(cadres["max_firms"].to_numpy(float), n)
 
     margin = int(margin_km * COST_SCALE)
     status, rounds, admissible = "unknown", 0, 0

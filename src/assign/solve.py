@@ -13,7 +13,7 @@ import pandas as pd
 from .candidates import REASONS, Candidates, build_candidates, pair_load
 from .coverage import COST_SCALE, LOAD_SCALE, integer_scale, priority_ranks, scaled
 from .cpsat import Limits, solve_cpsat
-from .flow import solve_flow
+from .flow import count_capacity, solve_flow
 from .pairing import PAIR_COLUMNS, Pairing
 from .priced import LARGE_PAIRS, NEAREST, estimate_pairs, solve_priced
 from .scenario import Scenario
@@ -73,7 +73,7 @@ def solve(
     max_firms = scenario.cadres["max_firms"].to_numpy(float)
     count = np.where(np.isnan(max_firms), -1, max_firms).astype(np.int64)
     if used == "flow":
-        capacity = np.where(count < 0, len(scenario.firms), count)
+        capacity = count_capacity(max_firms, len(scenario.firms))
         chosen, status = solve_flow(cand.cadre, cand.firm, cost, capacity, ranks)
         bound = float(cand.cost[chosen].sum()) if status == "optimal" else 0.0
     else:

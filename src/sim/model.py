@@ -150,7 +150,6 @@ class ServiceModel(Model):
         firms, cadres = scenario.firms, scenario.cadres
         rates = firms["rate_per_day"].fillna(cfg.arrival.rate_per_firm_day).to_numpy(float)
         arr = draw_arrivals(np.random.default_rng(arrival_ss), rates, cfg.arrival.mix, cfg.days)
-        self.arrival_times = arr.time
         n = len(arr)
         irng = np.random.default_rng(issue_ss)
         draws = [unit_draws(irng, cfg.effort.distribution, cfg.effort.cv, n) for _ in range(3)]
