@@ -175,17 +175,23 @@ def solve_cmd(
     set_: SetOpt = None,
     backend: Annotated[str | None, typer.Option(help="auto | flow | cpsat")] = None,
     time_limit: Annotated[float | None, typer.Option(help="Solver time limit, seconds.")] = None,
-    lang: Annotated[str, typer.Option(help="Column headers: en | zh.")] = "en",
+    lang: Annotated[str | None, typer.Option(
+        help="Column headers: en | zh (default: zh for .xlsx, en otherwise).")] = None,
     json_: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    previous: Annotated[Path | None, typer.Option(
+        help="Last round's pairing list (.csv/.xlsx): change as few firms as possible.")] = None,
     debug: Debug = False,
 ) -> None:
     """Pair cadres with firms: cover as many firms as possible, then least distance or cost.
+
+    Exit code 1 (status infeasible) when the planning rules conflict; the conflicting
+    rules are printed and recorded in the summary under "conflicts".
 
     Example: zhuqi solve scenarios/quanzhou-2020 --out pairs.csv --summary summary.json
     """
 
     def body() -> int:
-        if lang not in ("en", "zh"):
+        if lang not in (None, "en", "zh"):
             raise ValueError(f"--lang must be en or zh, not '{lang}'")
         if backend not in (None, "auto", "flow", "cpsat"):
             raise ValueError(f"--backend must be auto, flow or cpsat, not '{backend}'")
@@ -195,7 +201,8 @@ def solve_cmd(
         scenario = _load(path, set_)
         t0 = time.perf_counter()
         with busy(f"solving {scenario.name}"):
-            pairing = solve(scenario, backend=backend, time_limit=time_limit)  # type: ignore[arg-type]
+            pairing = solve(scenario, backend=backend, time_limit=time_limit,  # type: ignore[arg-type]
+                            previous=previous)
         written = []
         if pairing.is_feasible():
             if out_file is not None:
@@ -229,8 +236,17 @@ def _print_pairing(pairing: Any, seconds: float) -> None:
     t.add_row("bound", f"{pairing.bound:,.3f}")
     busy_cadres = int((pairing.cadre_loads["firms"] > 0).sum())
     t.add_row("cadres used", f"{busy_cadres} of {len(pairing.cadre_loads)}")
+    fair = pairing.fairness()
+    t.add_row("firms per cadre", f"{fair['firms_min']}-{fair['firms_max']} "
+              f"(mean {fair['firms_mean']:.2f})")
+    t.add_row("largest load", f"{fair['load_max']:.1f} h a week (Gini {fair['load_gini']:.3f})")
+    t.add_row("largest km of a cadre", f"{fair['km_max']:.1f}")
+    if pairing.changes is not None:
+        t.add_row("changes", ", ".join(f"{k} {v}" for k, v in pairing.changes.items()))
     t.add_row("seconds", f"{seconds:.2f}")
     out.print(t)
+    for text in pairing.conflicts:
+        err.print(f"[bold red]conflict:[/bold red] {text}", highlight=False)
     if len(pairing.uncovered):
         counts = pairing.uncovered["reason"].value_counts()
         u = Table(title="uncovered firms")

@@ -234,6 +234,48 @@ def calibrate_cmd(
 
 
 
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """Ask Linux to send the child SIGTERM when its parent dies (even by SIGKILL)."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def run_child(cmd: list[str], env: dict[str, str]) -> int:
+    """Run a server child that stops with its parent: SIGTERM, SIGHUP or Ctrl+C on the
+    parent stop the child (and the child gets SIGTERM if the parent is killed outright)."""
+    import signal
+    import subprocess
+    import sys
+
+    preexec = _die_with_parent if sys.platform.startswith("linux") else None
+    child = subprocess.Popen(cmd, env=env, preexec_fn=preexec)  # noqa: PLW1509
+
+    def stop(signum, frame) -> None:
+        child.terminate()
+        raise KeyboardInterrupt
+
+    old = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        return child.wait()
+    except KeyboardInterrupt:
+        if child.poll() is None:
+            child.terminate()
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+        return EXIT_OK
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+
+
 @app.command()
 def dashboard(
     path: PathArg,
@@ -250,7 +292,6 @@ def dashboard(
 
     def body() -> int:
         import importlib.util
-        import subprocess
         import sys
 
         scenario = _load(path, None)
@@ -265,9 +306,6 @@ def dashboard(
                   "(Ctrl+C stops it)")
         cmd = [sys.executable, "-m", "solara", "run", "sim.app", "--host", host, "--port",
                str(port), "--production", "--no-open"]
-        try:
-            return subprocess.call(cmd, env=env)
-        except KeyboardInterrupt:
-            return EXIT_OK
+        return run_child(cmd, env)
 
     run_guarded(debug, body)
