@@ -152,7 +152,12 @@ def quanzhou() -> None:
         ("市交通运输局", "logistics"), ("市财政局", "financing"),
         ("市商务局", "sales;logistics"), ("市卫健委", "supplies"),
     ]
+    # the departments' shares follow the firms' needs (hiring 4, financing 3, logistics 3,
+    # supplies 2 of 12), so the 13 cadres can take all 31 firms as the article reports
     cadres = cadres_from_units(rng, 13, units, 24.874, 118.676, 6.0, "QZ-C")
+    shares = [0, 0, 3, 3, 1, 1, 5, 4, 4, 6, 6, 2, 7]
+    cadres["home_unit"] = [units[k][0] for k in shares]
+    cadres["skills"] = [units[k][1] for k in shares]
     la, lo = scatter(rng, 31, 24.90, 118.60, 12.0)
     firms = pd.DataFrame(
         {
