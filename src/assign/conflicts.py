@@ -172,3 +172,113 @@ def _forced_changes(scenario, pinned, previous, max_changes: int) -> list[Confli
                      f"assignment.max_changes is {max_changes} but {len(forced)} firms must change "
                      f"cadre: " + "; ".join(t for _, t in forced[:10])
                      + ("; ..." if len(forced) > 10 else ""))]
+
+
+def explain_infeasible(scenario, previous: pd.DataFrame | None, time_limit: float = 60.0,
+                       ) -> list[Conflict]:
+    """The smallest set of rules that conflict, from CP-SAT assumption literals.
+
+    Every rule that can make a plan impossible gets one literal: each pin, each cadre's
+    ``max_firms`` and ``max_workload``, ``max_cadres`` and ``max_changes``. CP-SAT (one
+    worker) returns an infeasible core; each rule of it is then dropped in turn and kept
+    out when the rest is still infeasible, so the answer is minimal: dropping any one of
+    its rules leaves a feasible set.
+    """
+    from ortools.sat.python import cp_model
+
+    from .candidates import build_candidates
+    from .changes import had_cadre, previous_cadre
+    from .pins import pinned_candidates
+
+    cfg = scenario.config.assignment
+    cadres, firms = scenario.cadres, scenario.firms
+    cid, fid = cadres["id"].to_numpy(), firms["id"].to_numpy()
+    cand = build_candidates(scenario, with_load=True)
+    pinned = pinned_candidates(scenario)
+    n = len(firms)
+    keys = cand.cadre.astype(np.int64) * n + cand.firm
+    pkeys = pinned.cadre.astype(np.int64) * n + pinned.firm
+    extra = ~np.isin(pkeys, keys)
+    cadre = np.concatenate([cand.cadre, pinned.cadre[extra]]).astype(np.int64)
+    firm = np.concatenate([cand.firm, pinned.firm[extra]]).astype(np.int64)
+    assert cand.load is not None
+    load = np.rint(np.concatenate([cand.load, pinned.load[extra]]) * 1000).astype(np.int64)
+    index = {int(k): p for p, k in enumerate((cadre * n + firm).tolist())}
+
+    model = cp_model.CpModel()
+    x = [model.new_bool_var(f"x{p}") for p in range(len(cadre))]
+    for f in np.unique(firm).tolist():
+        model.add_at_most_one([x[p] for p in np.flatnonzero(firm == f).tolist()])
+    rules: list[tuple[str, str, object]] = []
+
+    def rule(name: str, text: str):
+        lit = model.new_bool_var(name)
+        rules.append((name, text, lit))
+        return lit
+
+    label = rule_label(scenario, "pinned")
+    for k in range(len(pinned)):
+        p = index[int(pkeys[k])]
+        line = int(scenario.pinned["line"].iat[k])
+        lit = rule(f"pin:{k}", f"{label}, line {line} pins cadre {cid[pinned.cadre[k]]} to firm "
+                               f"{fid[pinned.firm[k]]}")
+        model.add(x[p] == 1).only_enforce_if(lit)
+    max_firms = cadres["max_firms"].to_numpy(float)
+    max_work = cadres["max_workload"].to_numpy(float)
+    for c in range(len(cadres)):
+        ps = np.flatnonzero(cadre == c).tolist()
+        if not ps:
+            continue
+        if not np.isnan(max_firms[c]) and len(ps) > max_firms[c]:
+            lit = rule(f"max_firms:{cid[c]}",
+                       f"cadre {cid[c]} may serve {int(max_firms[c])} firms (max_firms)")
+            model.add(sum(x[p] for p in ps) <= int(max_firms[c])).only_enforce_if(lit)
+        if not np.isnan(max_work[c]) and load[ps].sum() > max_work[c] * 1000:
+            lit = rule(f"max_workload:{cid[c]}",
+                       f"cadre {cid[c]}'s max_workload is {_fmt(max_work[c])} h")
+            model.add(sum(int(load[p]) * x[p] for p in ps)
+                      <= int(np.floor(max_work[c] * 1000 + 1e-6))).only_enforce_if(lit)
+    if cfg.max_cadres is not None:
+        use = []
+        for c in np.unique(cadre).tolist():
+            u = model.new_bool_var(f"u{c}")
+            for p in np.flatnonzero(cadre == c).tolist():
+                model.add_implication(x[p], u)
+            use.append(u)
+        lit = rule("max_cadres", f"at most {cfg.max_cadres} cadres (assignment.max_cadres)")
+        model.add(sum(use) <= cfg.max_cadres).only_enforce_if(lit)
+    if cfg.max_changes is not None and previous is not None:
+        had = int(had_cadre(scenario, previous).sum())
+        prev = previous_cadre(scenario, previous)
+        kept = [x[p] for p in range(len(cadre)) if prev[firm[p]] == cadre[p]]
+        lit = rule("max_changes", f"at most {cfg.max_changes} of the {had} firms paired last "
+                                  f"round may change cadre (assignment.max_changes)")
+        model.add(sum(kept) >= had - cfg.max_changes).only_enforce_if(lit)
+
+    def infeasible(active: list[int]) -> tuple[bool, list[int]]:
+        model.clear_assumptions()
+        model.add_assumptions([rules[r][2] for r in active])
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        solver.parameters.max_time_in_seconds = max(time_limit / 4, 1.0)
+        st = solver.solve(model)
+        if st != cp_model.INFEASIBLE:
+            return False, active
+        core = {v for v in solver.sufficient_assumptions_for_infeasibility()}
+        by_index = {rules[r][2].index: r for r in active}
+        return True, sorted(by_index[v] for v in core if v in by_index) or active
+
+    bad, core = infeasible(list(range(len(rules))))
+    if not bad:
+        return [Conflict((), "no plan was found within the time limit, and none was proven "
+                             "impossible; try a longer --time-limit")]
+    for r in list(core):
+        if r not in core:
+            continue
+        trial = [q for q in core if q != r]
+        still, smaller = infeasible(trial)
+        if still:
+            core = smaller if set(smaller) <= set(trial) else trial
+    names = tuple(rules[r][0] for r in core)
+    text = "these rules cannot all hold: " + "; ".join(rules[r][1] for r in core)
+    return [Conflict(names, text)]

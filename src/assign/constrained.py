@@ -88,6 +88,8 @@ def build_model(cadre, firm, load, limits: Limits, side: SideRules, m: int):
             u = model.new_bool_var(f"u{c}")
             for p in ps:
                 model.add_implication(x[p], u)
+            cap = int(limits.count[c]) if 0 <= limits.count[c] < len(ps) else len(ps)
+            model.add(sum(x[p] for p in ps) <= cap * u)  # the tighter relaxation
             use[c] = u
         model.add(sum(use.values()) <= int(side.max_cadres))
     covered = {f: sum(vs) for f, vs in by_firm.items()}

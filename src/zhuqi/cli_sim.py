@@ -118,10 +118,13 @@ def compare(
     plot: Annotated[Path | None, typer.Option(help="Chart (PNG) against cadres.")] = None,
     workers: Workers = None,
     scheduler: Scheduler = None,
+    pick: Annotated[str, typer.Option(
+        help="Which N cadres: best (an optimal plan with max_cadres N chooses) | first "
+        "(the roster's first N).")] = "best",
     set_: SetOpt = None,
     debug: Debug = False,
 ) -> None:
-    """Compare staffing levels: the first N cadres, pairing re-solved, common random numbers.
+    """Compare staffing levels: N cadres each, pairing re-solved, common random numbers.
 
     Example: zhuqi compare scenarios/zhangye-2022 --cadres 30,60,103 --plot out/staffing.png
     """
@@ -132,11 +135,14 @@ def compare(
         except ValueError:
             raise ValueError(f"--cadres must be whole numbers separated by commas, not "
                              f"'{cadres}'") from None
+        if pick not in ("best", "first"):
+            raise ValueError(f"--pick must be best or first, not '{pick}'")
         scenario = _load(path, set_)
         config = _config(scenario, days)
         with progress_bar(f"comparing {len(levels)} staffing levels") as update:
             result = compare_staffing(scenario, levels, replications, seed,
-                                      workers or os.cpu_count() or 1, config, update, scheduler)
+                                      workers or os.cpu_count() or 1, config, update, scheduler,
+                                      pick)
         t = Table(title=f"{scenario.name}: staffing levels ({replications} replications)")
         for col in ("cadres", "firms covered", "resolution rate", "mean days to resolve",
                     "utilisation"):
