@@ -141,7 +141,7 @@ def solve(
         assert cand.load is not None  # built with loads for CP-SAT
         finite_work = max_work[~np.isnan(max_work)]
         load_scale = min(integer_scale(np.r_[cand.load, pins.load], LOAD_SCALE),
-                         integer_scale(finite_work, LOAD_SCALE))
+                         integer_scale(finite_work, LOAD_SCALE) if len(finite_work) else LOAD_SCALE)
         work = np.where(np.isnan(max_work), -1, np.floor(max_work * load_scale + 1e-6))
         load = scaled(cand.load, load_scale)
         limits = Limits(count, work.astype(np.int64))
