@@ -39,9 +39,9 @@ def read_previous(path: str | Path, scenario=None) -> pd.DataFrame:
         if suffix == ".xlsx":
             raw = pd.read_excel(path, sheet_name=0, dtype=str)
         elif suffix == ".csv":
-            from .tables import decode
-
             import io
+
+            from .tables import decode
 
             raw = pd.read_csv(io.StringIO(decode(path.read_bytes())), dtype=str,
                               keep_default_na=False)
