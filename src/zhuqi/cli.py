@@ -236,18 +236,20 @@ def _print_pairing(pairing: Any, seconds: float) -> None:
     t.add_row("bound", f"{pairing.bound:,.3f}")
     busy_cadres = int((pairing.cadre_loads["firms"] > 0).sum())
     t.add_row("cadres used", f"{busy_cadres} of {len(pairing.cadre_loads)}")
-    fair = pairing.fairness()
-    t.add_row("firms per cadre", f"{fair['firms_min']}-{fair['firms_max']} "
-              f"(mean {fair['firms_mean']:.2f})")
-    t.add_row("largest load", f"{fair['load_max']:.1f} h a week (Gini {fair['load_gini']:.3f})")
-    t.add_row("largest km of a cadre", f"{fair['km_max']:.1f}")
+    if pairing.assigned:
+        fair = pairing.fairness()
+        t.add_row("firms per cadre", f"{fair['firms_min']}-{fair['firms_max']} "
+                  f"(mean {fair['firms_mean']:.2f})")
+        t.add_row("largest load", f"{fair['load_max']:.1f} h a week "
+                  f"(Gini {fair['load_gini']:.3f})")
+        t.add_row("largest km of a cadre", f"{fair['km_max']:.1f}")
     if pairing.changes is not None:
         t.add_row("changes", ", ".join(f"{k} {v}" for k, v in pairing.changes.items()))
     t.add_row("seconds", f"{seconds:.2f}")
     out.print(t)
     for text in pairing.conflicts:
         err.print(f"[bold red]conflict:[/bold red] {text}", highlight=False)
-    if len(pairing.uncovered):
+    if len(pairing.uncovered) and not pairing.conflicts:
         counts = pairing.uncovered["reason"].value_counts()
         u = Table(title="uncovered firms")
         u.add_column("reason")
