@@ -49,6 +49,7 @@ PAIR_COLUMNS = [
     Column("firm_id", "text", required=True),
     Column("cost", "float", required=True),
     Column("load", "float", low=0),
+    Column("travel_min", "float", low=0),  # one way; the simulation's visits
 ]
 
 

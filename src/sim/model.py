@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -22,6 +23,7 @@ from mesa.time import Event, Schedule
 
 from assign import Pairing, Scenario
 from assign.categories import CATEGORY_INDEX, CATEGORY_KEYS
+from assign.errors import ScenarioWarning
 from assign.geo import EARTH_RADIUS_KM
 
 from .agents import CadreAgent, DelayLine, FirmAgent, PoolAgent, WorkQueue
@@ -91,7 +93,7 @@ class _Closer:
         self.model = model
 
     def push(self, issue: int) -> None:
-        self.model.closed_count += 1
+        self.model.count_closed(issue)
 
 
 class SeriesCollector(DataCollector):
@@ -160,9 +162,10 @@ class ServiceModel(Model):
         )
         lat = np.concatenate([cadres["lat"].to_numpy(float), firms["lat"].to_numpy(float)])
         lon = np.concatenate([cadres["lon"].to_numpy(float), firms["lon"].to_numpy(float)])
-        self._rad_lat = np.radians(np.nan_to_num(lat)).tolist()
-        self._rad_lon = np.radians(np.nan_to_num(lon)).tolist()
+        self._rad_lat = np.radians(lat).tolist()  # NaN: location unknown
+        self._rad_lon = np.radians(lon).tolist()
         self._n_cadres = len(cadres)
+        self._trip_hours = self._pair_table_trips()
         # settings read on every event, kept as plain attributes
         self.hours_per_day = cfg.hours_per_day
         self.mean_hours = cfg.effort.mean_hours
@@ -173,8 +176,12 @@ class ServiceModel(Model):
         self.queued = 0
         self.busy_cadres = 0
         self.booked_hours = 0.0
+        self.working: dict[int, tuple[float, float]] = {}  # cadre -> (start, end) of its job
         self._build_agents(pairing)
+        if cfg.travel:
+            self._warn_unknown_travel()
         self.closed_count = 0
+        self.resolved_count = 0  # issues raised after the warm-up and resolved so far
         self._closer = _Closer(self)
         esc = cfg.escalation
         self.handover = {1: DelayLine(self, esc.home_unit.delay_days),
@@ -358,9 +365,15 @@ class ServiceModel(Model):
             log.resolved[issue] = at
             log.closed[issue] = at
         if at <= self.now:
-            self.closed_count += 1
+            self.count_closed(issue)
         else:
             self.feedback[tier].push(self._closer, issue)  # type: ignore[arg-type]
+
+    def count_closed(self, issue: int) -> None:
+        """Count an issue closed now (after its report-back) in the live series."""
+        self.closed_count += 1
+        if self.log.tier[issue] != 3 and self.log.raised[issue] >= self._window[0]:
+            self.resolved_count += 1
 
     def step(self) -> None:
         """Once a day: record the time series."""
@@ -369,11 +382,17 @@ class ServiceModel(Model):
 
     def _snapshot(self) -> None:
         """Set the attributes the DataCollector records (issues raised and closed so far,
-        open issues, share closed, cadres busy now, utilisation so far, issues queued)."""
+        open issues, share resolved, cadres busy now, utilisation so far, issues queued).
+
+        ``resolution_rate`` is the final metric's definition applied up to now: issues
+        raised since the warm-up and resolved by now (closed unresolved is not resolved),
+        over issues raised since the warm-up.
+        """
         self.raised = raised = self.raised_count()
         self.closed = self.closed_count
         self.open_issues = raised - self.closed_count
-        self.resolution_rate = self.closed_count / raised if raised else 0.0
+        in_window = raised - bisect.bisect_left(self.log.raised, self._window[0])
+        self.resolution_rate = self.resolved_count / in_window if in_window else 0.0
         self.utilization = self.utilization_so_far()
 
     # --- helpers -------------------------------------------------------------------
@@ -382,12 +401,79 @@ class ServiceModel(Model):
         return bisect.bisect_right(self.log.raised, self.time)
 
     def distance_km(self, cadre: int, firm: int) -> float:
-        """Great-circle km between a cadre and a firm (0 without coordinates)."""
+        """Great-circle km between a cadre and a firm (NaN when either has no coordinates)."""
         a, b = cadre, self._n_cadres + firm
         la1, lo1, la2, lo2 = self._rad_lat[a], self._rad_lon[a], self._rad_lat[b], self._rad_lon[b]
         h = math.sin((la2 - la1) / 2) ** 2 + math.cos(la1) * math.cos(la2) * math.sin(
             (lo2 - lo1) / 2) ** 2
+        if h != h:  # NaN: a location is unknown
+            return math.nan
         return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+    def trip_hours(self, cadre: int, firm: int) -> float:
+        """Hours of a visit's round trip from a cadre to a firm.
+
+        The pair table's ``travel_min`` (one way) when it gives one, else the great-circle
+        distance at ``speed_kmh``; 0 when neither is known (warned about at set-up).
+        """
+        key = (cadre, firm)
+        hours = self._trip_hours.get(key)
+        if hours is None:
+            km = self.distance_km(cadre, firm)
+            hours = 0.0 if km != km else 2.0 * km / self.speed_kmh
+            self._trip_hours[key] = hours
+        return hours
+
+    def _pair_table_trips(self) -> dict[tuple[int, int], float]:
+        """Round-trip hours of the pairs whose ``travel_min`` the pair table gives."""
+        pairs = self.case.pairs
+        if pairs is None or "travel_min" not in pairs.columns:
+            return {}
+        known = pairs.dropna(subset=["travel_min"])
+        cadre_row = {cid: i for i, cid in enumerate(self.case.cadres["id"])}
+        firm_row = {fid: j for j, fid in enumerate(self.case.firms["id"])}
+        return {
+            (cadre_row[c], firm_row[f]): 2.0 * float(m) / 60.0
+            for c, f, m in zip(known["cadre_id"], known["firm_id"], known["travel_min"],
+                               strict=True)
+            if c in cadre_row and f in firm_row
+        }
+
+    def served_pairs(self) -> list[tuple[int, int]] | None:
+        """(cadre, firm) rows that can meet in this run; None when any cadre serves any firm."""
+        if self.config.service == "pooled":
+            return None
+        return sorted({(c.index, f.index) for f in self.firm_agents if (c := f.cadre) is not None})
+
+    def _warn_unknown_travel(self) -> None:
+        """Warn when visits have no travel time: a location missing and no ``travel_min``."""
+        n = self._n_cadres
+        missing = [math.isnan(a) or math.isnan(b) for a, b in zip(self._rad_lat, self._rad_lon,
+                                                                   strict=True)]
+        if not any(missing):
+            return
+        pairs = self.served_pairs()
+        if pairs is None:
+            pairs = [(i, j) for i in range(n) for j in range(len(self.firm_agents))
+                     if missing[i] or missing[n + j]]
+        unknown = [(i, j) for i, j in pairs
+                   if (missing[i] or missing[n + j]) and (i, j) not in self._trip_hours]
+        if not unknown:
+            return
+        cadres = sorted({i for i, _ in unknown if missing[i]})
+        firms = sorted({j for _, j in unknown if missing[n + j]})
+        who = []
+        if cadres:
+            ids = self.case.cadres["id"].to_numpy()[cadres]
+            who.append(f"cadres without coordinates: {_first(ids)}")
+        if firms:
+            ids = self.case.firms["id"].to_numpy()[firms]
+            who.append(f"firms without coordinates: {_first(ids)}")
+        warnings.warn(
+            f"simulation: {len(unknown)} cadre-firm pairs have no travel time ({'; '.join(who)})"
+            "; their visits count no travel (give travel_min in the pair table to set it)",
+            ScenarioWarning, stacklevel=3,
+        )
 
     def measured_hours(self, start: float, end: float) -> float:
         """Working hours of [start, end] inside the measured window [warm-up, horizon]."""
@@ -443,13 +529,24 @@ class ServiceModel(Model):
         return per * len(self.cadre_agents)
 
     def utilization_so_far(self) -> float:
-        """Cadre hours booked over cadre hours available, from the warm-up to now."""
+        """Cadre hours worked over cadre hours available, from the warm-up to now.
+
+        Hours are counted as they are worked: of a job still in progress, only the part
+        before now.
+        """
         cfg = self.config
         now = min(self.time, cfg.days)
         avail = (work_hours(now, cfg.hours_per_day) - work_hours(
             min(cfg.warmup_days, now), cfg.hours_per_day)) * len(self.cadre_agents)
-        return min(1.0, self.busy_hours() / avail) if avail > 0 else 0.0
+        ahead = sum(self.measured_hours(max(s, now), e) for s, e in self.working.values())
+        return min(1.0, (self.booked_hours - ahead) / avail) if avail > 0 else 0.0
 
     def busy_hours(self) -> float:
         """Cadre hours worked in the measured window."""
         return float(self.booked_hours)
+
+
+def _first(ids, k: int = 5) -> str:
+    """The first ``k`` ids, comma-separated, and how many more."""
+    shown = ", ".join(str(x) for x in ids[:k])
+    return shown + (f" and {len(ids) - k} more" if len(ids) > k else "")
