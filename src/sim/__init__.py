@@ -23,4 +23,6 @@ from .experiment import run_once as run_once
 from .experiment import simulate_scenario as simulate_scenario
 from .experiment import staffing_scenario as staffing_scenario
 from .metrics import METRICS as METRICS
+from .metrics import km_median as km_median
+from .metrics import metric_names as metric_names
 from .model import ServiceModel as ServiceModel

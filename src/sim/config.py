@@ -107,11 +107,17 @@ class SimulationConfig(_Strict):
     escalation: EscalationConfig = Field(default_factory=lambda: EscalationConfig())
     travel: bool = True
     speed_kmh: PositiveFloat = Field(30.0, description="Travel speed, km/h.")
+    sla_days: list[PositiveFloat] = Field(
+        default_factory=lambda: [7.0, 30.0],
+        description="N of the closed_within_Nd metrics (share closed within N days).",
+    )
 
     @model_validator(mode="after")
     def _warmup_shorter(self) -> SimulationConfig:
         if self.warmup_days >= self.days:
             raise ValueError("warmup_days must be shorter than days")
+        if len(set(self.sla_days)) != len(self.sla_days):
+            raise ValueError("sla_days lists a value twice")
         return self
 
 

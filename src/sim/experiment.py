@@ -22,7 +22,7 @@ import pandas as pd
 from assign import Pairing, Scenario, solve
 
 from .config import SimulationConfig, simulation_config
-from .metrics import METRICS, by_category, mean_ci, run_metrics
+from .metrics import by_category, mean_ci, metric_names, run_metrics
 from .model import ServiceModel
 
 Progress = Callable[[int, int], None]
@@ -52,11 +52,12 @@ def run_once(
     model = ServiceModel(scenario, pairing, config, ss).run()
     issues = model.issues()
     metrics = run_metrics(issues, config.warmup_days, config.days, model.busy_hours(),
-                          model.available_hours())
+                          model.available_hours(), config.sla_days)
     series = model.datacollector.get_model_vars_dataframe()
     series.insert(0, "day", np.arange(len(series), dtype=float))
     return RunResult(
-        replication, metrics, by_category(issues, config.warmup_days, config.days), series,
+        replication, metrics,
+        by_category(issues, config.warmup_days, config.days, config.sla_days), series,
         issues if keep_issues else None,
     )
 
@@ -140,11 +141,12 @@ class SimulationResult:
 
     def summary(self) -> dict[str, Any]:
         """Mean and 95% CI of every metric, overall and per category."""
-        metrics = {m: mean_ci(self.runs[m].to_numpy()) for m in METRICS}
+        names = [c for c in self.runs.columns if c not in ("replication", "seed")]
+        metrics = {m: mean_ci(self.runs[m].to_numpy()) for m in names}
         cats: dict[str, dict] = {}
         for cat, group in self.categories.groupby("category", sort=True):
             cats[str(cat)] = {
-                m: mean_ci(group[m].to_numpy()) for m in METRICS if m in group.columns
+                m: mean_ci(group[m].to_numpy()) for m in names if m in group.columns
             }
         return {"metrics": metrics, "by_category": cats}
 
@@ -303,7 +305,7 @@ def compare_staffing(
         out_levels.append({
             "cadres": n,
             "covered": covered[n],
-            "metrics": {m: mean_ci(runs[m].to_numpy()) for m in METRICS},
+            "metrics": {m: mean_ci(runs[m].to_numpy()) for m in metric_names(config.sla_days)},
         })
     meta = {"scenario": scenario.name, "seed": seed, "replications": replications,
             "versions": versions(), "parameters": config.model_dump(),

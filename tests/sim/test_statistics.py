@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from assign import ScenarioWarning, build_scenario, load_scenario
-from sim import ServiceModel, SimulationConfig, staffing_scenario
+from sim import ServiceModel, SimulationConfig, km_median, simulate_scenario, staffing_scenario
 from sim.metrics import run_metrics
 from tests.conftest import SCENARIOS
 
@@ -118,3 +118,54 @@ def test_utilisation_series_books_hours_as_worked():
                      for s, e in zip(jobs["started"], end, strict=True))
         assert series[d] == pytest.approx(min(1.0, worked / (5 * work_hours(d, h))), abs=1e-12)
     assert series[-1] == pytest.approx(model.busy_hours() / model.available_hours())
+
+
+def test_km_median_by_hand():
+    """Durations 1, 2+, 3, 3, 4+, 5: S(1) = 5/6, S(3) = 5/6 x (1 - 2/4) = 5/12 <= 1/2,
+    so the median is 3; censored at a tied time counts as at risk."""
+    assert km_median(np.array([1, 2, 3, 3, 4, 5.0]),
+                     np.array([1, 0, 1, 1, 0, 1], bool)) == 3.0
+    # 1, 2+, 3+: S never reaches 1/2 -> not estimable
+    assert math.isnan(km_median(np.array([1, 2, 3.0]), np.array([1, 0, 0], bool)))
+    assert km_median(np.array([2.0, 2.0]), np.array([1, 1], bool)) == 2.0
+
+
+def test_km_median_matches_lifelines():
+    lifelines = pytest.importorskip("lifelines")
+    rng = np.random.default_rng(3)
+    for n in (5, 40, 300):
+        t = np.round(rng.exponential(10, n), 0)  # ties on purpose
+        e = rng.random(n) < 0.6
+        kmf = lifelines.KaplanMeierFitter().fit(t, e)
+        want = kmf.median_survival_time_
+        got = km_median(t, e)
+        assert (math.isinf(want) and math.isnan(got)) or got == pytest.approx(want)
+
+
+def test_service_levels_backlog_and_km_median_from_the_issue_log():
+    """closed_within_Nd, backlog_at_end and the Kaplan-Meier median recomputed issue by
+    issue from the log (the median with lifelines, open issues censored at the horizon)."""
+    scenario = load_scenario(SCENARIOS / "zhangye-2022", {"simulation.warmup_days": 5,
+                                                          "simulation.sla_days": [7, 30, 45.5]})
+    result = simulate_scenario(scenario, replications=1, seed=4, keep_issues=True)
+    got = result.runs.iloc[0]
+    log = result.issues
+    horizon, warmup = 120.0, 5.0
+    rows = list(log.itertuples())
+    for n, name in ((7, "closed_within_7d"), (30, "closed_within_30d"),
+                    (45.5, "closed_within_45.5d")):
+        seen = [r for r in rows if warmup <= r.raised <= horizon - n]
+        want = sum(1 for r in seen if r.closed - r.raised <= n) / len(seen)
+        assert got[name] == pytest.approx(want)
+    assert got["backlog_at_end"] == sum(1 for r in rows if not r.closed <= horizon)
+    window = [r for r in rows if r.raised >= warmup]
+    done = [r.resolved <= horizon for r in window]
+    durations = [r.resolved - r.raised if d else horizon - r.raised
+                 for r, d in zip(window, done, strict=True)]
+    lifelines = pytest.importorskip("lifelines")
+    want = lifelines.KaplanMeierFitter().fit(durations, done).median_survival_time_
+    assert got["km_median_time_to_resolve_days"] == pytest.approx(want)
+    # open issues pull the median above the median of the resolved ones alone
+    resolved = [t for t, d in zip(durations, done, strict=True) if d]
+    assert got["km_median_time_to_resolve_days"] > np.median(resolved)
+    assert set(result.summary()["metrics"]) >= {"closed_within_45.5d", "backlog_at_end"}
