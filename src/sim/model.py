@@ -151,7 +151,8 @@ class ServiceModel(Model):
         self.seed_spawn_key = tuple(ss.spawn_key)
         firms, cadres = scenario.firms, scenario.cadres
         rates = firms["rate_per_day"].fillna(cfg.arrival.rate_per_firm_day).to_numpy(float)
-        arr = draw_arrivals(np.random.default_rng(arrival_ss), rates, cfg.arrival.mix, cfg.days)
+        arr = draw_arrivals(np.random.default_rng(arrival_ss), rates, cfg.arrival.mix, cfg.days,
+                            cfg.arrival.profile)
         n = len(arr)
         irng = np.random.default_rng(issue_ss)
         draws = [unit_draws(irng, cfg.effort.distribution, cfg.effort.cv, n) for _ in range(3)]
