@@ -11,6 +11,8 @@ Typical use::
 from .agents import CadreAgent as CadreAgent
 from .agents import FirmAgent as FirmAgent
 from .agents import PoolAgent as PoolAgent
+from .batches import BatchPlan as BatchPlan
+from .batches import plan_batches as plan_batches
 from .config import SimulationConfig as SimulationConfig
 from .config import simulation_config as simulation_config
 from .erlang import erlang_c as erlang_c
@@ -19,6 +21,7 @@ from .erlang import mmc_mean_wait as mmc_mean_wait
 from .experiment import ComparisonResult as ComparisonResult
 from .experiment import SimulationResult as SimulationResult
 from .experiment import compare_staffing as compare_staffing
+from .experiment import prepare_pairing as prepare_pairing
 from .experiment import run_once as run_once
 from .experiment import simulate_scenario as simulate_scenario
 from .experiment import staffing_scenario as staffing_scenario

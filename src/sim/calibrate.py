@@ -23,12 +23,12 @@ from typing import Any
 
 from scipy import stats
 
-from assign import Scenario, solve
+from assign import Scenario
 from assign.scenario import apply_overrides
 
 from .arrivals import cumulative
 from .config import SimulationConfig, simulation_config
-from .experiment import simulate_scenario
+from .experiment import prepare_pairing, simulate_scenario
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ def calibrate(
     if mix is not None:
         section = apply_overrides(section, {"arrival.mix": dict(mix)})
     simulation_config(scenario, **{})  # the starting section must be valid
-    pairing = solve(scenario)
+    pairing = prepare_pairing(scenario, SimulationConfig.model_validate(section))
     steps: list[tuple[str, float, float]] = []
 
     def trial(key: str, metric: str):

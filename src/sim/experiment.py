@@ -21,6 +21,7 @@ import pandas as pd
 
 from assign import Pairing, Scenario, solve
 
+from .batches import BatchPlan, has_batches, plan_batches
 from .config import SimulationConfig, simulation_config
 from .metrics import by_category, mean_ci, metric_names, run_metrics
 from .model import ServiceModel
@@ -39,9 +40,21 @@ class RunResult:
     issues: pd.DataFrame | None = None
 
 
+def prepare_pairing(scenario: Scenario, config: SimulationConfig,
+                    pairing: Pairing | None = None) -> Pairing | BatchPlan | None:
+    """What the runs of a scenario need, computed once for all replications: the pairing
+    (solved when None and service is assigned), or each period's when cadres serve in
+    batches (``start_day`` / ``end_day``; a given pairing is the first period's)."""
+    if has_batches(scenario):
+        return plan_batches(scenario, config.days, pairing, assigned=config.service == "assigned")
+    if pairing is None and config.service == "assigned":
+        return solve(scenario)
+    return pairing
+
+
 def run_once(
     scenario: Scenario,
-    pairing: Pairing | None,
+    pairing: Pairing | BatchPlan | None,
     config: SimulationConfig,
     seed: int,
     replication: int,
@@ -208,8 +221,7 @@ def simulate_scenario(
         scheduler: Dask scheduler address, to run on a cluster.
     """
     config = config or simulation_config(scenario)
-    if pairing is None and config.service == "assigned":
-        pairing = solve(scenario)
+    pairing = prepare_pairing(scenario, config, pairing)
     jobs = [(scenario, pairing, config, seed, r, keep_issues) for r in range(replications)]
     results = run_many(jobs, workers, progress, scheduler)
     runs, cats, series, issues = _collect(results, seed, keep_issues)
@@ -292,8 +304,9 @@ def compare_staffing(
     jobs, covered = [], {}
     for n in levels:
         sc = staffing_scenario(scenario, n)
-        pairing = solve(sc) if config.service == "assigned" else None
-        covered[n] = pairing.assigned if pairing is not None else len(sc.firms)
+        pairing = prepare_pairing(sc, config)
+        covered[n] = (pairing.assigned if pairing is not None and config.service == "assigned"
+                      else len(sc.firms))
         jobs += [(sc, pairing, config, seed, r, False) for r in range(replications)]
     results = run_many(jobs, workers, progress, scheduler)
     rows, out_levels = [], []

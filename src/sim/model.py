@@ -13,13 +13,14 @@ import bisect
 import heapq
 import math
 import warnings
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from mesa import DataCollector, Model
-from mesa.time import Event, Schedule
+from mesa.time import Event, Priority, Schedule
 
 from assign import Pairing, Scenario
 from assign.categories import CATEGORY_INDEX, CATEGORY_KEYS
@@ -28,6 +29,7 @@ from assign.geo import EARTH_RADIUS_KM
 
 from .agents import CadreAgent, DelayLine, FirmAgent, PoolAgent, WorkQueue
 from .arrivals import draw_arrivals
+from .batches import BatchPlan, has_batches, plan_batches, serving_windows
 from .config import SimulationConfig, simulation_config
 from .workclock import work_hours
 
@@ -123,7 +125,9 @@ class ServiceModel(Model):
 
     Args:
         scenario: The scenario (cadres, firms).
-        pairing: Who serves which firm (needed for ``service: assigned``; solved when None).
+        pairing: Who serves which firm (needed for ``service: assigned``; solved when None),
+            or a :class:`~sim.batches.BatchPlan` when cadres serve in batches (planned
+            here when None; a plain pairing is then the first period's).
         config: The simulation settings (default: the scenario's ``simulation`` section).
         seed: An int or a :class:`numpy.random.SeedSequence`; the same seed gives the
             same run.
@@ -132,7 +136,7 @@ class ServiceModel(Model):
     def __init__(
         self,
         scenario: Scenario,
-        pairing: Pairing | None = None,
+        pairing: Pairing | BatchPlan | None = None,
         config: SimulationConfig | None = None,
         seed: int | np.random.SeedSequence = 0,
     ) -> None:
@@ -178,6 +182,9 @@ class ServiceModel(Model):
         self.busy_cadres = 0
         self.booked_hours = 0.0
         self.working: dict[int, tuple[float, float]] = {}  # cadre -> (start, end) of its job
+        start, end = serving_windows(scenario)
+        self._windows = Counter(zip(start.tolist(), end.tolist(), strict=True))
+        self._unrouted: list[int] = []  # issues of firms nobody serves (yet)
         self._build_agents(pairing)
         if cfg.travel:
             self._warn_unknown_travel()
@@ -209,7 +216,7 @@ class ServiceModel(Model):
         self.datacollector.collect(self)
 
     # --- set-up ---------------------------------------------------------------
-    def _build_agents(self, pairing: Pairing | None) -> None:
+    def _build_agents(self, pairing: Pairing | BatchPlan | None) -> None:
         cfg, scenario = self.config, self.case
         cadres, firms = scenario.cadres, scenario.firms
         self.firm_agents = [FirmAgent(self, j, r) for j, r in enumerate(
@@ -224,31 +231,102 @@ class ServiceModel(Model):
             for i, k in enumerate(CATEGORY_KEYS)
         }
         shared = WorkQueue(self) if cfg.service == "pooled" else None
+        plan = pairing if isinstance(pairing, BatchPlan) else None
+        if plan is None and has_batches(scenario):
+            plan = plan_batches(scenario, cfg.days, pairing, assigned=shared is None)
+        self.plan = plan
+        serving = set(plan.periods[0].cadres) if plan is not None else set(range(len(cadres)))
         self.cadre_agents: list[CadreAgent] = []
         for i, (skills, unit) in enumerate(zip(cadres["skills"], cadres["home_unit"].fillna(""),
                                                strict=True)):
             held = frozenset(CATEGORY_INDEX[k] for k, _ in skills)
-            queue = shared if shared is not None else WorkQueue(self)
+            queue = shared if shared is not None and i in serving else WorkQueue(self)
             self.cadre_agents.append(CadreAgent(self, i, held, self.home_units[unit], queue))
+        self.serving = serving
         self.queues = [shared] if shared is not None else [c.server.queue for c in self.cadre_agents]
         self.queues += [p.queue for p in self.home_units.values()]
         self.queues += [p.queue for p in self.departments.values()]
-        self.firm_queue: list[WorkQueue | None]
+        self.firm_queue: list[WorkQueue | None] = [shared] * len(firms)
+        self.pairing = None
+        self._period = 0
+        if plan is not None:  # before any other event of that day
+            for period in plan.periods[1:]:
+                self.schedule_event(self._next_period, at=period.start, priority=Priority.HIGH)
         if shared is not None:
-            self.firm_queue = [shared] * len(firms)
             return
-        if pairing is None:
+        if plan is not None:
+            pairing = plan.periods[0].pairing
+        elif pairing is None:
             from assign import solve
 
             pairing = solve(scenario)
         self.pairing = pairing
-        cadre_row = {cid: i for i, cid in enumerate(cadres["id"])}
-        firm_row = {fid: j for j, fid in enumerate(firms["id"])}
-        self.firm_queue = [None] * len(firms)
+        self._pair(pairing)
+
+    def _pair(self, pairing: Pairing | None) -> None:
+        """Point each firm at the queue of its cadre (among those serving now)."""
+        cadre_row = {cid: i for i, cid in enumerate(self.case.cadres["id"])}
+        firm_row = {fid: j for j, fid in enumerate(self.case.firms["id"])}
+        self.firm_queue = [None] * len(self.firm_agents)
+        for firm in self.firm_agents:
+            firm.cadre = None
+        if pairing is None:
+            return
         for cid, fid in zip(pairing.pairs["cadre_id"], pairing.pairs["firm_id"], strict=True):
-            agent = self.cadre_agents[cadre_row[cid]]
+            i = cadre_row[cid]
+            if i not in self.serving:
+                continue
+            agent = self.cadre_agents[i]
             self.firm_agents[firm_row[fid]].cadre = agent
             self.firm_queue[firm_row[fid]] = agent.server.queue
+
+    def _next_period(self) -> None:
+        """A batch starts or ends: cadres join or leave, firms are paired anew, and the
+        issues waiting for a cadre follow their firm."""
+        assert self.plan is not None
+        self.now = self.time
+        self._period += 1
+        period = self.plan.periods[self._period]
+        old, new = self.serving, set(period.cadres)
+        self.serving = new
+        if self.config.service == "pooled":
+            shared = self.queues[0]
+            for i in sorted(old - new):
+                server = self.cadre_agents[i].server
+                if server in shared.idle:
+                    shared.idle.remove(server)
+                server.queue = WorkQueue(self)  # finishes the issue in hand, then nothing
+                if not server.busy:
+                    server.queue.idle.append(server)
+            for i in sorted(new - old):
+                server = self.cadre_agents[i].server
+                server.queue.idle.remove(server)
+                server.queue = shared
+                if shared.feeder is not None:
+                    shared.feeder.take_arrivals()
+                if shared.jobs:
+                    self.queued -= 1
+                    server.start(shared.jobs.popleft())
+                else:
+                    shared.idle.append(server)
+                    if shared.feeder is not None:
+                        shared.feeder.wake_on_next_arrival()
+            return
+        self._pair(period.pairing)
+        waiting = self._unrouted
+        self._unrouted = []
+        for agent in self.cadre_agents:
+            jobs = agent.server.queue.jobs
+            self.queued -= len(jobs)
+            waiting.extend(jobs)
+            jobs.clear()
+        visited: set[int] = set()
+        travel = self.config.travel
+        firm = self.log.firm
+        for issue in sorted(waiting):
+            f = firm[issue]
+            self._route(issue, travel and f not in visited)
+            visited.add(f)
 
     # --- events ------------------------------------------------------------------
     def _arrive(self) -> None:
@@ -294,10 +372,13 @@ class ServiceModel(Model):
 
     def _route(self, issue: int, travel: bool, when: float | None = None) -> None:
         queue = self.firm_queue[self.log.firm[issue]]
-        if queue is None:  # no cadre serves this firm: the issue stays open
+        if queue is None:  # no cadre serves this firm: open until a later batch's does
+            self._unrouted.append(issue)
             return
-        self.log.collected[issue] = self.now if when is None else when
-        self.log.travel[issue] = travel
+        log = self.log
+        if log.collected[issue] != log.collected[issue]:  # NaN: not collected before
+            log.collected[issue] = self.now if when is None else when
+        log.travel[issue] = travel
         queue.push(issue)
 
     def at(self, function, time: float) -> None:
@@ -444,7 +525,15 @@ class ServiceModel(Model):
         """(cadre, firm) rows that can meet in this run; None when any cadre serves any firm."""
         if self.config.service == "pooled":
             return None
-        return sorted({(c.index, f.index) for f in self.firm_agents if (c := f.cadre) is not None})
+        if self.plan is None:
+            return sorted({(c.index, f.index) for f in self.firm_agents
+                           if (c := f.cadre) is not None})
+        cadre_row = {cid: i for i, cid in enumerate(self.case.cadres["id"])}
+        firm_row = {fid: j for j, fid in enumerate(self.case.firms["id"])}
+        return sorted({(cadre_row[c], firm_row[f]) for p in self.plan.periods
+                       if p.pairing is not None
+                       for c, f in zip(p.pairing.pairs["cadre_id"], p.pairing.pairs["firm_id"],
+                                       strict=True)})
 
     def _warn_unknown_travel(self) -> None:
         """Warn when visits have no travel time: a location missing and no ``travel_min``."""
@@ -523,11 +612,19 @@ class ServiceModel(Model):
         )
 
     def available_hours(self) -> float:
-        """Cadre working hours in the measured window."""
+        """Cadre working hours in the measured window (each cadre while serving)."""
+        return self.hours_available_until(self.config.days)
+
+    def hours_available_until(self, t: float) -> float:
+        """Cadre working hours from the warm-up to ``t``, each cadre while serving."""
         cfg = self.config
-        per = work_hours(cfg.days, cfg.hours_per_day) - work_hours(cfg.warmup_days,
-                                                                   cfg.hours_per_day)
-        return per * len(self.cadre_agents)
+        h = cfg.hours_per_day
+        total = 0.0
+        for (start, end), n in self._windows.items():
+            lo, hi = max(start, cfg.warmup_days), min(end, t, cfg.days)
+            if hi > lo:
+                total += n * (work_hours(hi, h) - work_hours(lo, h))
+        return total
 
     def utilization_so_far(self) -> float:
         """Cadre hours worked over cadre hours available, from the warm-up to now.
@@ -535,10 +632,8 @@ class ServiceModel(Model):
         Hours are counted as they are worked: of a job still in progress, only the part
         before now.
         """
-        cfg = self.config
-        now = min(self.time, cfg.days)
-        avail = (work_hours(now, cfg.hours_per_day) - work_hours(
-            min(cfg.warmup_days, now), cfg.hours_per_day)) * len(self.cadre_agents)
+        now = min(self.time, self.config.days)
+        avail = self.hours_available_until(now)
         ahead = sum(self.measured_hours(max(s, now), e) for s, e in self.working.values())
         return min(1.0, (self.booked_hours - ahead) / avail) if avail > 0 else 0.0
 
