@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import platform
 import sys
+import threading
 import time
 import traceback
 from collections import OrderedDict
@@ -160,14 +161,16 @@ class Task:
 
 
 _PREPARED: OrderedDict[tuple[str, str], tuple] = OrderedDict()
+_PREPARED_LOCK = threading.Lock()
 
 
 def _prepare(shared: Shared, point: dict[str, Any]) -> tuple:
     """The point's scenario, simulation settings and pairing (cached per worker)."""
     key = (shared.content, canonical(point))
-    if key in _PREPARED:
-        _PREPARED.move_to_end(key)
-        return _PREPARED[key]
+    with _PREPARED_LOCK:  # Dask workers may run tasks in threads
+        if key in _PREPARED:
+            _PREPARED.move_to_end(key)
+            return _PREPARED[key]
     scenario = apply_point(shared.scenario, point)
     config = simulation_config(scenario)
     pairing = None
@@ -176,10 +179,11 @@ def _prepare(shared: Shared, point: dict[str, Any]) -> tuple:
         if not pairing.is_feasible():
             raise RuntimeError(f"no pairing for this design point: the solver says "
                                f"'{pairing.status}' (no firm can be covered)")
-    _PREPARED[key] = (scenario, config, pairing)
-    while len(_PREPARED) > 8:
-        _PREPARED.popitem(last=False)
-    return _PREPARED[key]
+    with _PREPARED_LOCK:
+        _PREPARED[key] = (scenario, config, pairing)
+        while len(_PREPARED) > 8:
+            _PREPARED.popitem(last=False)
+    return scenario, config, pairing
 
 
 def execute(shared: Shared, task: Task) -> dict[str, Any]:
