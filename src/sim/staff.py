@@ -214,8 +214,9 @@ def find_staffing(
         raise ValueError("--confidence must be at least 0.5 and below 1")
     if tolerance < 0:
         raise ValueError("--tolerance must be at least 0")
-    if initial_replications < 2 or max_replications < initial_replications:
-        raise ValueError("replications: start with at least 2, cap at or above the start")
+    if initial_replications < 2 or max_replications < 2:
+        raise ValueError("replications: at least 2 per level")
+    initial_replications = min(initial_replications, max_replications)
     if config is not None:
         scenario = with_simulation(scenario, config)
     config = simulation_config(scenario)
