@@ -96,7 +96,9 @@ def solve_one(path: Path, out_dir: Path, name: str, overrides: dict[str, Any],
     try:
         scenario = load_scenario(path, overrides)
     except (ScenarioError, FileNotFoundError, ValueError) as exc:
-        row.update(status="invalid", error=str(exc).replace("\n", " "),
+        text = ("; ".join(str(p) for p in exc.problems) if isinstance(exc, ScenarioError)
+                else str(exc))
+        row.update(status="invalid", error=text.replace("\n", " "),
                    seconds=round(time.perf_counter() - t0, 3))
         return row
     try:

@@ -12,7 +12,8 @@ such as ``mean_wait_days <= 0.5`` or ``closed_within_30d >= 0.9``:
 3. At each level a sequential test: replications are added (5, 10, 20, ...) until the
    confidence interval of the mean lies wholly on one side of the target (``pass`` /
    ``fail``), or wholly inside the indifference zone target +/- tolerance (``edge``: on the
-   edge, counted as not meeting the target), or the replication cap is reached (``edge``).
+   edge, counted as not meeting the target), or the replication cap is reached (``edge``
+   too; each level records why it ``stopped``).
 
 Replication r of every level uses the same seed (common random numbers), so levels are
 compared on the same issues. Runs go to a results store and are reused on the next call.
@@ -84,6 +85,7 @@ class Level:
     mean: float = math.nan
     ci95: tuple[float, float] = (math.nan, math.nan)
     decision: str = "untested"
+    stopped: str = ""
 
     @property
     def replications(self) -> int:
@@ -91,7 +93,8 @@ class Level:
 
     def to_json(self) -> dict[str, Any]:
         return {"cadres": self.cadres, "metric": _f(self.mean), "ci95": [_f(x) for x in self.ci95],
-                "replications": self.replications, "decision": self.decision}
+                "replications": self.replications, "decision": self.decision,
+                "stopped": self.stopped}
 
 
 @dataclass
@@ -274,9 +277,11 @@ def find_staffing(
             lv.values = runs(n, range(reps))
             lv.mean, lv.ci95, lv.decision = _decide(lv.values, target, confidence, tolerance)
             if lv.decision != "undecided":
+                lv.stopped = ("indifference zone" if lv.decision == "edge"
+                              else "CI clears the target")
                 break
             if reps >= max_replications:
-                lv.decision = "edge"
+                lv.decision, lv.stopped = "edge", "replication cap"
                 break
             reps = min(2 * reps, max_replications)
         levels[n] = lv

@@ -224,13 +224,13 @@ def staff(
                                 progress=update)
         pct = f"{confidence:.0%}"
         t = Table(title=f"{scenario.name}: {tgt} ({pct} CI, tolerance {tolerance:g})")
-        for col in ("cadres", "replications", f"mean [{pct} CI]", "decision"):
+        for col in ("cadres", "replications", f"mean [{pct} CI]", "decision", "stopped by"):
             t.add_column(col, justify="right")
         colours = {"pass": "green", "fail": "red", "edge": "yellow"}
         for n, lv in sorted(res.levels.items()):
             c = colours.get(lv.decision, "white")
             t.add_row(str(n), str(lv.replications), _cell(lv.mean, *lv.ci95),
-                      f"[{c}]{lv.decision}[/{c}]")
+                      f"[{c}]{lv.decision}[/{c}]", lv.stopped)
         out.print(t)
         b = res.bracket
         err.print(f"[dim]offered load {b['offered_load']:.3g} cadres; first level tried "
@@ -285,7 +285,7 @@ def solve_batch_cmd(paths: list[Path], out_dir: Path | None, sets: list[str] | N
                 obj = "" if r["objective"] is None or r["objective"] != r["objective"] else (
                     f"{r['objective']:,.3f}")
                 t.add_row(str(r["scenario"]), f"[{c}]{r['status']}[/{c}]", cov, obj,
-                          f"{r['seconds']:.2f}", str(r["error"])[:120])
+                          f"{r['seconds']:.2f}", str(r["error"])[:200])
             out.print(t)
         err.print(f"wrote [bold]{Path(out_dir) / 'batch.csv'}[/bold]")
         code = batch_exit_code(table)
