@@ -14,7 +14,7 @@ import os
 import platform
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from importlib import metadata
 from pathlib import Path
@@ -31,7 +31,7 @@ BATCH_COLUMNS = ("scenario", "path", "status", "firms", "covered", "cadres_used"
 OK_STATUSES = ("optimal", "feasible")
 
 
-def expand_paths(items: list[str | Path]) -> list[Path]:
+def expand_paths(items: Sequence[str | Path]) -> list[Path]:
     """Scenario paths from arguments: folders or yaml files, globs, folders of scenario folders.
 
     Arguments that match nothing are kept as they are (reported as invalid when solved).
@@ -136,7 +136,7 @@ def solve_one(path: Path, out_dir: Path, name: str, overrides: dict[str, Any],
 
 
 def solve_batch(
-    paths: list[str | Path],
+    paths: Sequence[str | Path],
     out_dir: str | Path,
     overrides: dict[str, Any] | None = None,
     backend: str | None = None,

@@ -174,7 +174,7 @@ class DaskExecutor(Executor):
         shared_f = self.client.scatter(shared, broadcast=True, hash=False)
         it = iter(tasks)
         queue = as_completed([], with_results=False)
-        pending: dict[str, Any] = {}
+        pending: dict[Any, Any] = {}
 
         def submit() -> bool:
             try:

@@ -51,7 +51,8 @@ def summarize(store: str | Path, by: list[str] | None = None,
         for m in metrics:
             ci = mean_ci(pd.to_numeric(group[m], errors="coerce").to_numpy(float))
             row[m] = ci["mean"]
-            row[f"{m}_lo"], row[f"{m}_hi"] = ci["ci95"]
+            lo, hi = ci["ci95"]  # type: ignore[misc]
+            row[f"{m}_lo"], row[f"{m}_hi"] = lo, hi
         rows.append(row)
     out = pd.DataFrame(rows, columns=[*by, "runs", *[c for m in metrics
                                                     for c in (m, f"{m}_lo", f"{m}_hi")]])

@@ -327,18 +327,18 @@ def _search(evaluate, lo_cap: int, hi_cap: int, guess: int) -> int | None:
                 lo = n
                 break
     else:
-        lo = guess
-        hi = None
+        lo, found = guess, None
         n = guess
         while n < hi_cap:
             n = min(hi_cap, lo + step)
             if evaluate(n).decision == "pass":
-                hi = n
+                found = n
                 break
             lo = n
             step *= 2
-        if hi is None:
+        if found is None:
             return None
+        hi = found
     while hi - lo > 1:
         mid = (lo + hi) // 2
         if evaluate(mid).decision == "pass":

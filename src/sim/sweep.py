@@ -197,7 +197,11 @@ def execute(shared: Shared, task: Task) -> dict[str, Any]:
         result = run_once(scenario, pairing, config, task.seed, task.replication)
         metrics = dict(result.metrics)
         if shared.metrics:
-            metrics = {m: metrics.get(m, math.nan) for m in shared.metrics}
+            unknown = [m for m in shared.metrics if m not in metrics]
+            if unknown:
+                raise ValueError(f"the design keeps metrics the model does not report: "
+                                 f"{', '.join(unknown)} (it reports {', '.join(metrics)})")
+            metrics = {m: metrics[m] for m in shared.metrics}
         row.update(status="ok", metrics=metrics, error=None)
     except Exception as exc:  # noqa: BLE001 - a failing run is recorded, the sweep goes on
         row.update(status="failed", metrics={}, error=_last_line(exc))

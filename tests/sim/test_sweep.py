@@ -192,7 +192,7 @@ def test_resume_after_sigkill_of_the_process_group(tmp_path):
     done = CliRunner().invoke(app, ["sweep", str(folder), "--design", str(design), "--store",
                                     str(store), "--workers", "1", "--json"])
     assert done.exit_code == 0, done.output
-    assert '"skipped": %d' % at_kill in done.output
+    assert f'"skipped": {at_kill}' in done.output
     ref_store = tmp_path / "uninterrupted.sqlite"
     run_sweep(load_scenario(folder), design_from_dict({"factors": {"cadres": [5, 6]},
                                                        "replications": 8, "seed": 3}),
