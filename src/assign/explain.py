@@ -731,3 +731,73 @@ def _fix_zh(u, km: bool) -> str:
     what = "总距离" if km else "总成本"
     return (f"若干部 {u.fix_cadre_id} 多联系一家企业, 即可覆盖该企业, "
             f"{what}增加 {u.fix_extra_cost:.1f}{unit}。")
+
+
+EXPLAIN_HEADERS_ZH = {
+    "rank": "名次", "alt_cadre_id": "备选干部编号", "alt_cadre_name": "备选干部姓名",
+    "alt_distance_km": "备选距离(公里)", "extra_cost": "目标增加", "admissible": "可派",
+    "why": "不可派原因", "uncovers": "将无人联系的企业", "status": "求解状态",
+    "fix_cadre_id": "增额干部编号", "fix_extra_cost": "增额后目标增加", "fix_kind": "方案类型",
+    "fix": "补救办法", "marginal_value": "增一名额节省", "firms_gained": "增一名额多覆盖",
+    "covers": "可覆盖企业", "sentence": "说明",
+}
+"""Chinese headers of the explanation's own columns (the rest as in pairing lists)."""
+
+
+def flat_table(ex: Explanation) -> pd.DataFrame:
+    """One row per (firm, alternative), then one per uncovered firm with its fix."""
+    alts = ex.alternatives.rename(columns={
+        "cadre_id": "alt_cadre_id", "cadre_name": "alt_cadre_name",
+        "distance_km": "alt_distance_km", "cost": "alt_cost"})
+    rows = ex.firms.merge(alts, on="firm_id", how="left")
+    unc = ex.uncovered.rename(columns={"detail": "why"})[
+        ["firm_id", "firm_name", "why", "fix_cadre_id", "fix_extra_cost", "fix"]]
+    return pd.concat([rows, unc], ignore_index=True)
+
+
+def write_explanation(ex: Explanation, path, lang: str = "zh", manifest: dict | None = None):
+    """Write the explanation; the format follows the suffix (.json, .csv, .xlsx).
+
+    JSON has the keys firms / uncovered / cadres (and the manifest inside); CSV is
+    :func:`flat_table`; the workbook has a sheet of sentences (说明, in Chinese, plus one in
+    English with ``lang="en"``), then firms and alternatives, uncovered firms, candidates
+    and cadres.
+    """
+    from pathlib import Path
+
+    from .export import HEADERS_ZH, atomic_write, with_manifest, write_csv, write_json
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    heads = {**HEADERS_ZH, **EXPLAIN_HEADERS_ZH, "alt_cost": "备选成本"}
+
+    def headed(df: pd.DataFrame) -> pd.DataFrame:
+        return df.rename(columns=heads) if lang == "zh" else df
+
+    if suffix == ".json":
+        return write_json(path, ex.to_json(), manifest)
+    if suffix == ".csv":
+        return write_csv(path, headed(flat_table(ex)), manifest)
+    if suffix != ".xlsx":
+        raise ValueError(f"{path}: unknown explanation format '{suffix}'; use .json, .csv or .xlsx")
+    sheets = [("说明", pd.DataFrame({"说明": ex.sentences("zh")}))]
+    if lang != "zh":
+        sheets.append(("explanation", pd.DataFrame({"sentence": ex.sentences("en")})))
+    names = (("备选干部", "未覆盖企业", "可服务干部", "干部名额") if lang == "zh" else
+             ("alternatives", "uncovered", "candidates", "cadres"))
+    tables = (ex.firms.merge(ex.alternatives.rename(columns={
+        "cadre_id": "alt_cadre_id", "cadre_name": "alt_cadre_name",
+        "distance_km": "alt_distance_km", "cost": "alt_cost"}), on="firm_id", how="left"),
+        ex.uncovered, ex.candidates, ex.cadres)
+    sheets += [(n, headed(t)) for n, t in zip(names, tables, strict=True)]
+
+    def write(p) -> None:
+        with pd.ExcelWriter(p, engine="openpyxl") as xw:
+            for name, df in sheets:
+                df.to_excel(xw, sheet_name=name, index=False)
+                sheet = xw.sheets[name]
+                for col in sheet.columns:
+                    width = max(len(str(c.value or "")) for c in col[:200]) + 4
+                    sheet.column_dimensions[col[0].column_letter].width = min(width, 90)
+
+    return with_manifest(atomic_write(path, write), manifest)
