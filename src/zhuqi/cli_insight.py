@@ -129,3 +129,52 @@ def _print_explanation(ex: Any, lang: str, rows: int = 12) -> None:
         for r in cad.itertuples(index=False):
             c.add_row(r.cadre_id, str(r.firms), str(r.firms_gained), f"{r.marginal_value:.3f}")
         out.print(c)
+
+
+@app.command("diff")
+def diff_cmd(
+    old: Annotated[Path, typer.Argument(help="The earlier pairing list (.csv or .xlsx).")],
+    new: Annotated[Path, typer.Argument(help="The later pairing list.")],
+    out_file: Annotated[Path | None, typer.Option("--out", help="Per-firm changes: .csv or .xlsx.")
+                        ] = None,
+    lang: Annotated[str, typer.Option(help="Headers of --out: en | zh.")] = "en",
+    debug: Debug = False,
+) -> None:
+    """What changed between two pairing lists: per firm kept, moved, added or removed.
+
+    Example: zhuqi diff out/round1.csv out/round2.csv --out out/changes.xlsx
+    """
+
+    def body() -> int:
+        from assign.diff import diff_counts, diff_pairings, write_diff
+
+        if lang not in ("en", "zh"):
+            raise ValueError(f"--lang must be en or zh, not '{lang}'")
+        if out_file is not None and out_file.suffix.lower() not in (".csv", ".xlsx"):
+            raise ValueError(f"{out_file}: use one of .csv, .xlsx")
+        started = time.time()
+        diff = diff_pairings(old, new)
+        counts = diff_counts(diff)
+        t = Table(title=f"{old.name} -> {new.name}")
+        t.add_column("firms")
+        t.add_column("count", justify="right")
+        for status, n in counts.items():
+            t.add_row(status, str(n))
+        t.add_row("total distance change (km)", f"{diff['distance_delta_km'].sum():+.3f}")
+        t.add_row("total cost change", f"{diff['cost_delta'].sum():+.3f}")
+        out.print(t)
+        moved = diff[diff["status"] == "moved"].head(10)
+        if len(moved):
+            mt = Table(title="moved (first 10)")
+            for col in ("firm", "from", "to", "km change"):
+                mt.add_column(col, justify="right" if col == "km change" else "left")
+            for r in moved.itertuples(index=False):
+                mt.add_row(r.firm_id, r.from_cadre_id, r.to_cadre_id,
+                           f"{r.distance_delta_km:+.3f}")
+            out.print(mt)
+        if out_file is not None:
+            man = run_manifest(None, {"old": old, "new": new}, started=started)
+            err.print(f"wrote [bold]{write_diff(diff, out_file, lang, man)}[/bold]")
+        return EXIT_OK
+
+    run_guarded(debug, body)
