@@ -178,3 +178,68 @@ def diff_cmd(
         return EXIT_OK
 
     run_guarded(debug, body)
+
+
+@app.command("tradeoff")
+def tradeoff_cmd(
+    path: PathArg,
+    between: Annotated[str, typer.Option(
+        help="Two objectives: distance | cost | balance | workload | skill | changes.")
+    ] = "distance,balance",
+    points: Annotated[int, typer.Option(min=2, help="Most points (bounds) on the front.")] = 10,
+    out_file: Annotated[Path | None, typer.Option("--out", help="The front as CSV.")] = None,
+    plot: Annotated[Path | None, typer.Option(help="Chart of the front (PNG).")] = None,
+    plans: Annotated[Path | None, typer.Option(
+        help="Folder for each point's pairing list (point-01.csv, ...).")] = None,
+    previous: Annotated[Path | None, typer.Option(
+        help="The previous pairing list (for the 'changes' objective).")] = None,
+    time_limit: Annotated[float | None, typer.Option(help="Seconds per CP-SAT solve.")] = None,
+    seed: Annotated[int, typer.Option(help="CP-SAT seed.")] = 0,
+    set_: SetOpt = None,
+    debug: Debug = False,
+) -> None:
+    """The Pareto front between two objectives: each point an optimal plan for one bound
+    on the second, endpoints the single-objective optima, dominated points dropped.
+
+    Example: zhuqi tradeoff scenarios/quanzhou-2020 --between distance,workload --out
+    out/front.csv --plot out/front.png --plans out/front-plans
+    """
+
+    def body() -> int:
+        from assign import write_pairs
+        from assign.tradeoff import front_figure, tradeoff, write_front
+
+        if out_file is not None and out_file.suffix.lower() != ".csv":
+            raise ValueError(f"{out_file}: the front is written as .csv")
+        started = time.time()
+        scenario = _load(path, set_)
+        prev = _read_plan(previous, scenario) if previous is not None else None
+        with busy(f"tracing the front of {scenario.name}"):
+            res = tradeoff(scenario, between, points, prev, time_limit, seed)
+        if len(res.front) == 0:
+            err.print("[red]no plan covers the firms within the limits[/red]")
+            return EXIT_NO_PLAN
+        a, b = res.between
+        t = Table(title=f"{scenario.name}: {a} against {b}, {len(res.front)} points")
+        for col in ("point", a, b, "covered", "status"):
+            t.add_column(col, justify="right")
+        for i, r in enumerate(res.front.itertuples(index=False), 1):
+            t.add_row(str(i), f"{getattr(r, a):,.3f}", f"{getattr(r, b):,.3f}", str(r.covered),
+                      r.status)
+        out.print(t)
+        man = run_manifest(scenario, {"previous": previous}, seed=seed, started=started)
+        if out_file is not None:
+            err.print(f"wrote [bold]{write_front(res, out_file, man)}[/bold]")
+        if plot is not None:
+            from assign.export import with_manifest
+            from sim.plots import save_figure
+
+            written = with_manifest(save_figure(front_figure(res), plot), man)
+            err.print(f"wrote [bold]{written}[/bold]")
+        if plans is not None:
+            for i, plan in enumerate(res.plans, 1):
+                write_pairs(plan, plans / f"point-{i:02d}.csv", manifest=man)
+            err.print(f"wrote [bold]{len(res.plans)}[/bold] pairing lists to [bold]{plans}[/bold]")
+        return EXIT_OK
+
+    run_guarded(debug, body)
