@@ -179,3 +179,47 @@ def test_unknown_or_inadmissible_pairs_are_errors():
     f, c = np.argwhere(np.isnan(cost))[0]
     with pytest.raises(ScenarioError, match="may not serve"):
         explain(sc, pd.DataFrame({"cadre_id": [f"c{c}"], "firm_id": [f"f{f}"]}))
+
+
+def test_cpsat_path_with_workloads_equals_brute_force():
+    """With max_workload, each alternative is a pinned CP-SAT re-solve: compare with every
+    plan enumerated."""
+    import itertools
+
+    from assign.candidates import build_candidates
+    from tests.assign.test_tradeoff import tiny
+
+    sc = tiny(21, m=3, n=5, workload=True)
+    pairing = solve(sc, time_limit=10)
+    assert pairing.backend == "cpsat"
+    ex = explain(sc, pairing, top=5, time_limit=10)
+    assert ex.backend == "cpsat" and ex.optimal
+    cand = build_candidates(sc)
+    m, n = len(sc.cadres), len(sc.firms)
+    cap = sc.cadres["max_firms"].to_numpy()
+    work = sc.cadres["max_workload"].to_numpy(float)
+    plans = []
+    for combo in itertools.product(*[[-1] + np.flatnonzero(cand.firm == f).tolist()
+                                     for f in range(n)]):
+        ps = [p for p in combo if p >= 0]
+        cs = cand.cadre[ps]
+        if (np.bincount(cs, minlength=m) > cap).any() or (
+                np.bincount(cs, weights=cand.load[ps], minlength=m) > work + 1e-9).any():
+            continue
+        plans.append((len(ps), round(float(cand.cost[ps].sum()), 3), {int(cand.firm[p]): int(
+            cand.cadre[p]) for p in ps}))
+    best_k = max(p[0] for p in plans)
+    best = min(p[1] for p in plans if p[0] == best_k)
+    assert pairing.objective == pytest.approx(best, abs=2e-3)
+    alts = ex.alternatives[ex.alternatives["admissible"]]
+    assert len(alts)
+    for a in alts.itertuples():
+        f, c = int(a.firm_id[1:]), int(a.cadre_id[1:])
+        forced = [p for p in plans if p[2].get(f) == c]
+        k = max(p[0] for p in forced)
+        want = min(p[1] for p in forced if p[0] == k)
+        assert a.status == "optimal"
+        if k == best_k:
+            assert a.extra_cost == pytest.approx(want - best, abs=2e-3) and not a.uncovers
+        else:
+            assert a.uncovers
