@@ -53,6 +53,10 @@ MOVE, DROP, COVER, SPARE, RELEASE = 0, 1, 2, 3, 4
 an uncovered firm gains one, a cadre uses a free place, a cadre gives a place up."""
 
 
+FLOYD_MAX = 400
+"""Largest number of cadres for which all-pairs paths use Floyd-Warshall (else Johnson)."""
+
+
 @dataclass(frozen=True)
 class Explanation:
     """Why a plan is as it is, as tidy tables.
@@ -327,7 +331,9 @@ def _certificate(ctx: _Context, own: np.ndarray, reward: np.ndarray) -> _Certifi
     # Explicit zeros are edges for scipy's sparse graphs; shift nothing, keep exact integers.
     graph = csr_matrix((wt.astype(float), (key // (m + 1), key % (m + 1))), shape=(m + 1, m + 1))
     graph.data[graph.data == 0] = 0.0  # keep explicit zeros as zero-cost edges
-    dist, pred = shortest_path(graph, method="J", directed=True, return_predecessors=True)
+    # Floyd-Warshall is quickest on small graphs, Johnson (Bellman-Ford + Dijkstra) on large
+    method = "FW" if m <= FLOYD_MAX else "J"
+    dist, pred = shortest_path(graph, method=method, directed=True, return_predecessors=True)
     del n
     return _Certificate(dist, pred, key, kd, fm)
 
@@ -499,24 +505,43 @@ def _inadmissible(ctx: _Context, want_f: np.ndarray, top: int, want_c: np.ndarra
             "admissible", "why", "uncovers", "status"]
     if len(f) == 0 or sc.cadres["lat"].isna().any() or sc.firms["lat"].isna().any():
         return pd.DataFrame(columns=cols)
-    adm = pd.Index(cand.firm.astype(np.int64) * m + cand.cadre)
+    adm = np.sort(cand.firm.astype(np.int64) * m + cand.cadre)
+
+    def admissible(keys: np.ndarray) -> np.ndarray:
+        pos = np.minimum(np.searchsorted(adm, keys), max(len(adm) - 1, 0))
+        return (adm[pos] == keys) if len(adm) else np.zeros(keys.shape, bool)
+
     rows_f, rows_c, rows_d = [], [], []
     named = want_c if len(want_c) < m else np.zeros(0, np.int64)
+    kk = min(top + 1, m)
     for s in range(0, len(f), 2048):
         ff = f[s:s + 2048]
         d = _distances(sc, ff)
         own_d = np.nan_to_num(cand.distance_km[ctx.own[ff]], nan=np.inf)
-        kk = min(top + 1, m)
-        near = np.argpartition(d, kk - 1, axis=1)[:, :kk] if kk < m else np.tile(np.arange(m), (len(ff), 1))
-        for r, fr in enumerate(ff.tolist()):
-            cs = [c for c in near[r].tolist() if d[r, c] < own_d[r]] + [c for c in named.tolist()]
-            cs = sorted(set(cs), key=lambda c: d[r, c])
-            bad = [c for c in cs if adm.get_indexer([fr * m + c])[0] < 0]
-            for c in bad[:top] + [c for c in bad[top:] if c in set(named.tolist())]:
-                rows_f.append(fr)
-                rows_c.append(c)
-                rows_d.append(d[r, c])
-    ci, fi, dist = np.array(rows_c, np.int64), np.array(rows_f, np.int64), np.array(rows_d)
+        near = (np.argpartition(d, kk - 1, axis=1)[:, :kk] if kk < m
+                else np.tile(np.arange(m), (len(ff), 1)))
+        near = np.take_along_axis(near, np.argsort(np.take_along_axis(d, near, 1), 1), 1)
+        nd = np.take_along_axis(d, near, 1)
+        bad = (nd < own_d[:, None]) & ~admissible(ff[:, None].astype(np.int64) * m + near)
+        take = bad & (np.cumsum(bad, axis=1) <= top)
+        r, k = np.nonzero(take)
+        rows_f.append(ff[r])
+        rows_c.append(near[r, k])
+        rows_d.append(nd[r, k])
+        if len(named):
+            grid = ff[:, None].astype(np.int64) * m + named[None, :]
+            r2, k2 = np.nonzero(~admissible(grid))
+            rows_f.append(ff[r2])
+            rows_c.append(named[k2])
+            rows_d.append(d[r2, named[k2]])
+    if not rows_f:
+        return pd.DataFrame(columns=cols)
+    fi, ci = np.concatenate(rows_f), np.concatenate(rows_c)
+    dist = np.concatenate(rows_d)
+    key = fi.astype(np.int64) * m + ci
+    _, first = np.unique(key, return_index=True)
+    first = np.sort(first)
+    fi, ci, dist = fi[first], ci[first], dist[first]
     return pd.DataFrame({
         "firm_id": sc.firms["id"].to_numpy()[fi], "rank": np.zeros(len(fi), np.int64),
         "cadre_id": sc.cadres["id"].to_numpy()[ci], "cadre_name": sc.cadres["name"].to_numpy()[ci],

@@ -59,8 +59,12 @@ def instance(seed: int, m: int = 4, n: int = 9, density: float = 0.6):
     return sc, cost, cap
 
 
-@pytest.mark.parametrize("seed", range(12))
-def test_figures_equal_resolves(seed):
+@pytest.mark.parametrize("floyd", [True, False], ids=["floyd-warshall", "johnson"])
+@pytest.mark.parametrize("seed", range(8))
+def test_figures_equal_resolves(seed, floyd, monkeypatch):
+    import assign.explain
+
+    monkeypatch.setattr(assign.explain, "FLOYD_MAX", 10**6 if floyd else 0)
     sc, cost, cap = instance(seed)
     pairing = solve(sc, backend="flow")
     ex = explain(sc, pairing, top=10)
