@@ -16,7 +16,7 @@ from .candidates import REASONS, Candidates, PairRules, build_candidates, pair_l
 from .changes import as_previous, change_counts, change_labels, had_cadre
 from .conflicts import pin_conflicts
 from .constrained import SideRules, solve_constrained
-from .coverage import COST_SCALE, LOAD_SCALE, integer_scale, priority_ranks, scaled
+from .coverage import decimal_scale, priority_ranks, scaled, scaled_loads
 from .cpsat import Limits, solve_cpsat
 from .flow import count_capacity, solve_flow
 from .pairing import PAIR_COLUMNS, Pairing
@@ -25,6 +25,9 @@ from .priced import LARGE_PAIRS, NEAREST, estimate_pairs, solve_priced
 from .scenario import Scenario
 
 Backend = Literal["auto", "flow", "cpsat"]
+
+MAX_INT_COST = 2**40
+"""Largest integer cost of one pair (the flow's coverage rewards multiply it further)."""
 
 
 def choose_backend(scenario: Scenario, backend: Backend | None = None) -> str:
@@ -117,15 +120,15 @@ def solve(
         previous is not None) else None
     ranks = priority_ranks(sub.firms["priority"].to_numpy())
     extra = [cfg.change_cost] if cfg.change_cost is not None else []
-    cost_scale = integer_scale(np.r_[cand.cost, extra], COST_SCALE)
-    cost = scaled(cand.cost, cost_scale)
+    cost_all, cost_scale, cost_exact = cost_units(np.r_[cand.cost, extra])
+    cost = cost_all[: len(cand.cost)]
     max_firms = sub.cadres["max_firms"].to_numpy(float)
     count = np.where(np.isnan(max_firms), -1, max_firms).astype(np.int64)
     m, n = len(sub.cadres), len(sub.firms)
     discount = None
     if prev is not None and prev.any():
         if cfg.change_cost is not None:
-            discount = int(scaled(np.array([cfg.change_cost]), cost_scale)[0])
+            discount = int(cost_all[-1])
         elif len(cost):  # fewest changes first: worth more than any exchange's cost change
             discount = (2 * min(m, n) + 2) * int(cost.max() - cost.min()) + 1
     if used == "flow":
@@ -135,16 +138,18 @@ def solve(
             capacity, _ = balanced_capacity(cand.cadre, cand.firm, flow_cost, capacity, ranks,
                                             pins.count)
         chosen, status = solve_flow(cand.cadre, cand.firm, flow_cost, capacity, ranks)
-        bound = float(cand.cost[chosen].sum()) if status == "optimal" else 0.0
+        bound = float(cost[chosen].sum()) / cost_scale if status == "optimal" else 0.0
     else:
-        max_work = sub.cadres["max_workload"].to_numpy(float)
         assert cand.load is not None  # built with loads for CP-SAT
-        finite_work = max_work[~np.isnan(max_work)]
-        load_scale = min(integer_scale(np.r_[cand.load, pins.load], LOAD_SCALE),
-                         integer_scale(finite_work, LOAD_SCALE) if len(finite_work) else LOAD_SCALE)
-        work = np.where(np.isnan(max_work), -1, np.floor(max_work * load_scale + 1e-6))
-        load = scaled(cand.load, load_scale)
-        limits = Limits(count, work.astype(np.int64))
+        # pinned loads are taken off the caps in integers, so the caps stay exact
+        k = len(cand.load)
+        load_all, work, load_exact = scaled_loads(
+            np.r_[cand.load, pins.pinned.load], scenario.cadres["max_workload"].to_numpy(float))
+        load = load_all[:k]
+        pin_load = np.bincount(pins.pinned.cadre, weights=load_all[k:],
+                               minlength=m).astype(np.int64)
+        work = np.where(work < 0, -1, np.maximum(work - pin_load, 0))
+        limits = Limits(count, work)
         if _side_rules(scenario) or prev is not None:
             had = had_cadre(sub, previous) if previous is not None else np.zeros(n, bool)
             forced = _pinned_changes(scenario, pins, previous)
@@ -155,7 +160,7 @@ def solve(
                 max_cadres=None if cfg.max_cadres is None else
                 cfg.max_cadres - int((pins.count > 0).sum()),
                 preused=pins.count > 0, balance=cfg.balance, offset_count=pins.count,
-                offset_load=scaled(pins.load, load_scale))
+                offset_load=pin_load)
             res = solve_constrained(cand.cadre, cand.firm, cost, load, limits, ranks, side,
                                     limit, cfg.workers, seed)
             if res.status == "infeasible":
@@ -168,6 +173,15 @@ def solve(
                               ranks, limit, cfg.workers, seed)
         chosen, status = res.chosen, res.status
         bound = res.bound / cost_scale if discount is None else 0.0
+        if not load_exact and status == "optimal":
+            # loads were rounded up: every cap holds, but a plan using the last fraction of
+            # a cap may have been missed, so the plan is not proven optimal
+            status = "feasible"
+    if not cost_exact and status == "optimal":
+        # each cost was rounded by at most half a unit: the true optimum (same coverage)
+        # is at most one unit per covered firm below this plan's cost
+        status = "feasible"
+        bound = float(cand.cost[chosen].sum()) - len(chosen) / cost_scale
     bound += float(pins.pinned.cost.sum())
     cand, chosen = pins.merge(cand, chosen)
     pairing = _pairing(scenario, cand, chosen, status, bound, used, previous)
@@ -199,6 +213,22 @@ def _infeasible(scenario: Scenario, conflicts: list, backend: str, limit: float,
     return Pairing(**{**pairing, "seconds": time.perf_counter() - start, "meta": meta})
 
 
+def cost_units(cost: np.ndarray) -> tuple[np.ndarray, int, bool]:
+    """Pair costs as integers: the smallest power-of-ten scale that represents them exactly.
+
+    Returns ``(integer costs, scale, exact)``. Costs finer than ``10**-6`` units, or so
+    large that the exact scale would overflow the solvers' integer range, are rounded to
+    the nearest unit of the largest safe scale and ``exact`` is False: the plan is then
+    reported ``feasible`` with an honest bound, never ``optimal``.
+    """
+    scale, exact = decimal_scale(cost)
+    top = float(np.abs(cost).max(initial=0.0))
+    while scale > 1 and top * scale > MAX_INT_COST:
+        scale //= 10
+        exact = False
+    return scaled(cost, scale), scale, exact
+
+
 def _large(scenario: Scenario) -> bool:
     """Whether the pair table is too large to hold whole (solved by pricing instead)."""
     cfg = scenario.config.assignment
@@ -227,8 +257,8 @@ def _pairing(
             "firm_name": firms["name"].to_numpy()[fi],
             "distance_km": np.round(cand.distance_km[chosen], 4),
             "skill_match": np.round(cand.skill_match[chosen], 4),
-            "cost": np.round(cand.cost[chosen], 6),
-            "load": np.round(load, 4),
+            "cost": cand.cost[chosen],
+            "load": np.round(load, 6),
         },
         columns=PAIR_COLUMNS,
     )
@@ -245,7 +275,7 @@ def _pairing(
             "cadre_name": cadres["name"],
             "home_unit": cadres["home_unit"],
             "firms": np.bincount(ci, minlength=m),
-            "load": np.round(np.bincount(ci, weights=load, minlength=m), 4),
+            "load": np.round(np.bincount(ci, weights=load, minlength=m), 6),
             "distance_km": np.round(
                 np.bincount(ci, weights=np.nan_to_num(cand.distance_km[chosen]), minlength=m), 4
             ),

@@ -35,8 +35,10 @@ def tables(rng, m, n, max_firms=None, priority=None, units=3):
 
 
 def dist(cadres, firms):
-    return haversine_km(cadres["lat"].to_numpy()[:, None], cadres["lon"].to_numpy()[:, None],
-                        firms["lat"].to_numpy()[None, :], firms["lon"].to_numpy()[None, :])
+    """Great-circle km in whole metres, as the solvers count them."""
+    return np.round(haversine_km(
+        cadres["lat"].to_numpy()[:, None], cadres["lon"].to_numpy()[:, None],
+        firms["lat"].to_numpy()[None, :], firms["lon"].to_numpy()[None, :]), 3)
 
 
 def build(cadres, firms, **kw):
