@@ -485,7 +485,9 @@ def why_not(scenario: Scenario, ci: np.ndarray, fi: np.ndarray, dist: np.ndarray
                        if x not in held]
             out.append("lacks the skill " + ", ".join(category_label(x) for x in lacking))
         else:
-            out.append("excluded by the scenario's rules")
+            from .rules import exclusion_reason
+
+            out.append(exclusion_reason(scenario, c, f) or "excluded by the scenario's rules")
     return out
 
 

@@ -138,3 +138,22 @@ def pair_keys(scenario, frame: pd.DataFrame | None) -> np.ndarray:
     fi = pd.Index(scenario.firms["id"]).get_indexer(frame["firm_id"])
     ok = (ci >= 0) & (fi >= 0)
     return np.unique(ci[ok].astype(np.int64) * len(scenario.firms) + fi[ok])
+
+
+def exclusion_reason(scenario, c: int, f: int) -> str | None:
+    """Why the planner's rules exclude cadre row ``c`` from firm row ``f`` (None if they don't)."""
+    cid, fid = str(scenario.cadres["id"].iat[c]), str(scenario.firms["id"].iat[f])
+    forb = scenario.forbidden
+    if forb is not None and len(forb):
+        hit = forb[(forb["cadre_id"] == cid) & (forb["firm_id"] == fid)]
+        if len(hit):
+            why = str(hit["reason"].iat[0]) if "reason" in hit.columns else ""
+            text = f"forbidden ({rule_label(scenario, 'forbidden')}, line {int(hit['line'].iat[0])}"
+            return text + (f": {why})" if why else ")")
+    for k, rule in enumerate(scenario.config.assignment.conflicts):
+        a = str(scenario.cadres[rule.cadre].iat[c]).strip()
+        b = str(scenario.firms[rule.firm].iat[f]).strip()
+        if a and a not in ("nan", "None") and a == b:
+            return (f"conflict of interest: the cadre's {rule.cadre} and the firm's {rule.firm} "
+                    f"are both '{a}' (assignment.conflicts[{k}])")
+    return None

@@ -526,3 +526,18 @@ def test_some_assumption_cases_are_infeasible():
                    max_cadres=int(rng.integers(2, 4)))
         statuses.append(solve(sc, previous=previous, time_limit=10).status)
     assert statuses.count("infeasible") >= 2
+
+
+def test_exclusion_reasons_in_words():
+    from assign.rules import exclusion_reason
+
+    rng = np.random.default_rng(3)
+    cadres, firms = tables(rng, 2, 2)
+    firms["regulator"] = [cadres["unit"].iat[1], "none"]
+    sc = build(cadres, firms, forbidden=pd.DataFrame(
+        {"cadre_id": ["c0"], "firm_id": ["f1"], "reason": ["亲属在该企业任职"]}), conflicts=CONFLICT)
+    assert exclusion_reason(sc, 0, 1) == "forbidden (forbidden, line 2: 亲属在该企业任职)"
+    assert exclusion_reason(sc, 1, 0) == (
+        f"conflict of interest: the cadre's unit and the firm's regulator are both "
+        f"'{cadres['unit'].iat[1]}' (assignment.conflicts[0])")
+    assert exclusion_reason(sc, 0, 0) is None or cadres["unit"].iat[0] == firms["regulator"].iat[0]
