@@ -211,7 +211,8 @@ def solve_cmd(
     if out_dir is not None or len(paths) > 1:
         from .cli_experiments import solve_batch_cmd
 
-        return solve_batch_cmd(paths, out_dir, set_, backend, time_limit, lang, json_, workers, debug)
+        return solve_batch_cmd(paths, out_dir, set_, backend, time_limit, lang or "en", json_,
+                               workers, debug)
     path = paths[0]
 
     def body() -> int:
