@@ -143,7 +143,7 @@ def solve(
         assert cand.load is not None  # built with loads for CP-SAT
         # pinned loads are taken off the caps in integers, so the caps stay exact
         k = len(cand.load)
-        load_all, work, load_exact = scaled_loads(
+        load_all, work, _, load_exact = scaled_loads(
             np.r_[cand.load, pins.pinned.load], scenario.cadres["max_workload"].to_numpy(float))
         load = load_all[:k]
         pin_load = np.bincount(pins.pinned.cadre, weights=load_all[k:],
