@@ -124,3 +124,13 @@ def test_compare_picks_the_best_cadres(tmp_path):
     assert data["meta"]["pick"] == "best"
     res = invoke("compare", QZ, "--cadres", "6", "--pick", "some")
     assert res.exit_code == 2 and "--pick must be best or first" in res.output
+
+
+def test_check_lists_the_rules_and_warns_of_conflicts(make_scenario):
+    root = make_scenario(yaml=BASE_YAML + "  pinned: pinned.csv\n", **{"pinned.csv": PINS_OVER})
+    res = invoke("check", root)
+    assert res.exit_code == 0, res.output
+    text = res.output.replace("\n", " ")
+    assert "pinned pairs" in text and "the rules conflict: cadre c2 is pinned to 2 firms" in text
+    res = invoke("check", BATCH2)
+    assert res.exit_code == 0 and "home_unit = regulator" in res.output
