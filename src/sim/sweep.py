@@ -35,15 +35,16 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from assign import Scenario, ScenarioError, solve
+from assign import Scenario, ScenarioError
 from assign.config import AssignmentConfig, ScenarioConfig
 from assign.errors import Problem
 from assign.scenario import apply_overrides, validation_problems
 
+from .batches import BatchPlan
 from .config import SimulationConfig, simulation_config
 from .design import CADRES, Design, canonical, run_key, run_seed, scenario_hash
 from .executors import Executor, make_executor, worker_name
-from .experiment import run_once, versions
+from .experiment import prepare_pairing, run_once, versions
 from .store import Store
 
 Progress = Callable[[int, int], None]
@@ -174,9 +175,10 @@ def _prepare(shared: Shared, point: dict[str, Any]) -> tuple:
     scenario = apply_point(shared.scenario, point)
     config = simulation_config(scenario)
     pairing = None
-    if config.service == "assigned":
-        pairing = solve(scenario)
-        if not pairing.is_feasible():
+    if config.service == "assigned":  # cadres in batches: each period's pairing
+        pairing = prepare_pairing(scenario, config)
+        first = pairing.periods[0].pairing if isinstance(pairing, BatchPlan) else pairing
+        if first is not None and not first.is_feasible():
             raise RuntimeError(f"no pairing for this design point: the solver says "
                                f"'{pairing.status}' (no firm can be covered)")
     with _PREPARED_LOCK:
