@@ -169,3 +169,18 @@ def test_service_levels_backlog_and_km_median_from_the_issue_log():
     resolved = [t for t, d in zip(durations, done, strict=True) if d]
     assert got["km_median_time_to_resolve_days"] > np.median(resolved)
     assert set(result.summary()["metrics"]) >= {"closed_within_45_5d", "backlog_at_end"}
+
+
+def test_pooled_service_warns_with_the_count_of_pairs_without_travel():
+    """Pooled: any cadre may visit any firm; one cadre of three without coordinates and
+    four firms make 4 pairs with no travel time (counted without listing every pair)."""
+    from dataclasses import replace
+
+    from tests.sim.helpers import mmc_config, pooled_scenario
+
+    sc = pooled_scenario(3, firms=4)
+    sc = replace(sc, cadres=sc.cadres.assign(lat=[np.nan, 30.0, 30.0],
+                                             lon=[np.nan, 110.0, 110.0]))
+    cfg = mmc_config(1.0, 2.0, firms=4, days=10, warmup=0).model_copy(update={"travel": True})
+    with pytest.warns(ScenarioWarning, match="^simulation: 4 cadre-firm pairs .*: c0\\)"):
+        ServiceModel(sc, None, cfg, 1)
