@@ -231,9 +231,9 @@ class ServiceModel(Model):
             for i, k in enumerate(CATEGORY_KEYS)
         }
         shared = WorkQueue(self) if cfg.service == "pooled" else None
-        plan = pairing if isinstance(pairing, BatchPlan) else None
+        plan, given = (pairing, None) if isinstance(pairing, BatchPlan) else (None, pairing)
         if plan is None and has_batches(scenario):
-            plan = plan_batches(scenario, cfg.days, pairing, assigned=shared is None)
+            plan = plan_batches(scenario, cfg.days, given, assigned=shared is None)
         self.plan = plan
         serving = set(plan.periods[0].cadres) if plan is not None else set(range(len(cadres)))
         self.cadre_agents: list[CadreAgent] = []
@@ -255,13 +255,13 @@ class ServiceModel(Model):
         if shared is not None:
             return
         if plan is not None:
-            pairing = plan.periods[0].pairing
-        elif pairing is None:
+            given = plan.periods[0].pairing
+        elif given is None:
             from assign import solve
 
-            pairing = solve(scenario)
-        self.pairing = pairing
-        self._pair(pairing)
+            given = solve(scenario)
+        self.pairing = given
+        self._pair(given)
 
     def _pair(self, pairing: Pairing | None) -> None:
         """Point each firm at the queue of its cadre (among those serving now)."""

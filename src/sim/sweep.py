@@ -180,7 +180,7 @@ def _prepare(shared: Shared, point: dict[str, Any]) -> tuple:
         first = pairing.periods[0].pairing if isinstance(pairing, BatchPlan) else pairing
         if first is not None and not first.is_feasible():
             raise RuntimeError(f"no pairing for this design point: the solver says "
-                               f"'{pairing.status}' (no firm can be covered)")
+                               f"'{first.status}' (no firm can be covered)")
     with _PREPARED_LOCK:
         _PREPARED[key] = (scenario, config, pairing)
         while len(_PREPARED) > 8:
