@@ -209,3 +209,24 @@ def test_sweep_with_simulate_scenario_agrees_on_a_single_point(mmc):
     direct = simulate_scenario(mmc, None, simulation_config(mmc), replications=8, seed=5)
     a, b = mean_ci(swept), mean_ci(direct.runs["mean_wait_days"].to_numpy())
     assert a["ci95"][0] <= b["ci95"][1] and b["ci95"][0] <= a["ci95"][1]
+
+
+def test_sampled_factors_and_kept_metrics_are_columns(mmc, tmp_path):
+    design = design_from_dict({"sample": {"n": 4, "method": "sobol", "ranges": {
+        "simulation.arrival.rate_per_firm_day": [0.2, 0.4]}}, "replications": 1, "seed": 3,
+        "metrics": ["issues_raised", "mean_wait_days"]})
+    path = tmp_path / "s.sqlite"
+    res = run_sweep(mmc, design, path, workers=1)
+    assert res.ok == 4
+    rows = store_rows(path)
+    rates = sorted(p["simulation.arrival.rate_per_firm_day"] for p in design.points())
+    assert sorted(rows["simulation.arrival.rate_per_firm_day"]) == rates
+    with Store(path) as st:
+        assert st.metrics() == ["issues_raised", "mean_wait_days"]
+    # issues counted after the 10-day warm-up: 10 firms x rate x 290 days, within Poisson noise
+    for _, r in rows.iterrows():
+        expected = 10 * r["simulation.arrival.rate_per_firm_day"] * 290
+        assert abs(r["issues_raised"] - expected) < 5 * expected**0.5
+    bad = design_from_dict({"replications": 1, "metrics": ["no_such_metric"]})
+    res = run_sweep(mmc, bad, tmp_path / "b.sqlite", workers=1)
+    assert res.failed == 1 and "no_such_metric" in res.errors[0][2]
