@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from assign import Scenario, ScenarioError, solve
+from assign import Pairing, Scenario, ScenarioError
 from assign.config import AssignmentConfig, ScenarioConfig
 from assign.errors import Problem
 from assign.scenario import apply_overrides, validation_problems
@@ -43,7 +43,7 @@ from assign.scenario import apply_overrides, validation_problems
 from .config import SimulationConfig, simulation_config
 from .design import CADRES, Design, canonical, run_key, run_seed, scenario_hash
 from .executors import Executor, make_executor, worker_name
-from .experiment import run_once, versions
+from .experiment import prepare_pairing, run_once, versions
 from .store import Store
 
 Progress = Callable[[int, int], None]
@@ -173,9 +173,8 @@ def _prepare(shared: Shared, point: dict[str, Any]) -> tuple:
             return _PREPARED[key]
     scenario = apply_point(shared.scenario, point)
     config = simulation_config(scenario)
-    pairing = None
-    if config.service == "assigned":
-        pairing = solve(scenario)
+    pairing = prepare_pairing(scenario, config)  # a pairing, each batch's, or None (pooled)
+    if config.service == "assigned" and isinstance(pairing, Pairing):
         if not pairing.is_feasible():
             raise RuntimeError(f"no pairing for this design point: the solver says "
                                f"'{pairing.status}' (no firm can be covered)")
