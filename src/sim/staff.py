@@ -295,7 +295,7 @@ def find_staffing(
         st.record_design("staff", scenario.name, content, [CADRES],
                          {"target": str(target), "confidence": confidence, "tolerance": tolerance,
                           "seed": seed, "min": min_cadres, "max": hi_cap},
-                         manifest(scenario, content, None, {"bracket": bracket}))
+                         manifest(scenario, content, None, {"bracket": bracket}, seed))
         star = _search(evaluate, min_cadres, hi_cap,
                        min(max(bracket["guess"], min_cadres), hi_cap))
         if star is not None and star > min_cadres:
