@@ -71,7 +71,10 @@ class Explanation:
             cadre, ";"-joined, when coverage cannot be kept), status (solver status).
         uncovered: One row per uncovered firm: firm_id, firm_name, priority, reason,
             detail, fix_cadre_id (the cadre whose one more place covers it, cheapest
-            first), fix_extra_cost, fix (a sentence).
+            first), fix_extra_cost, fix_kind ("place": that place alone covers it when the
+            plan is re-optimised; "place_and_pin": with the firm also pinned to
+            fix_pin_cadre_id, at most that extra cost; "none": no cadre may serve it),
+            fix_pin_cadre_id, fix (a sentence).
         candidates: One row per (uncovered firm, cadre that could serve it): firm_id,
             cadre_id, cadre_name, cost, firms (its firms now), max_firms.
         cadres: One row per cadre: cadre_id, cadre_name, firms, max_firms,
@@ -566,7 +569,7 @@ def _uncovered(ctx, want_f, cert, own, reward, base, node, place_covers
     count = ctx.counts()
     order = np.argsort(cand.firm, kind="stable")
     bounds = np.searchsorted(cand.firm[order], np.arange(len(sc.firms) + 1))
-    fixes, fix_c, fix_y, kinds, reasons = [], [], [], [], []
+    fixes, fix_c, fix_y, kinds, reasons, pins = [], [], [], [], [], []
     crow: list[np.ndarray] = []
     cfg = sc.config.assignment
     unit = " km" if ctx.unit == "km" else ""
@@ -579,9 +582,11 @@ def _uncovered(ctx, want_f, cert, own, reward, base, node, place_covers
             fix_c.append(None)
             fix_y.append(np.nan)
             kinds.append("none")
+            pins.append(None)
             fixes.append(_no_cadre_text(sc, f, reason, cfg))
             continue
         if own[f] >= 0:  # covered in the optimum, uncovered in the given plan
+            pins.append(None)
             fix_c.append(cid[cand.cadre[own[f]]])
             fix_y.append(0.0)
             kinds.append("optimum")
@@ -592,6 +597,7 @@ def _uncovered(ctx, want_f, cert, own, reward, base, node, place_covers
             x = min(places, key=lambda c: cert.dist[m, c])
             _, y = _split(np.array([cert.dist[m, x]]), base, ctx.scale)
             kinds.append("place")
+            pins.append(None)
             fixes.append(f"one more place for cadre {cid[x]} covers it at {y[0]:+.3f}{unit}")
         else:
             via = ctx.icost[ps][:, None] + cert.dist[cand.cadre[ps], :m]
@@ -599,6 +605,7 @@ def _uncovered(ctx, want_f, cert, own, reward, base, node, place_covers
             _, y = _split(np.array([float(via[best]) - float(reward[f])]), base, ctx.scale)
             x, pin = int(best[1]), int(cand.cadre[ps[best[0]]])
             kinds.append("place_and_pin")
+            pins.append(cid[pin])
             fixes.append(f"one more place for cadre {cid[x]}, with the firm pinned to cadre "
                          f"{cid[pin]}, covers it at {y[0]:+.3f}{unit} or less")
         fix_c.append(cid[x])
@@ -607,7 +614,7 @@ def _uncovered(ctx, want_f, cert, own, reward, base, node, place_covers
         "firm_id": fid[f_un], "firm_name": sc.firms["name"].to_numpy()[f_un],
         "priority": sc.firms["priority"].to_numpy()[f_un], "reason": reasons,
         "detail": [REASONS[r] for r in reasons], "fix_cadre_id": fix_c,
-        "fix_extra_cost": fix_y, "fix_kind": kinds, "fix": fixes,
+        "fix_extra_cost": fix_y, "fix_kind": kinds, "fix_pin_cadre_id": pins, "fix": fixes,
     })
     if len(unc):
         unc = unc.iloc[np.lexsort((np.arange(len(unc)), -unc["priority"].to_numpy()))]
@@ -754,6 +761,12 @@ def _fix_zh(u, km: bool) -> str:
         return ""
     unit = " 公里" if km else ""
     what = "总距离" if km else "总成本"
+    if u.fix_kind == "optimum":
+        return "最优方案可覆盖该企业。"
+    if u.fix_kind == "place_and_pin":
+        pin = u.fix_pin_cadre_id or u.fix_cadre_id
+        return (f"若干部 {u.fix_cadre_id} 多联系一家企业, 并指定由干部 {pin} 联系该企业, 即可覆盖, "
+                f"{what}最多增加 {u.fix_extra_cost:.1f}{unit}。")
     return (f"若干部 {u.fix_cadre_id} 多联系一家企业, 即可覆盖该企业, "
             f"{what}增加 {u.fix_extra_cost:.1f}{unit}。")
 
@@ -763,7 +776,8 @@ EXPLAIN_HEADERS_ZH = {
     "alt_distance_km": "备选距离(公里)", "extra_cost": "目标增加", "admissible": "可派",
     "why": "不可派原因", "uncovers": "将无人联系的企业", "status": "求解状态",
     "fix_cadre_id": "增额干部编号", "fix_extra_cost": "增额后目标增加", "fix_kind": "方案类型",
-    "fix": "补救办法", "marginal_value": "增一名额节省", "firms_gained": "增一名额多覆盖",
+    "fix_pin_cadre_id": "指定联系干部", "fix": "补救办法", "marginal_value": "增一名额节省",
+    "firms_gained": "增一名额多覆盖",
     "covers": "可覆盖企业", "sentence": "说明",
 }
 """Chinese headers of the explanation's own columns (the rest as in pairing lists)."""

@@ -160,7 +160,8 @@ def explain_cpsat(ctx, want_f: np.ndarray, want_c: np.ndarray, top: int, time_li
         "priority": [sc.firms["priority"].iat[r[0]] for r in un_rows],
         "reason": [r[1] for r in un_rows], "detail": [REASONS[r[1]] for r in un_rows],
         "fix_cadre_id": [r[2] for r in un_rows], "fix_extra_cost": [r[3] for r in un_rows],
-        "fix_kind": [r[4] for r in un_rows], "fix": [r[5] for r in un_rows],
+        "fix_kind": [r[4] for r in un_rows], "fix_pin_cadre_id": [r[2] for r in un_rows],
+        "fix": [r[5] for r in un_rows],
     })
     cf = np.array([r[0] for r in cand_rows], np.int64)
     cp = np.array([r[1] for r in cand_rows], np.int64)
