@@ -180,7 +180,9 @@ def generate(
 
 @app.command("solve")
 def solve_cmd(
-    path: PathArg,
+    paths: Annotated[list[Path], typer.Argument(
+        help="Scenario folder or its scenario.yaml; several (or a glob, or a folder of scenario "
+        "folders) with --out-dir.", metavar="PATH...")],
     out_file: Annotated[
         Path | None, typer.Option("--out", help="Pairing list: .csv, .json or .xlsx.")
     ] = None,
@@ -191,12 +193,20 @@ def solve_cmd(
     time_limit: Annotated[float | None, typer.Option(help="Solver time limit, seconds.")] = None,
     lang: Annotated[str, typer.Option(help="Column headers: en | zh.")] = "en",
     json_: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    out_dir: Annotated[Path | None, typer.Option(help="Batch: each scenario to DIR/NAME/.")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Batch: scenarios at once.")] = None,
     debug: Debug = False,
 ) -> None:
     """Pair cadres with firms: cover as many firms as possible, then least distance or cost.
 
     Example: zhuqi solve scenarios/quanzhou-2020 --out pairs.csv --summary summary.json
+    Batch: zhuqi solve scenarios/* --out-dir out/batch --workers 2
     """
+    if out_dir is not None or len(paths) > 1:
+        from .cli_experiments import solve_batch_cmd
+
+        return solve_batch_cmd(paths, out_dir, set_, backend, time_limit, lang, json_, workers, debug)
+    path = paths[0]
 
     def body() -> int:
         if lang not in ("en", "zh"):
@@ -258,6 +268,7 @@ def _print_pairing(pairing: Any, seconds: float) -> None:
 
 
 # the simulation commands register themselves on `app`
+from . import cli_experiments as _cli_experiments  # noqa: E402,F401
 from . import cli_insight as _cli_insight  # noqa: E402,F401
 from . import cli_sim as _cli_sim  # noqa: E402,F401
 
