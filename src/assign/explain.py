@@ -41,7 +41,7 @@ from scipy.sparse.csgraph import NegativeCycleError, shortest_path
 
 from .candidates import REASONS, REASONS_ZH, Candidates, build_candidates
 from .categories import label as category_label
-from .coverage import COST_SCALE, integer_scale, priority_ranks, scaled
+from .coverage import priority_ranks
 from .errors import Problem, ScenarioError
 from .flow import count_capacity, solve_flow
 from .geo import haversine_km
@@ -206,8 +206,9 @@ class _Context:
     def make(cls, scenario: Scenario, cand: Candidates, table: pd.DataFrame) -> _Context:
         cadres, firms = scenario.cadres, scenario.firms
         n = len(firms)
-        scale = integer_scale(cand.cost, COST_SCALE)
-        icost = scaled(cand.cost, scale)
+        from .solve import cost_units
+
+        icost, scale, _ = cost_units(cand.cost)
         capacity = count_capacity(scenario.cadres["max_firms"].to_numpy(float), n)
         ranks = priority_ranks(firms["priority"].to_numpy())
         ci = pd.Index(cadres["id"].astype(str)).get_indexer(table["cadre_id"].astype(str))
