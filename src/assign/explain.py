@@ -570,7 +570,12 @@ def _uncovered(ctx, want_f, cert, own, reward, base, node, place_covers
     count = ctx.counts()
     order = np.argsort(cand.firm, kind="stable")
     bounds = np.searchsorted(cand.firm[order], np.arange(len(sc.firms) + 1))
-    fixes, fix_c, fix_y, kinds, reasons, pins = [], [], [], [], [], []
+    fixes: list[str] = []
+    fix_c: list[str | None] = []
+    pins: list[str | None] = []
+    fix_y: list[float] = []
+    kinds: list[str] = []
+    reasons: list[str] = []
     crow: list[np.ndarray] = []
     cfg = sc.config.assignment
     unit = " km" if ctx.unit == "km" else ""
