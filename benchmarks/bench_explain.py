@@ -33,7 +33,7 @@ from assign.solve import cost_units  # noqa: E402
 def naive_seconds_per_alternative(scenario, pairing, sample: int, seed: int = 0) -> float:
     """Seconds of one pinned flow re-solve, averaged over ``sample`` random alternatives."""
     cand = build_candidates(scenario, with_load=False)
-    cost, _, _ = cost_units(cand.cost)
+    cost = cost_units(cand.cost)[0]
     cap = count_capacity(scenario.cadres["max_firms"].to_numpy(float), len(scenario.firms))
     ranks = priority_ranks(scenario.firms["priority"].to_numpy())
     rng = np.random.default_rng(seed)

@@ -47,6 +47,7 @@ from .flow import count_capacity, solve_flow
 from .geo import haversine_km
 from .pairing import Pairing
 from .scenario import Scenario
+from .solve import cost_units
 
 MOVE, DROP, COVER, SPARE, RELEASE = 0, 1, 2, 3, 4
 """Kinds of condensed residual edges: a firm moves between cadres, a firm loses its cadre,
@@ -206,8 +207,6 @@ class _Context:
     def make(cls, scenario: Scenario, cand: Candidates, table: pd.DataFrame) -> _Context:
         cadres, firms = scenario.cadres, scenario.firms
         n = len(firms)
-        from .solve import cost_units
-
         icost, scale, _ = cost_units(cand.cost)
         capacity = count_capacity(scenario.cadres["max_firms"].to_numpy(float), n)
         ranks = priority_ranks(firms["priority"].to_numpy())

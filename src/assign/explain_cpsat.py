@@ -34,13 +34,12 @@ def explain_cpsat(ctx, want_f: np.ndarray, want_c: np.ndarray, top: int, time_li
     count = np.where(np.isnan(mf), -1, mf).astype(np.int64)
     mw = cadres["max_workload"].to_numpy(float)
     assert cand.load is not None
-    load, work, _ = scaled_loads(cand.load, mw)
-    levels = int(ctx.ranks.max(initial=0)) + 1
+    load, work, _, _ = scaled_loads(cand.load, mw)
+    levels = int(ctx.ranks.max(initial=-1)) + 1
     fid, cid = sc.firms["id"].to_numpy(), cadres["id"].to_numpy()
     cname = cadres["name"].to_numpy()
 
     def covered_weight(chosen: np.ndarray) -> tuple:
-        """Firms covered per priority level, highest first (compared lexicographically)."""
         return coverage_key(chosen, cand.firm, ctx.ranks, levels)
 
     def run(keep: np.ndarray, cnt: np.ndarray, wrk: np.ndarray):
