@@ -77,7 +77,8 @@ class Explanation:
             fix_pin_cadre_id, at most that extra cost; "none": no cadre may serve it),
             fix_pin_cadre_id, fix (a sentence).
         candidates: One row per (uncovered firm, cadre that could serve it): firm_id,
-            cadre_id, cadre_name, cost, firms (its firms now), max_firms.
+            cadre_id, cadre_name, cost, firms (how many it serves now), max_firms, holds
+            (the firms that fill it, ";"-joined).
         cadres: One row per cadre: cadre_id, cadre_name, firms, max_firms,
             marginal_value (objective saved by one more place for it; NaN for cadres
             with max_firms 0, who take no firms), firms_gained
@@ -425,7 +426,7 @@ def _explain_flow(ctx: _Context, want_f: np.ndarray, want_c: np.ndarray, top: in
     })
     bad = _inadmissible(ctx, want_f, top, want_c)
     if len(bad):
-        alts = pd.concat([alts, bad], ignore_index=True)
+        alts = _stack(alts, bad)
     alts = alts.astype({"rank": np.int64, "distance_km": float, "cost": float,
                         "extra_cost": float, "admissible": bool})
     alts["_f"] = pd.Index(fid).get_indexer(alts["firm_id"])
@@ -446,6 +447,13 @@ def _explain_flow(ctx: _Context, want_f: np.ndarray, want_c: np.ndarray, top: in
             "backend": "flow"}
 
 
+def _stack(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """Rows of ``b`` under ``a`` (same columns), column by column so all-NaN columns of
+    either keep their float type."""
+    return pd.DataFrame({c: np.concatenate([a[c].to_numpy(object), b[c].to_numpy(object)])
+                         for c in a.columns})
+
+
 def _firm_rows(ctx: _Context, want_f: np.ndarray) -> pd.DataFrame:
     cand, sc = ctx.cand, ctx.scenario
     f = want_f[ctx.own[want_f] >= 0]
@@ -463,10 +471,14 @@ def why_not(scenario: Scenario, ci: np.ndarray, fi: np.ndarray, dist: np.ndarray
     from .candidates import PairRules
 
     cfg = scenario.config.assignment
+    from dataclasses import replace
+
     rules = PairRules.of(scenario)
-    skills_ok = PairRules(rules.cadre_mask, rules.need_mask, rules.primary,
-                          np.ones(len(rules.usable), bool), rules.require, rules.objective,
-                          rules.skill_gap_km).keep(ci, fi)
+    skills_ok = replace(rules, usable=np.ones(len(rules.usable), bool)).keep(ci, fi)
+    try:  # the planner's exclusions (forbidden pairs, conflict-of-interest rules)
+        from .rules import exclusion_reason  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        exclusion_reason = None
     listed = None
     if scenario.pairs is not None:
         listed = set(zip(scenario.pairs["cadre_id"].astype(str),
@@ -488,7 +500,8 @@ def why_not(scenario: Scenario, ci: np.ndarray, fi: np.ndarray, dist: np.ndarray
                        if x not in held]
             out.append("lacks the skill " + ", ".join(category_label(x) for x in lacking))
         else:
-            out.append("excluded by the scenario's rules")
+            why = exclusion_reason(scenario, c, f) if exclusion_reason is not None else None
+            out.append(why or "excluded by the scenario's rules")
     return out
 
 
@@ -630,11 +643,22 @@ def _uncovered(ctx, want_f, cert, own, reward, base, node, place_covers
         "firm_id": fid[cf], "cadre_id": cid[cc], "cadre_name": sc.cadres["name"].to_numpy()[cc],
         "cost": np.round(cand.cost[q], 6), "firms": count[cc],
         "max_firms": sc.cadres["max_firms"].to_numpy(float)[cc],
+        "holds": holdings(ctx)[cc] if len(cc) else [],
     })
     if len(cands):
         cands = cands.iloc[np.lexsort((cands["cost"].to_numpy(), pd.Index(fid).get_indexer(
             cands["firm_id"])))].reset_index(drop=True)
     return unc, cands
+
+
+def holdings(ctx: _Context) -> np.ndarray:
+    """Per cadre, the firms the given plan gives it (";"-joined ids)."""
+    fid = ctx.scenario.firms["id"].astype(str).to_numpy()
+    c, f = ctx.cand.cadre[ctx.chosen], ctx.cand.firm[ctx.chosen]
+    held = pd.Series(fid[f]).groupby(c).agg(";".join)
+    out = np.full(len(ctx.capacity), "", dtype=object)
+    out[held.index.to_numpy()] = held.to_numpy()
+    return out
 
 
 def _no_cadre_text(sc: Scenario, f: int, reason: str, cfg) -> str:
@@ -783,7 +807,7 @@ EXPLAIN_HEADERS_ZH = {
     "fix_cadre_id": "增额干部编号", "fix_extra_cost": "增额后目标增加", "fix_kind": "方案类型",
     "fix_pin_cadre_id": "指定联系干部", "fix": "补救办法", "marginal_value": "增一名额节省",
     "firms_gained": "增一名额多覆盖",
-    "covers": "可覆盖企业", "sentence": "说明",
+    "covers": "可覆盖企业", "sentence": "说明", "holds": "已联系企业",
 }
 """Chinese headers of the explanation's own columns (the rest as in pairing lists)."""
 
