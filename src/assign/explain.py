@@ -178,7 +178,8 @@ def explain(
     start = time.perf_counter()
     table = pairing.pairs if isinstance(pairing, Pairing) else pairing
     cand = build_candidates(scenario, with_load=choose_backend(scenario) == "cpsat")
-    ctx = _Context.make(scenario, cand, table)
+    source = pairing.meta.get("source", "pairing") if isinstance(pairing, Pairing) else "pairing"
+    ctx = _Context.make(scenario, cand, table, str(source))
     want_firms, want_cadres = ctx.selection(firms, cadres)
     if choose_backend(scenario) == "cpsat":
         from .explain_cpsat import explain_cpsat
@@ -205,7 +206,8 @@ class _Context:
     unit: str
 
     @classmethod
-    def make(cls, scenario: Scenario, cand: Candidates, table: pd.DataFrame) -> _Context:
+    def make(cls, scenario: Scenario, cand: Candidates, table: pd.DataFrame,
+             label: str = "pairing") -> _Context:
         cadres, firms = scenario.cadres, scenario.firms
         n = len(firms)
         icost, scale, _ = cost_units(cand.cost)
@@ -213,7 +215,6 @@ class _Context:
         ranks = priority_ranks(firms["priority"].to_numpy())
         ci = pd.Index(cadres["id"].astype(str)).get_indexer(table["cadre_id"].astype(str))
         fi = pd.Index(firms["id"].astype(str)).get_indexer(table["firm_id"].astype(str))
-        label = "pairing"
         problems = []
         for col, idx in (("cadre_id", ci), ("firm_id", fi)):
             for r in np.flatnonzero(idx < 0)[:20]:
