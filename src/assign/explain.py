@@ -824,7 +824,7 @@ def flat_table(ex: Explanation) -> pd.DataFrame:
     return pd.concat([rows, unc], ignore_index=True)
 
 
-def write_explanation(ex: Explanation, path, lang: str = "zh", manifest: dict | None = None):
+def write_explanation(ex: Explanation, path, lang: str = "en", manifest: dict | None = None):
     """Write the explanation; the format follows the suffix (.json, .csv, .xlsx).
 
     JSON has the keys firms / uncovered / cadres (and the manifest inside); CSV is

@@ -45,7 +45,8 @@ def explain_cmd(
     top: Annotated[int, typer.Option(min=1, help="Alternatives per firm.")] = 3,
     out_file: Annotated[Path | None, typer.Option(
         "--out", help="Explanation: .json, .csv or .xlsx.")] = None,
-    lang: Annotated[str, typer.Option(help="Sentences and headers: zh | en.")] = "zh",
+    lang: Annotated[str, typer.Option(
+        help="Column headers and sheet names: en | zh (workbooks always open with 说明).")] = "en",
     time_limit: Annotated[float, typer.Option(
         help="Seconds per pinned re-solve (workload limits only).")] = 5.0,
     set_: SetOpt = None,
