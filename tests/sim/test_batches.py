@@ -104,3 +104,24 @@ def test_end_day_must_follow_start_day():
         build_scenario(cadres, firms)
     assert "line 2, column 'end_day': end_day must come after start_day" in str(info.value)
     assert "line 3" not in str(info.value)
+
+
+def test_a_later_batch_is_replanned_keeping_firms_with_their_cadre():
+    """Cadre a serves both firms from day 0; b, nearer to both, joins on day 30. A fresh
+    solve would give b both firms (shorter); replanning against the first period changes
+    no firm (coverage is the same), so a keeps both, as the planning rules' previous plan
+    asks; with a change cost below the distance saved, b takes them."""
+    cadres = pd.DataFrame({"id": ["a", "b"], "lat": [30.0, 30.1], "lon": [110.0, 110.2],
+                           "start_day": ["", 30]})
+    firms = pd.DataFrame({"id": ["f1", "f2"], "lat": [30.1, 30.11], "lon": [110.21, 110.2]})
+    scenario = build_scenario(cadres, firms, mode="one_to_many")
+    fresh = solve(scenario)
+    assert set(fresh.pairs["cadre_id"]) == {"b"}
+    from sim import plan_batches
+
+    plan = plan_batches(scenario, 60.0)
+    assert [p.start for p in plan.periods] == [0.0, 30.0]
+    assert set(plan.periods[0].pairing.pairs["cadre_id"]) == {"a"}
+    assert set(plan.periods[1].pairing.pairs["cadre_id"]) == {"a"}
+    cheap = build_scenario(cadres, firms, mode="one_to_many", change_cost=0.5)
+    assert set(plan_batches(cheap, 60.0).periods[1].pairing.pairs["cadre_id"]) == {"b"}
