@@ -136,6 +136,14 @@ def test_dask_cluster_matches_even_when_a_worker_is_killed(mmc, reference, tmp_p
         assert out.exit_code == 0, out.output
         assert '"executor": "dask"' in out.output
         pd.testing.assert_frame_equal(store_rows(cli_store)[RESULT_COLUMNS], reference)
+        # the staffing search on the cluster: the same levels, numbers and answer
+        from sim.staff import find_staffing
+
+        with DaskExecutor(client) as ex:
+            on_dask = find_staffing(mmc, "mean_wait_days <= 0.3", seed=1, executor=ex)
+        here = find_staffing(mmc, "mean_wait_days <= 0.3", seed=1, workers=1)
+        assert on_dask.to_json()["levels"] == here.to_json()["levels"]
+        assert on_dask.cadres == here.cadres == 6
 
 
 def _cli(*args: str) -> list[str]:
