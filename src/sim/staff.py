@@ -32,6 +32,7 @@ import numpy as np
 
 from assign import Scenario
 
+from .arrivals import cumulative
 from .config import SimulationConfig, simulation_config
 from .design import CADRES, scenario_hash
 from .erlang import mmc_mean_wait
@@ -154,9 +155,10 @@ def _f(x: float) -> float | None:
 
 
 def offered_load(scenario: Scenario, config: SimulationConfig) -> tuple[float, float]:
-    """(issues a day, work per issue in cadre-days at the stated mean effort)."""
+    """(issues a day, work per issue in cadre-days at the stated mean effort); with a rate
+    profile, the issues a day averaged over the run."""
     rates = scenario.firms["rate_per_day"].fillna(config.arrival.rate_per_firm_day)
-    lam = float(rates.sum())
+    lam = float(rates.sum()) * cumulative(config.arrival.profile, config.days) / config.days
     return lam, config.effort.mean_hours / config.hours_per_day
 
 

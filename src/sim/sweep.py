@@ -34,11 +34,12 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from assign import Pairing, Scenario, ScenarioError
+from assign import Scenario, ScenarioError
 from assign.config import AssignmentConfig, ScenarioConfig
 from assign.errors import Problem
 from assign.scenario import apply_overrides, validation_problems
 
+from .batches import BatchPlan
 from .config import SimulationConfig, simulation_config
 from .design import CADRES, Design, canonical, run_key, run_seed, scenario_hash
 from .executors import Executor, make_executor, worker_name
@@ -172,11 +173,13 @@ def _prepare(shared: Shared, point: dict[str, Any]) -> tuple:
             return _PREPARED[key]
     scenario = apply_point(shared.scenario, point)
     config = simulation_config(scenario)
-    pairing = prepare_pairing(scenario, config)  # a pairing, each batch's, or None (pooled)
-    if config.service == "assigned" and isinstance(pairing, Pairing):
-        if not pairing.is_feasible():
+    pairing = None
+    if config.service == "assigned":  # cadres in batches: each period's pairing
+        pairing = prepare_pairing(scenario, config)
+        first = pairing.periods[0].pairing if isinstance(pairing, BatchPlan) else pairing
+        if first is not None and not first.is_feasible():
             raise RuntimeError(f"no pairing for this design point: the solver says "
-                               f"'{pairing.status}' (no firm can be covered)")
+                               f"'{first.status}' (no firm can be covered)")
     with _PREPARED_LOCK:
         _PREPARED[key] = (scenario, config, pairing)
         while len(_PREPARED) > 8:
