@@ -18,7 +18,6 @@ Typical use::
 
 from __future__ import annotations
 
-import math
 import platform
 import threading
 import time
@@ -30,7 +29,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
@@ -67,31 +65,16 @@ def with_simulation(scenario: Scenario, config: SimulationConfig) -> Scenario:
 
 
 def staffing_level(scenario: Scenario, cadres: int) -> Scenario:
-    """The scenario at a staffing level of ``cadres``.
-
-    Uses the cadre budget ``assignment.max_cadres`` when the scenario schema has one (the
-    solver then chooses which cadres serve); otherwise, and always when cadres serve one
-    pooled queue, the first ``cadres`` cadres of the roster, as
-    :func:`sim.staffing_scenario` (``zhuqi compare``) does.
+    """The scenario at a staffing level of ``cadres``: the cadres an optimal plan chooses
+    under the cadre budget ``assignment.max_cadres`` (coverage first, then cost), with firm
+    limits raised so they can cover every firm, as ``zhuqi compare --pick best`` does.
+    Where the scenario schema has no cadre budget, the roster's first ``cadres`` cadres.
     """
     from .experiment import staffing_scenario
 
-    if not 1 <= cadres <= len(scenario.cadres):
-        raise ValueError(
-            f"staffing level {cadres} is outside 1..{len(scenario.cadres)} (the scenario's cadres)")
-    budget = "max_cadres" in AssignmentConfig.model_fields
-    if not budget or simulation_config(scenario).service != "assigned":
+    if "max_cadres" not in AssignmentConfig.model_fields:  # pragma: no cover - older schema
         return staffing_scenario(scenario, cadres)
-    level = scenario.with_config(max_cadres=int(cadres))
-    cfg = level.config.assignment
-    if cfg.mode == "one_to_one" or cfg.max_firms_per_cadre is None:
-        per = math.ceil(len(scenario.firms) / cadres)
-        own = level.cadres["max_firms"]
-        if cfg.mode == "one_to_one":
-            own = pd.Series(np.nan, index=own.index)
-        level = replace(level.with_config(mode="one_to_many", max_firms_per_cadre=per),
-                        cadres=level.cadres.assign(max_firms=own.fillna(per)))
-    return level
+    return staffing_scenario(scenario, cadres, pick="best")
 
 
 def apply_point(scenario: Scenario, point: dict[str, Any]) -> Scenario:
