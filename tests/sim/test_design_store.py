@@ -144,7 +144,7 @@ def test_a_staffing_level_never_uses_more_cadres(tmp_path):
     folder = write_mmc_scenario(tmp_path / "a", cadres=6, firms=9, service="assigned")
     scenario = load_scenario(folder)
     for n in (1, 2, 4):
-        level = staffing_level(scenario, n)
+        level = staffing_level(scenario, n, "best")
         assert len(level.cadres) == n
         assert set(level.cadres["id"]) <= set(scenario.cadres["id"])
         pairing = solve(level)
@@ -152,4 +152,8 @@ def test_a_staffing_level_never_uses_more_cadres(tmp_path):
         first = solve(staffing_scenario(scenario, n))
         assert pairing.objective <= first.objective + 1e-6
     pooled = load_scenario(write_mmc_scenario(tmp_path / "p", cadres=6))
-    assert len(staffing_level(pooled, 3).cadres) == 3
+    assert len(staffing_level(pooled, 3, "best").cadres) == 3
+    # cadres chosen once (where the sweep is planned) are used as they are
+    ids = ("c5", "c1")
+    kept = staffing_level(scenario, 2, "first", ids)
+    assert sorted(kept.cadres["id"]) == ["c1", "c5"]

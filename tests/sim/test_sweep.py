@@ -238,3 +238,29 @@ def test_sampled_factors_and_kept_metrics_are_columns(mmc, tmp_path):
     bad = design_from_dict({"replications": 1, "metrics": ["no_such_metric"]})
     res = run_sweep(mmc, bad, tmp_path / "b.sqlite", workers=1)
     assert res.failed == 1 and "no_such_metric" in res.errors[0][2]
+
+
+def test_best_cadres_are_chosen_once_and_recorded(tmp_path):
+    """With pick: best the sweep plans each level's cadres once (an optimal plan under the
+    cadre budget) and every run serves with them; the manifest lists them."""
+    import json
+
+    from sim.experiment import staffing_scenario
+
+    folder = write_mmc_scenario(tmp_path / "a", cadres=6, firms=9, service="assigned",
+                                days=40, warmup=0)
+    scenario = load_scenario(folder)
+    path = tmp_path / "b.sqlite"
+    design = design_from_dict({"factors": {"cadres": [2, 3]}, "replications": 2, "pick": "best"})
+    res = run_sweep(scenario, design, path, workers=1)
+    assert res.ok == 4
+    with Store(path) as st:
+        chosen = json.loads(st.designs()["manifest"].iloc[-1])["cadres_chosen"]
+    for n in (2, 3):
+        expected = (
+            staffing_scenario(scenario, n, pick="best").cadres["id"].tolist())
+        assert chosen[f'{{"cadres":{n}}}'] == expected
+    first = run_sweep(scenario, design_from_dict({"factors": {"cadres": [2, 3]},
+                                                  "replications": 2, "pick": "first"}),
+                      path, workers=1)
+    assert first.ran == 4  # another way of picking cadres: other runs
