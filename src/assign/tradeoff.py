@@ -215,7 +215,9 @@ def _flow_front(pr: _Problem, a: str, b: str, points: int) -> list[tuple]:
     out = []
     for bound in bounds:
         chosen = best if bound == hi else run(int(bound))
-        out.append((chosen, float(bound), "optimal"))
+        # with balance first, the same plan is the optimum for a bound at its own cost
+        out.append((chosen, float(bound) if b == "balance" else evaluate(pr, chosen, b),
+                    "optimal"))
     return out
 
 
