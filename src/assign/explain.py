@@ -357,6 +357,14 @@ def _walk(cert: _Certificate, a: int, b: int, m: int) -> list[tuple[int, int]]:
     return steps[::-1]
 
 
+def _at(values: np.ndarray, idx: np.ndarray, missing: int) -> np.ndarray:
+    """``values[idx]`` where ``idx >= 0``, else ``missing`` (int64)."""
+    out = np.full(len(idx), missing, np.int64)
+    has = idx >= 0
+    out[has] = values[idx[has]]
+    return out
+
+
 def _split(total: np.ndarray, base: int, scale: int) -> tuple[np.ndarray, np.ndarray]:
     """Coverage part (in base units) and objective part (in cost units) of cycle costs."""
     k = np.rint(np.asarray(total, float) / base)
@@ -384,13 +392,13 @@ def _explain_flow(ctx: _Context, want_f: np.ndarray, want_c: np.ndarray, top: in
     improvement = {"firms": int((own >= 0).sum() - (ctx.own >= 0).sum()),
                    "objective": float(np.round(obj_gain[0], 6))}
     sink = m
-    node = np.where(own >= 0, ctx.cand.cadre[np.maximum(own, 0)], sink)
-    own_cost = np.where(own >= 0, ctx.icost[np.maximum(own, 0)], reward)
+    node = _at(ctx.cand.cadre, own, sink)
+    own_cost = np.where(own >= 0, _at(ctx.icost, own, 0), reward)
 
     # forced alternatives for every pair of the explained covered firms
     explained = np.zeros(n, bool)
     explained[want_f] = True
-    given_cadre = np.where(ctx.own >= 0, cand.cadre[np.maximum(ctx.own, 0)], -1)
+    given_cadre = _at(cand.cadre, ctx.own, -1)
     covered_given = ctx.own >= 0
     sel = explained[cand.firm] & covered_given[cand.firm] & (cand.cadre != given_cadre[cand.firm])
     p = np.flatnonzero(sel)

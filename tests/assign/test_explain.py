@@ -267,3 +267,15 @@ def test_priorities_are_kept_first_in_every_figure(seed):
         else:
             assert set(r.covers.split(";")) == {f"f{f}" for f in np.flatnonzero((w2 >= 0) & (who < 0))}
             assert total - tot2 == pytest.approx(r.marginal_value, abs=1e-6)
+
+
+def test_firms_out_of_reach_name_the_nearest_cadre():
+    cadres = pd.DataFrame({"id": ["c1", "c2"], "lat": [38.9, 38.95], "lon": [100.4, 100.5],
+                           "max_firms": [1, 1]})
+    firms = pd.DataFrame({"id": ["f1"], "lat": [30.0], "lon": [100.4]})
+    sc = build_scenario(cadres, firms, mode="one_to_many", max_distance_km=5)
+    ex = explain(sc, solve(sc))
+    u = ex.uncovered.iloc[0]
+    assert u["reason"] == "no_cadre_in_reach" and u["fix_kind"] == "none"
+    assert "nearest is c1" in u["fix"]
+    assert (ex.cadres["marginal_value"] == 0).all() and len(ex.alternatives) == 0
