@@ -90,6 +90,7 @@ def solve_one(path: Path, out_dir: Path, name: str, overrides: dict[str, Any],
     from .solve import solve
 
     t0 = time.perf_counter()
+    started = time.time()
     row: dict[str, Any] = {"scenario": name, "path": str(path), "status": "error", "firms": None,
                            "covered": None, "cadres_used": None, "objective": None, "bound": None,
                            "backend": None, "seconds": None, "error": "", "out": ""}
@@ -105,9 +106,13 @@ def solve_one(path: Path, out_dir: Path, name: str, overrides: dict[str, Any],
         pairing = solve(scenario, backend=backend, time_limit=time_limit)  # type: ignore[arg-type]
         folder = out_dir / name
         written = []
+        from .manifest import build_manifest, scenario_inputs
+
+        man = build_manifest(scenario_inputs(scenario), overrides=overrides, seed=0,
+                             started=started, seconds=time.time() - started)
         if pairing.is_feasible():
-            written.append(write_pairs(pairing, folder / "pairs.csv", lang))
-        written.append(write_json(folder / "summary.json", pairing.summary()))
+            written.append(write_pairs(pairing, folder / "pairs.csv", lang, man))
+        written.append(write_json(folder / "summary.json", pairing.summary(), man))
         inputs = {}
         yaml = resolve_yaml(path)
         for rel in ("scenario.yaml", scenario.config.cadres, scenario.config.firms,
@@ -151,6 +156,7 @@ def solve_batch(
     path, status (optimal / feasible / infeasible / invalid / error), firms, covered,
     cadres_used, objective, bound, backend, seconds, error, out.
     """
+    started = time.time()
     out_dir = Path(out_dir)
     scen = expand_paths(list(paths))
     if not scen:
@@ -179,7 +185,11 @@ def solve_batch(
                 if progress:
                     progress(done, len(args))
     table = pd.DataFrame(rows, columns=list(BATCH_COLUMNS))
-    write_csv(out_dir / "batch.csv", table)
+    from .manifest import build_manifest
+
+    man = build_manifest([p for p in scen if p.exists()], overrides=overrides, started=started,
+                         seconds=time.time() - started)
+    write_csv(out_dir / "batch.csv", table, man)
     return table
 
 
