@@ -46,6 +46,7 @@ from .errors import Problem, ScenarioError
 from .flow import count_capacity, solve_flow
 from .geo import haversine_km
 from .pairing import Pairing
+from .rules import exclusion_reason
 from .scenario import Scenario
 from .solve import cost_units
 
@@ -484,10 +485,6 @@ def why_not(scenario: Scenario, ci: np.ndarray, fi: np.ndarray, dist: np.ndarray
 
     rules = PairRules.of(scenario)
     skills_ok = replace(rules, usable=np.ones(len(rules.usable), bool)).keep(ci, fi)
-    try:  # the planner's exclusions (forbidden pairs, conflict-of-interest rules)
-        from .rules import exclusion_reason  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        exclusion_reason = None
     listed = None
     if scenario.pairs is not None:
         listed = set(zip(scenario.pairs["cadre_id"].astype(str),
@@ -509,8 +506,7 @@ def why_not(scenario: Scenario, ci: np.ndarray, fi: np.ndarray, dist: np.ndarray
                        if x not in held]
             out.append("lacks the skill " + ", ".join(category_label(x) for x in lacking))
         else:
-            why = exclusion_reason(scenario, c, f) if exclusion_reason is not None else None
-            out.append(why or "excluded by the scenario's rules")
+            out.append(exclusion_reason(scenario, c, f) or "excluded by the scenario's rules")
     return out
 
 

@@ -184,8 +184,8 @@ def report(
             if axis not in factors:
                 raise ValueError(f"--x: '{axis}' is not one of the grouping factors "
                                  f"({', '.join(factors)})")
-            chart = with_manifest(plot_summary(table, shown[0], axis, plot), man)
-            err.print(f"wrote [bold]{chart}[/bold]")
+            drawn = with_manifest(plot_summary(table, shown[0], axis, plot), man)
+            err.print(f"wrote [bold]{drawn}[/bold]")
         return EXIT_OK
 
     run_guarded(debug, body)
@@ -247,8 +247,7 @@ def staff(
             err.print(f"[yellow]warning:[/yellow] not monotone: {lo} cadres meet the target but "
                       f"{hi} do not")
         if json_out is not None:
-            man = run_manifest(scenario, {"store": store} if store is not None else None,
-                               seed=seed, started=started)
+            man = run_manifest(scenario, {"store": store}, seed=seed, started=started)
             err.print(f"wrote [bold]{write_json(json_out, res.to_json(), man)}[/bold]")
         if res.cadres is None:
             err.print(f"[bold red]no level up to {res.max_cadres} cadres meets {tgt}[/bold red]")
