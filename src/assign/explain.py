@@ -629,8 +629,9 @@ def _uncovered(ctx, want_f, cert, own, reward, base, node, place_covers
             x, pin = int(best[1]), int(cand.cadre[ps[best[0]]])
             kinds.append("place_and_pin")
             pins.append(cid[pin])
-            fixes.append(f"one more place for cadre {cid[x]}, with the firm pinned to cadre "
-                         f"{cid[pin]}, covers it at {y[0]:+.3f}{unit} or less")
+            to = "it" if pin == x else f"cadre {cid[pin]}"
+            fixes.append(f"one more place for cadre {cid[x]}, with the firm pinned to {to}, "
+                         f"covers it at {y[0]:+.3f}{unit} or less")
         fix_c.append(cid[x])
         fix_y.append(float(np.round(y[0], 6)))
     unc = pd.DataFrame({
