@@ -800,7 +800,8 @@ def _fix_zh(u, km: bool) -> str:
         return "最优方案可覆盖该企业。"
     if u.fix_kind == "place_and_pin":
         pin = u.fix_pin_cadre_id or u.fix_cadre_id
-        return (f"若干部 {u.fix_cadre_id} 多联系一家企业, 并指定由干部 {pin} 联系该企业, 即可覆盖, "
+        who = "其" if pin == u.fix_cadre_id else f"干部 {pin} "
+        return (f"若干部 {u.fix_cadre_id} 多联系一家企业, 并指定由{who}联系该企业, 即可覆盖, "
                 f"{what}最多增加 {u.fix_extra_cost:.1f}{unit}。")
     return (f"若干部 {u.fix_cadre_id} 多联系一家企业, 即可覆盖该企业, "
             f"{what}增加 {u.fix_extra_cost:.1f}{unit}。")
