@@ -29,6 +29,8 @@ REASONS = {
     "no_cadre_with_skill": "no cadre in reach holds the required skill",
     "no_admissible_pair": "the pair table lists no cadre for this firm",
     "capacity_used_up": "every cadre who could serve it is at capacity",
+    "team_out_of_reach": "no member of its zone's team is in reach with capacity left",
+    "no_team": "its zone's task force cannot be formed (see the conflicts)",
     "not_in_list": "the pairing list read from file gives it no cadre",
 }
 """Reason keys for uncovered firms, with their explanations."""
@@ -38,6 +40,8 @@ REASONS_ZH = {
     "no_cadre_with_skill": "可达干部均不具备所需专长",
     "no_admissible_pair": "结对表未列出可服务该企业的干部",
     "capacity_used_up": "可服务该企业的干部均已满额",
+    "team_out_of_reach": "所在片区专班无可达且未满额的成员",
+    "no_team": "所在片区无法组建专班(见冲突说明)",
     "not_in_list": "读入的结对名单未给该企业安排干部",
 }
 """The explanations in Chinese, for pairing lists with ``lang="zh"``."""

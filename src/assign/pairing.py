@@ -36,6 +36,9 @@ class Pairing:
         seconds: Wall time of the solve.
         backend: "flow" or "cpsat".
         meta: Parameters, seeds and versions that produced the plan.
+        teams: With ``mode: teams``, one row per task force (see
+            :data:`assign.teams.TEAM_COLUMNS`); else None.
+        conflicts: When infeasible, the smallest set of rules that conflict, in plain words.
     """
 
     pairs: pd.DataFrame
@@ -47,6 +50,8 @@ class Pairing:
     seconds: float
     backend: str
     meta: dict[str, Any] = field(default_factory=dict)
+    teams: pd.DataFrame | None = None
+    conflicts: list[str] = field(default_factory=list)
 
     @property
     def assigned(self) -> int:
@@ -75,6 +80,10 @@ class Pairing:
             ],
             "seconds": round(float(self.seconds), 3),
             "backend": self.backend,
+            "conflicts": list(self.conflicts),
+            **({} if self.teams is None else {"teams": [
+                {**r, "member_ids": [m for m in r["member_ids"].split(";") if m]}
+                for r in self.teams.to_dict(orient="records")]}),
             "meta": self.meta,
         }
 

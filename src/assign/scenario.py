@@ -270,6 +270,10 @@ def check_scenario(scenario: Scenario, labels: dict[str, str]) -> Scenario:
         if pairs["cost"].isna().any():
             i = int(np.flatnonzero(pairs["cost"].isna().to_numpy())[0])
             problems.append(Problem(labels["pairs"], "a value is required", int(lines[i]), "cost"))
+    if cfg.mode == "teams":
+        from .teams import team_problems
+
+        problems += team_problems(cadres, firms, labels)
     raise_if(problems)
     if cfg.require_skills != "none" and all(len(n) == 0 for n in firms["needs"]):
         warnings.warn(

@@ -57,8 +57,12 @@ def solve(
     """
     start = time.perf_counter()
     cfg = scenario.config.assignment
-    used = choose_backend(scenario, backend)
     limit = float(time_limit if time_limit is not None else cfg.time_limit_s)
+    if cfg.mode == "teams":  # task forces per zone: CP-SAT (assign.teams)
+        from .teams import solve_teams
+
+        return solve_teams(scenario, limit, seed)
+    used = choose_backend(scenario, backend)
     if used == "flow" and _large(scenario):
         big = solve_priced(scenario)
         pairing = _pairing(scenario, big.candidates, big.chosen, big.status, 0.0, used)

@@ -196,7 +196,7 @@ def simulate_scenario(
 
     Args:
         scenario: The scenario.
-        pairing: Who serves which firm; solved once when None and service is assigned.
+        pairing: Who serves which firm; solved once when None and service is assigned or team.
         config: Simulation settings (default: the scenario's section).
         replications: Number of replications.
         seed: Master seed; replication ``r`` uses ``SeedSequence(seed, spawn_key=(r,))``.
@@ -206,7 +206,7 @@ def simulate_scenario(
         scheduler: Dask scheduler address, to run on a cluster.
     """
     config = config or simulation_config(scenario)
-    if pairing is None and config.service == "assigned":
+    if pairing is None and config.service in ("assigned", "team"):
         pairing = solve(scenario)
     jobs = [(scenario, pairing, config, seed, r, keep_issues) for r in range(replications)]
     results = run_many(jobs, workers, progress, scheduler)
@@ -290,7 +290,7 @@ def compare_staffing(
     jobs, covered = [], {}
     for n in levels:
         sc = staffing_scenario(scenario, n)
-        pairing = solve(sc) if config.service == "assigned" else None
+        pairing = solve(sc) if config.service in ("assigned", "team") else None
         covered[n] = pairing.assigned if pairing is not None else len(sc.firms)
         jobs += [(sc, pairing, config, seed, r, False) for r in range(replications)]
     results = run_many(jobs, workers, progress, scheduler)

@@ -226,6 +226,9 @@ class ServiceModel(Model):
         self.queues += [p.queue for p in self.home_units.values()]
         self.queues += [p.queue for p in self.departments.values()]
         self.firm_queue: list[WorkQueue | None]
+        if cfg.service == "team":
+            self._team_queues(pairing)
+            return
         if shared is not None:
             self.firm_queue = [shared] * len(firms)
             return
@@ -241,6 +244,34 @@ class ServiceModel(Model):
             agent = self.cadre_agents[cadre_row[cid]]
             self.firm_agents[firm_row[fid]].cadre = agent
             self.firm_queue[firm_row[fid]] = agent.server.queue
+
+    def _team_queues(self, pairing: Pairing | None) -> None:
+        """Service ``team``: one queue per zone, served by its task force's members (the
+        cadres' own queues are unused, so a member works only for its team)."""
+        from assign.teams import team_members
+
+        scenario = self.case
+        if pairing is None:
+            from assign import solve
+
+            pairing = solve(scenario)
+        self.pairing = pairing
+        cadre_row = {cid: i for i, cid in enumerate(scenario.cadres["id"])}
+        zone_queue: dict[str, WorkQueue] = {}
+        for zone, ids in team_members(pairing, scenario).items():
+            queue = zone_queue[zone] = WorkQueue(self)
+            for cid in ids:
+                agent = self.cadre_agents[cadre_row[cid]]
+                own = agent.server.queue
+                own.idle.remove(agent.server)
+                agent.server.queue = queue
+                queue.idle.append(agent.server)
+        zones = scenario.firms["zone"].fillna("").astype(str).str.strip()
+        self.firm_queue = [zone_queue.get(z) for z in zones]
+        self.queues += list(zone_queue.values())
+        firm_row = {fid: j for j, fid in enumerate(scenario.firms["id"])}
+        for fid, cid in zip(pairing.pairs["firm_id"], pairing.pairs["cadre_id"], strict=True):
+            self.firm_agents[firm_row[fid]].cadre = self.cadre_agents[cadre_row[cid]]
 
     # --- events ------------------------------------------------------------------
     def _arrive(self) -> None:

@@ -1,0 +1,517 @@
+"""Task forces per zone (专班): ``assignment.mode: teams``, solved with OR-Tools CP-SAT.
+
+Firms carry a ``zone`` (a zone of an industrial park, a town). Every zone with firms gets
+one team of cadres; each cadre joins at most one team; a cadre whose own ``zone`` is set
+may join only that zone's team. Each firm is then *linked* to one member of its zone's
+team, who is its contact (and, in the simulation with ``service: team``, the zone's
+issues go to one queue served by all the team's members).
+
+Rules:
+
+- team size: ``team_size`` members exactly, or between ``team_size_min`` (default 1) and
+  ``team_size_max`` (default: no limit);
+- skills: with ``require_skills: primary`` the members together hold the primary (first)
+  need of every firm of the zone; with ``all`` every need of every firm of the zone; a
+  single link need not match the firm's needs;
+- links: only pairs admissible under the scenario's pair rules other than skills (the
+  distance limit, cadres that take firms at all); each member links at most ``max_firms``
+  firms and at most ``max_workload`` hours a week.
+
+Objective, lexicographic: (1) form every team (a hard rule: if impossible the plan is
+``infeasible`` with the smallest set of rules that conflict, in plain words); (2) link as
+many firms as possible, higher priority first; (3) minimise the sum, over linked firms,
+of the pair cost between the firm and its linked member (km with ``objective: distance``).
+Without count or workload limits every firm is thus linked to its nearest member; with
+them, the links form a least-cost assignment within the members' limits.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from ortools.sat.python import cp_model
+
+from .categories import CATEGORY_KEYS, label
+from .coverage import (
+    COST_SCALE,
+    LOAD_SCALE,
+    integer_scale,
+    lexicographic_weights,
+    priority_ranks,
+    scaled,
+)
+from .errors import Problem
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .config import AssignmentConfig
+    from .pairing import Pairing
+    from .scenario import Scenario
+
+TEAM_COLUMNS = [
+    "team", "zone", "members", "member_ids", "home_units", "skills_needed", "skills_covered",
+    "zone_firms", "linked", "distance_km", "cost",
+]
+"""Columns of :attr:`Pairing.teams`, in order."""
+
+STATUS = {
+    cp_model.OPTIMAL: "optimal",
+    cp_model.FEASIBLE: "feasible",
+    cp_model.INFEASIBLE: "infeasible",
+    cp_model.MODEL_INVALID: "unknown",
+    cp_model.UNKNOWN: "unknown",
+}
+
+
+def check_team_config(cfg: AssignmentConfig) -> None:
+    """Raise ValueError when the team size keys contradict each other."""
+    if cfg.team_size is not None and (cfg.team_size_min is not None
+                                      or cfg.team_size_max is not None):
+        raise ValueError("give team_size, or team_size_min and/or team_size_max, not both")
+    lo, hi = cfg.team_size_min, cfg.team_size_max
+    if lo is not None and hi is not None and lo > hi:
+        raise ValueError(f"team_size_min ({lo}) is larger than team_size_max ({hi})")
+
+
+def team_sizes(cfg: AssignmentConfig) -> tuple[int, int | None]:
+    """Fewest and most members of a team (None: no upper limit)."""
+    if cfg.team_size is not None:
+        return cfg.team_size, cfg.team_size
+    return cfg.team_size_min or 1, cfg.team_size_max
+
+
+def team_problems(cadres: pd.DataFrame, firms: pd.DataFrame, labels: dict[str, str]
+                  ) -> list[Problem]:
+    """Input problems of a teams scenario: every firm needs a zone."""
+    blank = (firms["zone"].fillna("").astype(str).str.strip() == "").to_numpy()
+    rows = np.flatnonzero(blank)
+    problems = [Problem(labels["firms"], "mode teams needs a zone for every firm", int(i) + 2,
+                        "zone") for i in rows[:20]]
+    if len(rows) > 20:
+        problems.append(Problem(labels["firms"], f"... and {len(rows) - 20} more rows like these",
+                                column="zone"))
+    return problems
+
+
+def zones_of(firms: pd.DataFrame) -> list[str]:
+    """The zones with firms, in order of first appearance in the firm table."""
+    return list(dict.fromkeys(firms["zone"].astype(str).str.strip()))
+
+
+def _cat_bits(items: tuple) -> int:
+    out = 0
+    for item in items:
+        key = item[0] if isinstance(item, tuple) else item
+        out |= 1 << CATEGORY_KEYS.index(key)
+    return out
+
+
+def _keys(mask: int) -> list[str]:
+    return [k for i, k in enumerate(CATEGORY_KEYS) if mask >> i & 1]
+
+
+@dataclass(frozen=True)
+class TeamProblem:
+    """A teams instance as plain arrays (row indices of the scenario's tables).
+
+    Attributes:
+        zones: Zone names; team ``t`` serves ``zones[t]``.
+        firm_zone: Zone index of each firm.
+        eligible: Cadre x zone booleans: may the cadre join that zone's team.
+        cadre_skills: Skill bit mask of each cadre.
+        needed: Per zone, bit mask of the categories its team must hold.
+        need_source: Per zone and category bit, the firms whose needs ask for it.
+        size_min, size_max: Team size limits (size_max None = no limit).
+    """
+
+    zones: list[str]
+    firm_zone: np.ndarray
+    eligible: np.ndarray
+    cadre_skills: np.ndarray
+    needed: list[int]
+    need_source: list[dict[int, list[int]]]
+    size_min: int
+    size_max: int | None
+
+    @classmethod
+    def of(cls, scenario: Scenario) -> TeamProblem:
+        cfg = scenario.config.assignment
+        cadres, firms = scenario.cadres, scenario.firms
+        zones = zones_of(firms)
+        index = {z: t for t, z in enumerate(zones)}
+        firm_zone = np.array([index[z] for z in firms["zone"].astype(str).str.strip()], np.int64)
+        own = cadres["zone"].fillna("").astype(str).str.strip().to_numpy()
+        eligible = np.ones((len(cadres), len(zones)), dtype=bool)
+        for c, z in enumerate(own):
+            if z:
+                eligible[c] = False
+                if z in index:
+                    eligible[c, index[z]] = True
+        skills = np.array([_cat_bits(t) for t in cadres["skills"]], dtype=np.int64)
+        needed = [0] * len(zones)
+        source: list[dict[int, list[int]]] = [{} for _ in zones]
+        for f, (t, needs) in enumerate(zip(firm_zone.tolist(), firms["needs"], strict=True)):
+            if cfg.require_skills == "none" or not needs:
+                continue
+            asked = needs[:1] if cfg.require_skills == "primary" else needs
+            for key in asked:
+                bit = CATEGORY_KEYS.index(key)
+                needed[t] |= 1 << bit
+                source[t].setdefault(bit, []).append(f)
+        lo, hi = team_sizes(cfg)
+        return cls(zones, firm_zone, eligible, skills, needed, source, lo, hi)
+
+
+@dataclass
+class TeamResult:
+    """Members of each team, chosen link pairs (indices into the pair arrays), status."""
+
+    members: list[list[int]]
+    chosen: np.ndarray
+    status: str
+    objective: int = 0
+    bound: int = 0
+    conflicts: list[str] = field(default_factory=list)
+
+
+def _size_text(lo: int, hi: int | None) -> str:
+    if hi == lo:
+        return f"exactly {lo} member{'s' if lo != 1 else ''}"
+    if hi is None:
+        return f"at least {lo} member{'s' if lo != 1 else ''}"
+    return f"{lo} to {hi} members"
+
+
+class _Structure:
+    """The team-forming part of the model, with one assumption literal per rule that may
+    be at fault (size limits per zone, each needed skill per zone)."""
+
+    def __init__(self, tp: TeamProblem, with_assumptions: bool) -> None:
+        self.tp = tp
+        m = len(tp.eligible)
+        self.model = model = cp_model.CpModel()
+        self.x: dict[tuple[int, int], Any] = {}
+        for c in range(m):
+            for t in np.flatnonzero(tp.eligible[c]).tolist():
+                self.x[c, t] = model.new_bool_var(f"x{c}_{t}")
+        by_cadre: dict[int, list] = {}
+        by_zone: dict[int, list] = {t: [] for t in range(len(tp.zones))}
+        for (c, t), v in self.x.items():
+            by_cadre.setdefault(c, []).append(v)
+            by_zone[t].append(v)
+        for vs in by_cadre.values():
+            if len(vs) > 1:
+                model.add_at_most_one(vs)
+        self.rules: list[tuple[Any, str]] = []  # (literal, plain-words rule)
+        self.size_rule: dict[int, int] = {}  # zone -> index of its size literal
+
+        def rule(text: str):
+            if not with_assumptions:
+                return None
+            lit = model.new_bool_var(text)
+            self.rules.append((lit, text))
+            return lit
+
+        for t, zone in enumerate(tp.zones):
+            vs = by_zone[t]
+            lo, hi = tp.size_min, tp.size_max
+            n_ok = len(vs)
+            text = (f"zone {zone}: its team needs {_size_text(lo, hi)} "
+                    f"({n_ok} cadre{'s' if n_ok != 1 else ''} may join it)")
+            lit = rule(text)
+            self.size_rule[t] = lit.index if lit is not None else -1
+            ct = model.add(sum(vs) >= lo) if vs else model.add_bool_or([])
+            if lit is not None:
+                ct.only_enforce_if(lit)
+            if hi is not None and hi < len(vs):
+                ct = model.add(sum(vs) <= hi)
+                if lit is not None:
+                    ct.only_enforce_if(lit)
+            for bit in _bits(tp.needed[t]):
+                holders = [self.x[c, t] for c in range(m)
+                           if (c, t) in self.x and tp.cadre_skills[c] >> bit & 1]
+                firms = tp.need_source[t][bit]
+                key = CATEGORY_KEYS[bit]
+                text = (f"zone {zone}: a member must hold '{key}' ({label(key, 'zh')}), "
+                        f"needed by {len(firms)} firm{'s' if len(firms) != 1 else ''}; "
+                        f"{len(holders)} cadre{'s' if len(holders) != 1 else ''} who may join "
+                        "hold it")
+                lit = rule(text)
+                ct = model.add(sum(holders) >= 1) if holders else model.add_bool_or([])
+                if lit is not None:
+                    ct.only_enforce_if(lit)
+
+
+def _bits(mask: int) -> list[int]:
+    return [i for i in range(len(CATEGORY_KEYS)) if mask >> i & 1]
+
+
+def _solver(seconds: float, workers: int, seed: int) -> cp_model.CpSolver:
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(float(seconds), 0.05)
+    solver.parameters.num_workers = int(workers)
+    solver.parameters.random_seed = int(seed)
+    return solver
+
+
+def explain_infeasible(tp: TeamProblem, seconds: float = 10.0, seed: int = 0) -> list[str] | None:
+    """The smallest set of team rules that cannot hold together, in plain words.
+
+    Returns None when the teams can be formed. The set is minimal (dropping any one rule
+    makes the rest satisfiable), found by deletion from CP-SAT's core of assumptions.
+    """
+    start = time.perf_counter()
+    st = _Structure(tp, with_assumptions=True)
+    if not st.rules:  # no zones
+        return None
+    lits = [lit for lit, _ in st.rules]
+    text = {lit.index: t for lit, t in st.rules}
+    st.model.add_assumptions(lits)
+    solver = _solver(seconds, 1, seed)
+    status = solver.solve(st.model)
+    if status != cp_model.INFEASIBLE:
+        return None
+    core = list(solver.sufficient_assumptions_for_infeasibility())
+    if not core:
+        core = [lit.index for lit in lits]
+    by_index = {lit.index: lit for lit in lits}
+    # deletion filter: drop each rule whose removal keeps the rest infeasible
+    kept = list(core)
+    for idx in list(core):
+        if time.perf_counter() - start > seconds:
+            break
+        trial = [i for i in kept if i != idx]
+        st.model.clear_assumptions()
+        st.model.add_assumptions([by_index[i] for i in trial])
+        if _solver(seconds / 4, 1, seed).solve(st.model) == cp_model.INFEASIBLE:
+            kept = trial
+    conflicts = [text[i] for i in kept]
+    zones = [t for t in range(len(tp.zones)) if st.size_rule[t] in kept]
+    if len(zones) > 1:
+        pool = int(tp.eligible[:, zones].any(axis=1).sum())
+        conflicts.insert(0, f"{len(zones)} zones need at least {tp.size_min * len(zones)} "
+                            f"members together, but {pool} cadres may join their teams")
+    conflicts.append("each cadre joins at most one team")
+    return conflicts
+
+
+def solve_team_problem(
+    tp: TeamProblem,
+    cadre: np.ndarray,
+    firm: np.ndarray,
+    cost: np.ndarray,
+    load: np.ndarray | None,
+    count: np.ndarray,
+    work: np.ndarray,
+    ranks: np.ndarray,
+    time_limit: float,
+    workers: int = 2,
+    seed: int = 0,
+) -> TeamResult:
+    """Form the teams and link firms to members (see the module docstring).
+
+    Args:
+        tp: The teams instance.
+        cadre, firm: Cadre and firm index of each admissible link (skills not required).
+        cost: Integer cost of each link.
+        load: Integer load of each link (None without workload limits).
+        count, work: Per-cadre limits on links and on summed load (-1 = none).
+        ranks: Priority rank of each firm (0 = lowest).
+        time_limit: Seconds for all phases.
+    """
+    start = time.perf_counter()
+
+    def left() -> float:
+        return max(time_limit - (time.perf_counter() - start), 0.05)
+
+    n_zones = len(tp.zones)
+    if n_zones == 0:
+        return TeamResult([], np.zeros(0, np.int64), "optimal")
+    conflicts = explain_infeasible(tp, min(10.0, left()), seed)
+    if conflicts is not None:
+        return TeamResult([[] for _ in tp.zones], np.zeros(0, np.int64), "infeasible",
+                          conflicts=conflicts)
+    keep = np.array([tp.eligible[c, tp.firm_zone[f]] for c, f in
+                     zip(cadre.tolist(), firm.tolist(), strict=True)], dtype=bool)
+    pairs = np.flatnonzero(keep)
+
+    def build() -> tuple[_Structure, list, dict[int, Any]]:
+        st = _Structure(tp, with_assumptions=False)
+        model = st.model
+        y = [model.new_bool_var(f"y{p}") for p in pairs.tolist()]
+        by_firm: dict[int, list] = {}
+        by_cadre: dict[int, list[int]] = {}
+        for k, p in enumerate(pairs.tolist()):
+            c, f = int(cadre[p]), int(firm[p])
+            model.add_implication(y[k], st.x[c, int(tp.firm_zone[f])])
+            by_firm.setdefault(f, []).append(y[k])
+            by_cadre.setdefault(c, []).append(k)
+        for vs in by_firm.values():
+            if len(vs) > 1:
+                model.add_at_most_one(vs)
+        for c, ks in by_cadre.items():
+            if 0 <= count[c] < len(ks):
+                model.add(sum(y[k] for k in ks) <= int(count[c]))
+            if load is not None and work[c] >= 0:
+                loads = load[pairs[ks]]
+                if int(loads.sum()) > work[c]:
+                    model.add(sum(int(w) * y[k] for w, k in zip(loads.tolist(), ks, strict=True))
+                              <= int(work[c]))
+        covered = {f: sum(vs) for f, vs in by_firm.items()}
+        return st, y, covered
+
+    weight = lexicographic_weights(ranks)
+    coverable = np.unique(firm[pairs]) if len(pairs) else np.zeros(0, np.int64)
+    full = int(weight[coverable].sum())
+    # phase 1: link as many firms as possible, priority first
+    st, y, covered = build()
+    st.model.maximize(sum(int(weight[f]) * v for f, v in covered.items()))
+    solver = _solver(left() / 2, workers, seed)
+    s1 = solver.solve(st.model)
+    if s1 not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return TeamResult([[] for _ in tp.zones], np.zeros(0, np.int64), STATUS[s1])
+    target = int(round(solver.objective_value))
+    cover_proved = s1 == cp_model.OPTIMAL or target == full
+    hint_x = {key: solver.boolean_value(v) for key, v in st.x.items()}
+    hint_y = [solver.boolean_value(v) for v in y]
+    # phase 2: that coverage, least cost
+    st, y, covered = build()
+    if target == full:
+        for f in coverable.tolist():
+            st.model.add(covered[f] == 1)
+    else:
+        st.model.add(sum(int(weight[f]) * v for f, v in covered.items()) >= target)
+    st.model.minimize(sum(int(cost[p]) * v for p, v in zip(pairs.tolist(), y, strict=True)))
+    for key, v in st.x.items():
+        st.model.add_hint(v, hint_x[key])
+    for v, b in zip(y, hint_y, strict=True):
+        st.model.add_hint(v, b)
+    solver = _solver(left(), workers, seed)
+    s2 = solver.solve(st.model)
+    if s2 not in (cp_model.OPTIMAL, cp_model.FEASIBLE):  # time ran out: keep phase 1's plan
+        chosen = pairs[np.flatnonzero(hint_y)]
+        members = _members(tp, hint_x)
+        return TeamResult(members, chosen, "feasible", int(cost[chosen].sum()), 0)
+    chosen = pairs[np.flatnonzero([solver.boolean_value(v) for v in y])]
+    members = _members(tp, {key: solver.boolean_value(v) for key, v in st.x.items()})
+    status = STATUS[s2] if cover_proved else "feasible"
+    return TeamResult(members, chosen, status, int(cost[chosen].sum()),
+                      int(np.ceil(solver.best_objective_bound)))
+
+
+def _members(tp: TeamProblem, x: dict[tuple[int, int], bool]) -> list[list[int]]:
+    members: list[list[int]] = [[] for _ in tp.zones]
+    for (c, t), on in x.items():
+        if on:
+            members[t].append(c)
+    return [sorted(m) for m in members]
+
+
+def solve_teams(scenario: Scenario, time_limit: float, seed: int = 0) -> Pairing:
+    """Solve a scenario with ``assignment.mode: teams`` (called by :func:`assign.solve`)."""
+    from .candidates import build_candidates
+    from .pairing import Pairing
+    from .solve import _meta, _pairing
+
+    start = time.perf_counter()
+    cfg = scenario.config.assignment
+    cadres, firms = scenario.cadres, scenario.firms
+    tp = TeamProblem.of(scenario)
+    has_work = bool(cadres["max_workload"].notna().any())
+    # link admissibility: every pair rule but skills (the team holds the skills)
+    cand = build_candidates(scenario.with_config(require_skills="none"), with_load=True)
+    cost_scale = integer_scale(cand.cost, COST_SCALE)
+    cost = scaled(cand.cost, cost_scale)
+    max_firms = cadres["max_firms"].to_numpy(float)
+    count = np.where(np.isnan(max_firms), -1, max_firms).astype(np.int64)
+    load = None
+    work = np.full(len(cadres), -1, np.int64)
+    if has_work:
+        assert cand.load is not None
+        max_work = cadres["max_workload"].to_numpy(float)
+        load_scale = min(integer_scale(cand.load, LOAD_SCALE),
+                         integer_scale(max_work[~np.isnan(max_work)], LOAD_SCALE))
+        work = np.where(np.isnan(max_work), -1, np.floor(max_work * load_scale + 1e-6)
+                        ).astype(np.int64)
+        load = scaled(cand.load, load_scale)
+    ranks = priority_ranks(firms["priority"].to_numpy())
+    res = solve_team_problem(tp, cand.cadre, cand.firm, cost, load, count, work, ranks,
+                             time_limit, cfg.workers, seed)
+    covered = np.zeros(len(firms), dtype=bool)
+    covered[cand.firm[res.chosen]] = True
+    reason = cand.reason.copy()
+    blank = (reason == "") & ~covered
+    reason[blank] = "no_team" if res.status == "infeasible" else "team_out_of_reach"
+    parts = _pairing(scenario, replace(cand, reason=reason), res.chosen, res.status,
+                     res.bound / cost_scale, "cpsat")
+    team_of_cadre = np.full(len(cadres), "", dtype=object)
+    team_ids = [f"T{t + 1:02d}" for t in range(len(tp.zones))]
+    for t, mem in enumerate(res.members):
+        team_of_cadre[mem] = team_ids[t]
+    pairs = parts["pairs"]
+    zone_of = dict(zip(firms["id"], firms["zone"].astype(str).str.strip(), strict=True))
+    pairs["zone"] = pairs["firm_id"].map(zone_of)
+    pairs["team"] = pairs["zone"].map(dict(zip(tp.zones, team_ids, strict=True)))
+    parts["cadre_loads"]["team"] = team_of_cadre
+    parts["teams"] = team_table(tp, res.members, team_ids, cadres, pairs)
+    parts["conflicts"] = res.conflicts
+    if res.status == "infeasible":
+        parts["status"] = "infeasible"
+    meta = _meta(scenario, "cpsat", time_limit, seed, len(cand))
+    lo, hi = tp.size_min, tp.size_max
+    meta["teams"] = {"zones": len(tp.zones), "team_size_min": lo, "team_size_max": hi,
+                     "link_cost": "sum over firms of the pair cost to the linked member"}
+    return Pairing(**{**parts, "seconds": time.perf_counter() - start, "meta": meta})
+
+
+def team_table(tp: TeamProblem, members: list[list[int]], team_ids: list[str],
+               cadres: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
+    """One row per team: zone, members (names and ids), home units, skills needed and
+    covered (category keys), firms in the zone, firms linked, their km and cost."""
+    names = cadres["name"].astype(str).to_numpy()
+    ids = cadres["id"].astype(str).to_numpy()
+    units = cadres["home_unit"].fillna("").astype(str).to_numpy()
+    firms_in = np.bincount(tp.firm_zone, minlength=len(tp.zones))
+    by_team = pairs.groupby("team")
+    rows = []
+    for t, zone in enumerate(tp.zones):
+        mem = members[t]
+        held = 0
+        for c in mem:
+            held |= int(tp.cadre_skills[c])
+        linked = by_team.get_group(team_ids[t]) if team_ids[t] in by_team.groups else None
+        rows.append({
+            "team": team_ids[t],
+            "zone": zone,
+            "members": "、".join(names[mem]),
+            "member_ids": ";".join(ids[mem]),
+            "home_units": "、".join(dict.fromkeys(u for u in units[mem] if u)),
+            "skills_needed": ";".join(_keys(tp.needed[t])),
+            "skills_covered": ";".join(_keys(tp.needed[t] & held)),
+            "zone_firms": int(firms_in[t]),
+            "linked": 0 if linked is None else len(linked),
+            "distance_km": 0.0 if linked is None else round(float(
+                linked["distance_km"].sum()), 4),
+            "cost": 0.0 if linked is None else round(float(linked["cost"].sum()), 6),
+        })
+    return pd.DataFrame(rows, columns=TEAM_COLUMNS)
+
+
+def team_members(pairing: Pairing, scenario: Scenario) -> dict[str, list[str]]:
+    """Zone -> member cadre ids: from the plan's team table, or, for a pairing list read
+    from a file, the cadres linked to the zone's firms."""
+    teams = getattr(pairing, "teams", None)
+    if teams is not None and len(teams):
+        return {str(z): [m for m in str(ids).split(";") if m]
+                for z, ids in zip(teams["zone"], teams["member_ids"], strict=True)}
+    zone_of = dict(zip(scenario.firms["id"], scenario.firms["zone"].fillna("").astype(str)
+                       .str.strip(), strict=True))
+    out: dict[str, list[str]] = {}
+    for cid, fid in zip(pairing.pairs["cadre_id"], pairing.pairs["firm_id"], strict=True):
+        members = out.setdefault(zone_of[fid], [])
+        if cid not in members:
+            members.append(cid)
+    return out
