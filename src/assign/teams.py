@@ -207,6 +207,7 @@ class _Structure:
                 model.add_at_most_one(vs)
         self.rules: list[tuple[Any, str]] = []  # (literal, plain-words rule)
         self.size_rule: dict[int, int] = {}  # zone -> index of its size literal
+        self.skill_rule: dict[tuple[int, int], int] = {}  # (zone, category bit) -> index
 
         def rule(text: str):
             if not with_assumptions:
@@ -240,6 +241,7 @@ class _Structure:
                         f"{len(holders)} cadre{'s' if len(holders) != 1 else ''} who may join "
                         "hold it")
                 lit = rule(text)
+                self.skill_rule[t, bit] = lit.index if lit is not None else -1
                 ct = model.add(sum(holders) >= 1) if holders else model.add_bool_or([])
                 if lit is not None:
                     ct.only_enforce_if(lit)
@@ -254,6 +256,9 @@ def _solver(seconds: float, workers: int, seed: int) -> cp_model.CpSolver:
     solver.parameters.max_time_in_seconds = max(float(seconds), 0.05)
     solver.parameters.num_workers = int(workers)
     solver.parameters.random_seed = int(seed)
+    # the LP relaxation of the skill-cover rows proves tight team rules impossible at once
+    # where the default search wanders (measured on dadukou-2020 with too few permit holders)
+    solver.parameters.linearization_level = 2
     return solver
 
 
@@ -263,17 +268,26 @@ def explain_infeasible(tp: TeamProblem, seconds: float = 10.0, seed: int = 0) ->
     Returns None when the teams can be formed. The set is minimal (dropping any one rule
     makes the rest satisfiable), found by deletion from CP-SAT's core of assumptions.
     """
+    conflicts, _ = _form_teams(tp, seconds, seed)
+    return conflicts
+
+
+def _form_teams(tp: TeamProblem, seconds: float, seed: int
+                ) -> tuple[list[str] | None, list[list[int]] | None]:
+    """(conflicts, None) when the teams cannot be formed, else (None, some teams)."""
     start = time.perf_counter()
     st = _Structure(tp, with_assumptions=True)
     if not st.rules:  # no zones
-        return None
+        return None, [[] for _ in tp.zones]
     lits = [lit for lit, _ in st.rules]
     text = {lit.index: t for lit, t in st.rules}
     st.model.add_assumptions(lits)
     solver = _solver(seconds, 1, seed)
     status = solver.solve(st.model)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None, _members(tp, {key: solver.boolean_value(v) for key, v in st.x.items()})
     if status != cp_model.INFEASIBLE:
-        return None
+        return None, None
     core = list(solver.sufficient_assumptions_for_infeasibility())
     if not core:
         core = [lit.index for lit in lits]
@@ -294,8 +308,20 @@ def explain_infeasible(tp: TeamProblem, seconds: float = 10.0, seed: int = 0) ->
         pool = int(tp.eligible[:, zones].any(axis=1).sum())
         conflicts.insert(0, f"{len(zones)} zones need at least {tp.size_min * len(zones)} "
                             f"members together, but {pool} cadres may join their teams")
+    skill_zones: dict[int, list[int]] = {}
+    for (t, bit), idx in st.skill_rule.items():
+        if idx in kept:
+            skill_zones.setdefault(bit, []).append(t)
+    for bit, zs in skill_zones.items():
+        if len(zs) > 1:
+            holders = int((tp.eligible[:, zs].any(axis=1) & (tp.cadre_skills >> bit & 1 > 0)
+                           ).sum())
+            key = CATEGORY_KEYS[bit]
+            conflicts.insert(0, f"{len(zs)} zones need a member holding '{key}' "
+                                f"({label(key, 'zh')}), but {holders} cadres who may join "
+                                "their teams hold it")
     conflicts.append("each cadre joins at most one team")
-    return conflicts
+    return conflicts, None
 
 
 def solve_team_problem(
@@ -330,7 +356,7 @@ def solve_team_problem(
     n_zones = len(tp.zones)
     if n_zones == 0:
         return TeamResult([], np.zeros(0, np.int64), "optimal")
-    conflicts = explain_infeasible(tp, min(10.0, left()), seed)
+    conflicts, formed = _form_teams(tp, min(10.0, left()), seed)
     if conflicts is not None:
         return TeamResult([[] for _ in tp.zones], np.zeros(0, np.int64), "infeasible",
                           conflicts=conflicts)
@@ -366,17 +392,29 @@ def solve_team_problem(
     weight = lexicographic_weights(ranks)
     coverable = np.unique(firm[pairs]) if len(pairs) else np.zeros(0, np.int64)
     full = int(weight[coverable].sum())
-    # phase 1: link as many firms as possible, priority first
     st, y, covered = build()
-    st.model.maximize(sum(int(weight[f]) * v for f, v in covered.items()))
-    solver = _solver(left() / 2, workers, seed)
-    s1 = solver.solve(st.model)
-    if s1 not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return TeamResult([[] for _ in tp.zones], np.zeros(0, np.int64), STATUS[s1])
-    target = int(round(solver.objective_value))
-    cover_proved = s1 == cp_model.OPTIMAL or target == full
-    hint_x = {key: solver.boolean_value(v) for key, v in st.x.items()}
-    hint_y = [solver.boolean_value(v) for v in y]
+    linker = _Linker(tp, cadre, firm, cost, count, pairs) if load is None else None
+    if linker is not None and formed is not None and linker.feasible(formed):
+        members: list[list[int]] | None = formed  # these teams can link every coverable firm
+        target, cover_proved = full, True
+    else:
+        # phase 1: link as many firms as possible, priority first (stop once all are linked)
+        st.model.maximize(sum(int(weight[f]) * v for f, v in covered.items()))
+        solver = _solver(left() / 3, workers, seed)
+        s1 = solver.solve(st.model, _StopAt(full))
+        if s1 not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return TeamResult([[] for _ in tp.zones], np.zeros(0, np.int64), STATUS[s1])
+        target = int(round(solver.objective_value))
+        cover_proved = s1 == cp_model.OPTIMAL or target == full
+        members = _members(tp, {key: solver.boolean_value(v) for key, v in st.x.items()})
+        hint_y = [solver.boolean_value(v) for v in y]
+    if linker is not None and target == full:
+        # a neighbourhood search over memberships, each team's links an exact assignment,
+        # gives CP-SAT a good plan to start from (CP-SAT alone stalls on dadukou-2020)
+        members = _search(tp, linker, members, min(left() / 3, 10.0), seed)
+        on = set(linker.links(members).tolist())
+        hint_y = [p in on for p in pairs.tolist()]
+    hint_x = {(c, t): c in members[t] for (c, t) in st.x}
     # phase 2: that coverage, least cost
     st, y, covered = build()
     if target == full:
@@ -391,15 +429,154 @@ def solve_team_problem(
         st.model.add_hint(v, b)
     solver = _solver(left(), workers, seed)
     s2 = solver.solve(st.model)
-    if s2 not in (cp_model.OPTIMAL, cp_model.FEASIBLE):  # time ran out: keep phase 1's plan
-        chosen = pairs[np.flatnonzero(hint_y)]
-        members = _members(tp, hint_x)
-        return TeamResult(members, chosen, "feasible", int(cost[chosen].sum()), 0)
+    hinted = pairs[np.flatnonzero(hint_y)]
+    if s2 not in (cp_model.OPTIMAL, cp_model.FEASIBLE) or (
+            solver.objective_value > int(cost[hinted].sum())):  # keep the plan CP-SAT started from
+        bound = int(np.ceil(solver.best_objective_bound)) if s2 == cp_model.FEASIBLE else 0
+        return TeamResult(_members(tp, hint_x), hinted, "feasible", int(cost[hinted].sum()), bound)
     chosen = pairs[np.flatnonzero([solver.boolean_value(v) for v in y])]
     members = _members(tp, {key: solver.boolean_value(v) for key, v in st.x.items()})
     status = STATUS[s2] if cover_proved else "feasible"
     return TeamResult(members, chosen, status, int(cost[chosen].sum()),
                       int(np.ceil(solver.best_objective_bound)))
+
+
+class _StopAt(cp_model.CpSolverSolutionCallback):
+    """Stops the search once the objective reaches a value known to be the best possible."""
+
+    def __init__(self, best: int) -> None:
+        super().__init__()
+        self.best = best
+
+    def on_solution_callback(self) -> None:
+        if self.objective_value >= self.best:
+            self.stop_search()
+
+
+class _Linker:
+    """Exact least-cost links of one zone's firms to a given set of members: an assignment
+    problem (members repeated ``max_firms`` times), solved with scipy's
+    ``linear_sum_assignment``; every coverable firm of the zone must be linked."""
+
+    def __init__(self, tp: TeamProblem, cadre, firm, cost, count, pairs: np.ndarray) -> None:
+        self.tp = tp
+        self.count = count
+        self.zone_firms = [np.unique(firm[pairs][tp.firm_zone[firm[pairs]] == t])
+                           for t in range(len(tp.zones))]
+        self.pair: dict[tuple[int, int], tuple[int, int]] = {
+            (int(cadre[p]), int(firm[p])): (int(p), int(cost[p])) for p in pairs.tolist()}
+        self.cache: dict[tuple[int, tuple[int, ...]], tuple[float, list[int]]] = {}
+
+    def zone(self, t: int, members: tuple[int, ...]) -> tuple[float, list[int]]:
+        """(cost, chosen pairs) of zone ``t`` with these members; cost inf if some
+        coverable firm cannot be linked."""
+        key = (t, members)
+        if key in self.cache:
+            return self.cache[key]
+        from scipy.optimize import linear_sum_assignment
+
+        fs = self.zone_firms[t]
+        big = np.iinfo(np.int64).max // 4
+        cols, owner = [], []
+        for c in members:
+            k = len(fs) if self.count[c] < 0 else min(int(self.count[c]), len(fs))
+            col = [self.pair.get((c, int(f)), (-1, big))[1] for f in fs]
+            cols += [col] * k
+            owner += [c] * k
+        out: tuple[float, list[int]]
+        if len(fs) == 0:
+            out = (0.0, [])
+        elif len(cols) < len(fs):
+            out = (np.inf, [])
+        else:
+            matrix = np.array(cols, dtype=np.int64).T
+            rows, picked = linear_sum_assignment(matrix)
+            total = matrix[rows, picked]
+            if (total >= big).any():
+                out = (np.inf, [])
+            else:
+                out = (float(total.sum()), [self.pair[owner[j], int(fs[i])][0]
+                                            for i, j in zip(rows, picked, strict=True)])
+        self.cache[key] = out
+        return out
+
+    def feasible(self, members: list[list[int]]) -> bool:
+        """Whether these teams can link every coverable firm."""
+        return all(np.isfinite(self.zone(t, tuple(m))[0]) for t, m in enumerate(members))
+
+    def links(self, members: list[list[int]]) -> np.ndarray:
+        chosen: list[int] = []
+        for t, mem in enumerate(members):
+            chosen += self.zone(t, tuple(mem))[1]
+        return np.array(sorted(chosen), dtype=np.int64)
+
+
+def _search(tp: TeamProblem, linker: _Linker, members: list[list[int]], seconds: float,
+            seed: int) -> list[list[int]]:
+    """First-improvement search over memberships: add, drop, or replace a member (the
+    newcomer may leave another team), keeping sizes and skills; exact links per team."""
+    start = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    lo, hi = tp.size_min, tp.size_max if tp.size_max is not None else len(tp.eligible)
+    team = {c: t for t, mem in enumerate(members) for c in mem}
+    sets = [set(m) for m in members]
+
+    def ok(t: int, mem: set[int]) -> bool:
+        if not lo <= len(mem) <= hi:
+            return False
+        held = 0
+        for c in mem:
+            held |= int(tp.cadre_skills[c])
+        return tp.needed[t] & ~held == 0
+
+    def zcost(t: int, mem: set[int]) -> float:
+        return linker.zone(t, tuple(sorted(mem)))[0]
+
+    current = [zcost(t, sets[t]) for t in range(len(sets))]
+    improved = True
+    while improved and time.perf_counter() - start < seconds:
+        improved = False
+        for t in rng.permutation(len(sets)).tolist():
+            others = [c for c in np.flatnonzero(tp.eligible[:, t]).tolist() if c not in sets[t]]
+            options: list[tuple[int | None, int | None]] = [(a, None) for a in sets[t]]
+            options += [(a, b) for b in others for a in [None, *sets[t]]]
+            for a, b in options:
+                new_t = set(sets[t])
+                if a is not None:
+                    new_t.discard(a)
+                if b is not None:
+                    new_t.add(b)
+                if not ok(t, new_t):
+                    continue
+                u = team.get(b, -1) if b is not None else -1
+                new_u = None
+                delta = zcost(t, new_t) - current[t]
+                if u >= 0:  # b leaves team u, which takes a in exchange or no one
+                    best = np.inf
+                    for give in ([a] if a is not None and tp.eligible[a, u] else []) + [None]:
+                        trial = (sets[u] - {b}) | ({give} if give is not None else set())
+                        if ok(u, trial) and zcost(u, trial) - current[u] < best:
+                            best, new_u = zcost(u, trial) - current[u], trial
+                    if new_u is None:
+                        continue
+                    delta += best
+                if delta < -1e-9:
+                    sets[t] = new_t
+                    current[t] = zcost(t, new_t)
+                    if a is not None:
+                        team.pop(a, None)
+                    if b is not None:
+                        team[b] = t
+                    if new_u is not None:
+                        sets[u] = new_u
+                        current[u] = zcost(u, new_u)
+                        if a is not None and a in new_u:
+                            team[a] = u
+                    improved = True
+                    break
+            if time.perf_counter() - start > seconds:
+                break
+    return [sorted(m) for m in sets]
 
 
 def _members(tp: TeamProblem, x: dict[tuple[int, int], bool]) -> list[list[int]]:
@@ -444,7 +621,7 @@ def solve_teams(scenario: Scenario, time_limit: float, seed: int = 0) -> Pairing
     covered[cand.firm[res.chosen]] = True
     reason = cand.reason.copy()
     blank = (reason == "") & ~covered
-    reason[blank] = "no_team" if res.status == "infeasible" else "team_out_of_reach"
+    reason[blank] = "team_out_of_reach" if res.status in ("optimal", "feasible") else "no_team"
     parts = _pairing(scenario, replace(cand, reason=reason), res.chosen, res.status,
                      res.bound / cost_scale, "cpsat")
     team_of_cadre = np.full(len(cadres), "", dtype=object)
