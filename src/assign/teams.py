@@ -70,7 +70,8 @@ def check_team_config(cfg: AssignmentConfig) -> None:
     """Raise ValueError when the team size keys contradict each other."""
     if cfg.team_size is not None and (cfg.team_size_min is not None
                                       or cfg.team_size_max is not None):
-        raise ValueError("give team_size, or team_size_min and/or team_size_max, not both")
+        raise ValueError("give team_size, or team_size_min and/or team_size_max, not both "
+                         "(to override with --set, also set the others to null)")
     lo, hi = cfg.team_size_min, cfg.team_size_max
     if lo is not None and hi is not None and lo > hi:
         raise ValueError(f"team_size_min ({lo}) is larger than team_size_max ({hi})")
@@ -276,6 +277,11 @@ def _form_teams(tp: TeamProblem, seconds: float, seed: int
                 ) -> tuple[list[str] | None, list[list[int]] | None]:
     """(conflicts, None) when the teams cannot be formed, else (None, some teams)."""
     start = time.perf_counter()
+    pool = int(tp.eligible.any(axis=1).sum())
+    if tp.size_min * len(tp.zones) > pool:  # counting alone rules it out
+        return [f"{len(tp.zones)} zones need at least {tp.size_min} members each "
+                f"({tp.size_min * len(tp.zones)} in all), but {pool} cadres may join a team",
+                "each cadre joins at most one team"], None
     st = _Structure(tp, with_assumptions=True)
     if not st.rules:  # no zones
         return None, [[] for _ in tp.zones]

@@ -231,6 +231,12 @@ def _print_pairing(pairing: Any, seconds: float) -> None:
     t.add_row("cadres used", f"{busy_cadres} of {len(pairing.cadre_loads)}")
     t.add_row("seconds", f"{seconds:.2f}")
     out.print(t)
+    for line in pairing.conflicts:  # why no plan exists, in plain words
+        out.print(f"[red]conflict:[/red] {line}", highlight=False)
+    if pairing.teams is not None and pairing.is_feasible():
+        from .cli_teams import print_teams
+
+        print_teams(out, pairing.teams)
     if len(pairing.uncovered):
         counts = pairing.uncovered["reason"].value_counts()
         u = Table(title="uncovered firms")
