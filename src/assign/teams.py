@@ -615,7 +615,8 @@ def solve_teams(scenario: Scenario, time_limit: float, seed: int = 0) -> Pairing
     if has_work:
         assert cand.load is not None
         max_work = cadres["max_workload"].to_numpy(float)
-        load_scale = min(integer_scale(cand.load, LOAD_SCALE),
+        # whole hours only when both the loads and the limits are whole numbers
+        load_scale = max(integer_scale(cand.load, LOAD_SCALE),
                          integer_scale(max_work[~np.isnan(max_work)], LOAD_SCALE))
         work = np.where(np.isnan(max_work), -1, np.floor(max_work * load_scale + 1e-6)
                         ).astype(np.int64)
