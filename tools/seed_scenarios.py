@@ -324,7 +324,7 @@ def dadukou() -> None:
         "服务专班), each covering a zone of the industrial parks, e.g. 建桥园区C区; masks for 40 "
         "firms, transport unblocked for 28 supply firms.",
         {"mode": "teams", "team_size_min": 3, "team_size_max": 5, "max_firms_per_cadre": 6,
-         "require_skills": "primary", "objective": "distance", "time_limit_s": 30},
+         "require_skills": "primary", "objective": "distance", "time_limit_s": 15},
         simulation={"days": 60, "arrival": {"rate_per_firm_day": 0.093, "mix": {
             "policy": 4, "hiring": 3, "financing": 3, "permits": 2, "cost_reduction": 1,
             "logistics": 2, "supplies": 2}},
