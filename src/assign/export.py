@@ -109,11 +109,12 @@ def _write_xlsx(pairing: Pairing, path: Path, lang: str) -> None:
     cadres = pairing.cadre_loads.assign(
         firm_list=pairing.cadre_loads["cadre_id"].map(listed).fillna(""))
     sheets = [pairing.pairs, cadres, pairing.uncovered]
+    titles = list(names)
     if pairing.teams is not None:  # mode teams: one row per task force
-        names = (*names, "专班" if lang == "zh" else "teams")
+        titles.append("专班" if lang == "zh" else "teams")
         sheets.append(_team_sheet(pairing.teams, lang))
     with pd.ExcelWriter(path, engine="openpyxl") as xw:
-        for name, df in zip(names, sheets, strict=True):
+        for name, df in zip(titles, sheets, strict=True):
             headed(df, lang).to_excel(xw, sheet_name=name, index=False)
             sheet = xw.sheets[name]
             for col in sheet.columns:

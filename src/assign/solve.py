@@ -61,6 +61,9 @@ def solve(
     if cfg.mode == "teams":  # task forces per zone: CP-SAT (assign.teams)
         from .teams import solve_teams
 
+        if backend == "flow" or (backend is None and cfg.backend == "flow"):
+            raise ValueError("mode teams is solved with CP-SAT; use --backend cpsat or auto")
+
         return solve_teams(scenario, limit, seed)
     used = choose_backend(scenario, backend)
     if used == "flow" and _large(scenario):

@@ -47,6 +47,7 @@ from .coverage import (
 from .errors import Problem
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .candidates import Candidates
     from .config import AssignmentConfig
     from .pairing import Pairing
     from .scenario import Scenario
@@ -401,7 +402,7 @@ def solve_team_problem(
     st, y, covered = build()
     linker = _Linker(tp, cadre, firm, cost, count, pairs) if load is None else None
     if linker is not None and formed is not None and linker.feasible(formed):
-        members: list[list[int]] | None = formed  # these teams can link every coverable firm
+        members: list[list[int]] = formed  # these teams can link every coverable firm
         target, cover_proved = full, True
     else:
         # phase 1: link as many firms as possible, priority first (stop once all are linked)
@@ -593,9 +594,16 @@ def _members(tp: TeamProblem, x: dict[tuple[int, int], bool]) -> list[list[int]]
     return [sorted(m) for m in members]
 
 
+def link_candidates(scenario: Scenario, with_load: bool = True) -> Candidates:
+    """The admissible links of a teams scenario: every pair rule but skills (in teams mode
+    the team, not each link, holds the skills)."""
+    from .candidates import build_candidates
+
+    return build_candidates(scenario.with_config(require_skills="none"), with_load=with_load)
+
+
 def solve_teams(scenario: Scenario, time_limit: float, seed: int = 0) -> Pairing:
     """Solve a scenario with ``assignment.mode: teams`` (called by :func:`assign.solve`)."""
-    from .candidates import build_candidates
     from .pairing import Pairing
     from .solve import _meta, _pairing
 
@@ -604,8 +612,7 @@ def solve_teams(scenario: Scenario, time_limit: float, seed: int = 0) -> Pairing
     cadres, firms = scenario.cadres, scenario.firms
     tp = TeamProblem.of(scenario)
     has_work = bool(cadres["max_workload"].notna().any())
-    # link admissibility: every pair rule but skills (the team holds the skills)
-    cand = build_candidates(scenario.with_config(require_skills="none"), with_load=True)
+    cand = link_candidates(scenario)
     cost_scale = integer_scale(cand.cost, COST_SCALE)
     cost = scaled(cand.cost, cost_scale)
     max_firms = cadres["max_firms"].to_numpy(float)

@@ -259,6 +259,8 @@ class ServiceModel(Model):
         cadre_row = {cid: i for i, cid in enumerate(scenario.cadres["id"])}
         zone_queue: dict[str, WorkQueue] = {}
         for zone, ids in team_members(pairing, scenario).items():
+            if not ids:  # no team (infeasible plan): the zone's issues stay open
+                continue
             queue = zone_queue[zone] = WorkQueue(self)
             for cid in ids:
                 agent = self.cadre_agents[cadre_row[cid]]

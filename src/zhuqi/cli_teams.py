@@ -1,10 +1,29 @@
-"""Printing task forces (``assignment.mode: teams``) in ``zhuqi solve``."""
+"""Task forces (``assignment.mode: teams``) in ``zhuqi check`` and ``zhuqi solve``."""
 
 from __future__ import annotations
 
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
+
+from assign import Scenario
+from assign.teams import TeamProblem, explain_infeasible, team_sizes
+
+
+def team_check_rows(scenario: Scenario) -> list[tuple[str, str]]:
+    """Rows for ``zhuqi check``: zones, team sizes, and whether the teams can be formed.
+
+    The pair counts above them apply every pair rule; in teams mode skills are a rule of
+    the team, not of each link.
+    """
+    tp = TeamProblem.of(scenario)
+    lo, hi = team_sizes(scenario.config.assignment)
+    conflicts = explain_infeasible(tp, seconds=10.0)
+    rows = [("zones (one team each)", str(len(tp.zones))),
+            ("team size", str(lo) if hi == lo else f"{lo} to {hi if hi is not None else 'any'}"),
+            ("teams can be formed", "yes" if conflicts is None else "[red]no[/red]")]
+    rows += [("conflict", c) for c in conflicts or []]
+    return rows
 
 
 def print_teams(console: Console, teams: pd.DataFrame) -> None:
