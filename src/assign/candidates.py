@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .categories import CATEGORY_INDEX, CATEGORY_KEYS
+from .coverage import LOAD_DECIMALS
 from .geo import haversine_km, pairs_within
 from .scenario import Scenario
 
@@ -176,10 +177,11 @@ class PairRules:
         return out
 
     def cost(self, dist: np.ndarray, skill_match: np.ndarray) -> np.ndarray:
-        """The objective's cost of each pair from its km and skill match."""
+        """The objective's cost of each pair from its km and skill match, in whole metres
+        (so that solvers work on exact integers; see :data:`assign.coverage.COST_SCALE`)."""
         if self.objective == "distance":
-            return dist
-        return dist + self.skill_gap_km * (1.0 - skill_match)
+            return np.round(dist, 3)
+        return np.round(dist + self.skill_gap_km * (1.0 - skill_match), 3)
 
 
 def build_candidates(scenario: Scenario, with_load: bool = True) -> Candidates:
@@ -200,7 +202,8 @@ def build_candidates(scenario: Scenario, with_load: bool = True) -> Candidates:
         fi = pd.Index(firms["id"]).get_indexer(scenario.pairs["firm_id"])
         i, j = ci.astype(np.int32), fi.astype(np.int32)
         given_cost = scenario.pairs["cost"].to_numpy(float)
-        given_load = scenario.pairs["load"].to_numpy(float)
+        given_load = (scenario.pairs["load"].to_numpy(float) if "load" in scenario.pairs
+                      else np.full(len(i), np.nan))
         dist = haversine_km(
             cadres["lat"].to_numpy()[i], cadres["lon"].to_numpy()[i],
             firms["lat"].to_numpy()[j], firms["lon"].to_numpy()[j],
@@ -240,7 +243,11 @@ def build_candidates(scenario: Scenario, with_load: bool = True) -> Candidates:
     cost = given_cost if given_cost is not None and cfg.objective != "distance" else rules.cost(
         dist, skill_match)
     if given_load is not None and not np.isnan(given_load).all():
-        load = np.nan_to_num(given_load, nan=0.0)
+        # a blank load in pairs.csv means the load model's estimate for that pair
+        load = given_load.copy()
+        blank = np.isnan(load)
+        if blank.any():
+            load[blank] = pair_load(scenario, i[blank], j[blank], dist[blank])
     elif with_load:
         load = pair_load(scenario, i, j, dist)
     else:
@@ -264,4 +271,5 @@ def pair_load(scenario: Scenario, i: np.ndarray, j: np.ndarray, dist: np.ndarray
         ii, jj = i[s], j[s]
         p = (levels[ii] * weights[jj]).sum(axis=1)
         prof[s] = np.where(has_needs[jj], p, 1.0)
-    return lc.visits_per_week * (travel + lc.hours_per_visit) + issues_week[j] * lc.hours_per_issue / prof
+    hours = lc.visits_per_week * (travel + lc.hours_per_visit) + issues_week[j] * lc.hours_per_issue / prof
+    return np.round(hours, LOAD_DECIMALS)

@@ -76,28 +76,46 @@ def headed(df: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     return df.rename(columns=HEADERS_ZH)
 
 
-def write_json(path: str | Path, data: Any) -> Path:
-    """Write JSON (UTF-8, non-ASCII kept) atomically."""
+def write_json(path: str | Path, data: Any, manifest: dict | None = None) -> Path:
+    """Write JSON (UTF-8, non-ASCII kept) atomically; a ``manifest`` goes under that key."""
+    if manifest is not None:
+        data = {**data, "manifest": manifest}
     text = json.dumps(data, ensure_ascii=False, indent=2, default=_jsonable)
     return atomic_write(path, lambda p: p.write_text(text + "\n", encoding="utf-8"))
 
 
-def write_csv(path: str | Path, df: pd.DataFrame) -> Path:
-    """Write CSV in UTF-8 with BOM (Excel shows Chinese names) atomically."""
-    return atomic_write(path, lambda p: df.to_csv(p, index=False, encoding="utf-8-sig"))
+def write_csv(path: str | Path, df: pd.DataFrame, manifest: dict | None = None) -> Path:
+    """Write CSV in UTF-8 with BOM (Excel shows Chinese names) atomically, with its
+    ``manifest`` (if given) beside it."""
+    out = atomic_write(path, lambda p: df.to_csv(p, index=False, encoding="utf-8-sig"))
+    return with_manifest(out, manifest)
 
 
-def write_pairs(pairing: Pairing, path: str | Path, lang: str = "en") -> Path:
-    """Write the pairing list; the format follows the suffix (.csv, .json, .xlsx)."""
+def with_manifest(path: Path, manifest: dict | None) -> Path:
+    """Write ``manifest`` beside a non-JSON output ``path`` (nothing when None)."""
+    if manifest is not None:
+        from .manifest import write_manifest
+
+        write_manifest(path, manifest)
+    return path
+
+
+def write_pairs(pairing: Pairing, path: str | Path, lang: str = "en",
+                manifest: dict | None = None) -> Path:
+    """Write the pairing list; the format follows the suffix (.csv, .json, .xlsx).
+
+    A ``manifest`` goes inside JSON, beside other formats (``pairs.csv.manifest.json``).
+    """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return write_csv(path, headed(pairing.pairs, lang))
+        return write_csv(path, headed(pairing.pairs, lang), manifest)
     if suffix == ".json":
         return write_json(path, {"pairs": pairing.pairs.to_dict(orient="records"),
-                                 "summary": pairing.summary()})
+                                 "summary": pairing.summary()}, manifest)
     if suffix == ".xlsx":
-        return atomic_write(path, lambda p: _write_xlsx(pairing, p, lang))
+        return with_manifest(atomic_write(path, lambda p: _write_xlsx(pairing, p, lang)),
+                             manifest)
     raise ValueError(f"{path}: unknown pairing format '{suffix}'; use .csv, .json or .xlsx")
 
 

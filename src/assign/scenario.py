@@ -31,6 +31,8 @@ CADRE_COLUMNS = [
     Column("max_firms", "int", low=0),
     Column("max_workload", "float", low=0),
     Column("zone"),
+    Column("start_day", "float", low=0),  # batches: serves from this day of a simulation
+    Column("end_day", "float", low=0),  # ... up to (not including) this one
 ]
 FIRM_COLUMNS = [
     Column("id", "id", required=True),
@@ -49,6 +51,7 @@ PAIR_COLUMNS = [
     Column("firm_id", "text", required=True),
     Column("cost", "float", required=True),
     Column("load", "float", low=0),
+    Column("travel_min", "float", low=0),  # one way; the simulation's visits
 ]
 
 
@@ -59,7 +62,8 @@ class Scenario:
     Attributes:
         config: The parsed ``scenario.yaml`` (overrides applied).
         cadres: One row per cadre: id, name, home_unit, lat, lon, skills (tuple of
-            (category, proficiency)), max_firms (NaN = no limit), max_workload (NaN = none), zone.
+            (category, proficiency)), max_firms (NaN = no limit), max_workload (NaN = none), zone,
+            start_day, end_day (the days a cadre serves in a simulation; NaN = whole run).
         firms: One row per firm: id, name, sector, lat, lon, employees, priority, needs
             (tuple of categories, primary first), zone, rate_per_day (NaN = scenario default).
         pairs: The explicit pair table (cadre_id, firm_id, cost, load) or None.
@@ -270,6 +274,9 @@ def check_scenario(scenario: Scenario, labels: dict[str, str]) -> Scenario:
         if pairs["cost"].isna().any():
             i = int(np.flatnonzero(pairs["cost"].isna().to_numpy())[0])
             problems.append(Problem(labels["pairs"], "a value is required", int(lines[i]), "cost"))
+    early = (cadres["end_day"] <= cadres["start_day"].fillna(0)).to_numpy()
+    problems.extend(Problem(labels["cadres"], "end_day must come after start_day", int(i) + 2,
+                            "end_day") for i in np.flatnonzero(early)[:20])
     if cfg.mode == "teams":
         from .teams import team_problems
 

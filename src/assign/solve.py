@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .candidates import REASONS, Candidates, build_candidates, pair_load
-from .coverage import COST_SCALE, LOAD_SCALE, integer_scale, priority_ranks, scaled
+from .coverage import decimal_scale, priority_ranks, scaled, scaled_loads
 from .cpsat import Limits, solve_cpsat
 from .flow import count_capacity, solve_flow
 from .pairing import PAIR_COLUMNS, Pairing
@@ -19,6 +19,9 @@ from .priced import LARGE_PAIRS, NEAREST, estimate_pairs, solve_priced
 from .scenario import Scenario
 
 Backend = Literal["auto", "flow", "cpsat"]
+
+MAX_INT_COST = 2**40
+"""Largest integer cost of one pair (the flow's coverage rewards multiply it further)."""
 
 
 def choose_backend(scenario: Scenario, backend: Backend | None = None) -> str:
@@ -75,30 +78,50 @@ def solve(
         return Pairing(**{**pairing, "seconds": time.perf_counter() - start, "meta": meta})
     cand = build_candidates(scenario, with_load=used == "cpsat")
     ranks = priority_ranks(scenario.firms["priority"].to_numpy())
-    cost_scale = integer_scale(cand.cost, COST_SCALE)
-    cost = scaled(cand.cost, cost_scale)
+    cost, cost_scale, cost_exact = cost_units(cand.cost)
     max_firms = scenario.cadres["max_firms"].to_numpy(float)
     count = np.where(np.isnan(max_firms), -1, max_firms).astype(np.int64)
     if used == "flow":
         capacity = count_capacity(max_firms, len(scenario.firms))
         chosen, status = solve_flow(cand.cadre, cand.firm, cost, capacity, ranks)
-        bound = float(cand.cost[chosen].sum()) if status == "optimal" else 0.0
+        bound = float(cost[chosen].sum()) / cost_scale if status == "optimal" else 0.0
     else:
-        max_work = scenario.cadres["max_workload"].to_numpy(float)
         assert cand.load is not None  # built with loads for CP-SAT
-        finite_work = max_work[~np.isnan(max_work)]
-        load_scale = min(integer_scale(cand.load, LOAD_SCALE), integer_scale(finite_work, LOAD_SCALE))
-        work = np.where(np.isnan(max_work), -1, np.floor(max_work * load_scale + 1e-6))
-        load = scaled(cand.load, load_scale)
+        load, work, load_exact = scaled_loads(cand.load, scenario.cadres["max_workload"].to_numpy(float))
         res = solve_cpsat(
-            cand.cadre, cand.firm, cost, load, Limits(count, work.astype(np.int64)),
+            cand.cadre, cand.firm, cost, load, Limits(count, work),
             ranks, limit, cfg.workers, seed,
         )
         chosen, status, bound = res.chosen, res.status, res.bound / cost_scale
+        if not load_exact and status == "optimal":
+            # loads were rounded up: every cap holds, but a plan using the last fraction of
+            # a cap may have been missed, so the plan is not proven optimal
+            status = "feasible"
+    if not cost_exact and status == "optimal":
+        # each cost was rounded by at most half a unit: the true optimum (same coverage)
+        # is at most one unit per covered firm below this plan's cost
+        status = "feasible"
+        bound = float(cand.cost[chosen].sum()) - len(chosen) / cost_scale
     pairing = _pairing(scenario, cand, chosen, status, bound, used)
     meta = _meta(scenario, used, limit, seed, len(cand))
     seconds = time.perf_counter() - start
     return Pairing(**{**pairing, "seconds": seconds, "meta": meta})
+
+
+def cost_units(cost: np.ndarray) -> tuple[np.ndarray, int, bool]:
+    """Pair costs as integers: the smallest power-of-ten scale that represents them exactly.
+
+    Returns ``(integer costs, scale, exact)``. Costs finer than ``10**-6`` units, or so
+    large that the exact scale would overflow the solvers' integer range, are rounded to
+    the nearest unit of the largest safe scale and ``exact`` is False: the plan is then
+    reported ``feasible`` with an honest bound, never ``optimal``.
+    """
+    scale, exact = decimal_scale(cost)
+    top = float(np.abs(cost).max(initial=0.0))
+    while scale > 1 and top * scale > MAX_INT_COST:
+        scale //= 10
+        exact = False
+    return scaled(cost, scale), scale, exact
 
 
 def _large(scenario: Scenario) -> bool:
@@ -128,8 +151,8 @@ def _pairing(
             "firm_name": firms["name"].to_numpy()[fi],
             "distance_km": np.round(cand.distance_km[chosen], 4),
             "skill_match": np.round(cand.skill_match[chosen], 4),
-            "cost": np.round(cand.cost[chosen], 6),
-            "load": np.round(load, 4),
+            "cost": cand.cost[chosen],
+            "load": np.round(load, 6),
         },
         columns=PAIR_COLUMNS,
     )
@@ -142,7 +165,7 @@ def _pairing(
             "cadre_name": cadres["name"],
             "home_unit": cadres["home_unit"],
             "firms": np.bincount(ci, minlength=m),
-            "load": np.round(np.bincount(ci, weights=load, minlength=m), 4),
+            "load": np.round(np.bincount(ci, weights=load, minlength=m), 6),
             "distance_km": np.round(
                 np.bincount(ci, weights=np.nan_to_num(cand.distance_km[chosen]), minlength=m), 4
             ),

@@ -67,12 +67,26 @@ def read_table(path: Path, columns: list[Column], label: str) -> tuple[pd.DataFr
         return pd.DataFrame(), [Problem(label, "the file is empty")]
     except pd.errors.ParserError as exc:
         return pd.DataFrame(), [Problem(label, f"cannot be read as CSV: {exc}".strip())]
-    raw.columns = [str(c).strip() for c in raw.columns]
+    header = _header(text)
+    # pandas renames a repeated header ("max_firms.1"); keep the names as written so that
+    # a repeated column is reported rather than silently dropped
+    named = [str(c).strip() for c in raw.columns]
+    if len(header) == len(named):
+        named = [h or p for h, p in zip(header, named, strict=True)]
+    raw.columns = named
     lines, widths = _line_numbers(text)
     if len(lines) != len(raw):  # pragma: no cover - pandas and csv disagree on the rows
         lines = np.arange(len(raw)) + 2
         widths = np.full(len(raw), len(raw.columns))
     return check_table(raw, columns, label, lines, widths != len(raw.columns))
+
+
+def _header(text: str) -> list[str]:
+    """The header row's names as written (stripped), duplicates kept."""
+    for row in csv.reader(io.StringIO(text), skipinitialspace=True):
+        if row:
+            return [c.strip() for c in row]
+    return []
 
 
 def _line_numbers(text: str) -> tuple[np.ndarray, np.ndarray]:
@@ -107,10 +121,10 @@ def check_table(
     missing = [c.name for c in columns if c.required and c.name not in raw.columns]
     for name in missing:
         problems.append(Problem(label, "required column is missing", column=name))
-    dup_cols = raw.columns[raw.columns.duplicated()].tolist()
+    dup_cols = list(dict.fromkeys(raw.columns[raw.columns.duplicated()].tolist()))
     for name in dup_cols:
         problems.append(Problem(label, "column appears more than once", column=name))
-    extra = [c for c in raw.columns if c not in known and not c.startswith("Unnamed")]
+    extra = [c for c in dict.fromkeys(raw.columns) if c not in known and not c.startswith("Unnamed")]
     if extra:
         warnings.warn(f"{label}: ignoring unknown columns {extra}", ScenarioWarning, stacklevel=3)
     if problems:

@@ -36,14 +36,7 @@ import pandas as pd
 from ortools.sat.python import cp_model
 
 from .categories import CATEGORY_KEYS, label
-from .coverage import (
-    COST_SCALE,
-    LOAD_SCALE,
-    integer_scale,
-    lexicographic_weights,
-    priority_ranks,
-    scaled,
-)
+from .coverage import priority_ranks, scaled_loads
 from .errors import Problem
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -396,26 +389,41 @@ def solve_team_problem(
         covered = {f: sum(vs) for f, vs in by_firm.items()}
         return st, y, covered
 
-    weight = lexicographic_weights(ranks)
     coverable = np.unique(firm[pairs]) if len(pairs) else np.zeros(0, np.int64)
-    full = int(weight[coverable].sum())
+    levels = sorted(set(ranks[coverable].tolist()), reverse=True)
+    by_level = {lvl: coverable[ranks[coverable] == lvl] for lvl in levels}
+    targets = {lvl: len(fs) for lvl, fs in by_level.items()}
     st, y, covered = build()
+    hint_x: dict[tuple[int, int], bool] = {}
+    hint_y: list[bool] | None = None
     linker = _Linker(tp, cadre, firm, cost, count, pairs) if load is None else None
     if linker is not None and formed is not None and linker.feasible(formed):
         members: list[list[int]] = formed  # these teams can link every coverable firm
-        target, cover_proved = full, True
+        cover_proved = True
     else:
-        # phase 1: link as many firms as possible, priority first (stop once all are linked)
-        st.model.maximize(sum(int(weight[f]) * v for f, v in covered.items()))
-        solver = _solver(left() / 3, workers, seed)
-        s1 = solver.solve(st.model, _StopAt(full))
-        if s1 not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return TeamResult([[] for _ in tp.zones], np.zeros(0, np.int64), STATUS[s1])
-        target = int(round(solver.objective_value))
-        cover_proved = s1 == cp_model.OPTIMAL or target == full
-        members = _members(tp, {key: solver.boolean_value(v) for key, v in st.x.items()})
-        hint_y = [solver.boolean_value(v) for v in y]
-    if linker is not None and target == full:
+        # phase 1: link as many firms as possible, one priority level after another from
+        # the highest (no weights: each level's count is maximised with the levels above
+        # fixed), each solve stopped once every coverable firm of its level is linked
+        cover_proved = True
+        for lvl in levels:
+            linked = sum(covered[f] for f in by_level[lvl].tolist())
+            st.model.clear_objective()
+            st.model.maximize(linked)
+            if hint_y is not None:
+                st.model.clear_hints()
+                _add_hints(st, y, hint_x, hint_y)
+            solver = _solver(left() / (3 * len(levels)), workers, seed)
+            s1 = solver.solve(st.model, _StopAt(targets[lvl]))
+            if s1 not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                return TeamResult([[] for _ in tp.zones], np.zeros(0, np.int64), STATUS[s1])
+            targets[lvl] = int(round(solver.objective_value))
+            cover_proved &= s1 == cp_model.OPTIMAL or targets[lvl] == len(by_level[lvl])
+            st.model.add(linked >= targets[lvl])
+            hint_x = {key: solver.boolean_value(v) for key, v in st.x.items()}
+            hint_y = [solver.boolean_value(v) for v in y]
+        members = _members(tp, hint_x)
+    full = all(targets[lvl] == len(fs) for lvl, fs in by_level.items())
+    if linker is not None and full:
         # a neighbourhood search over memberships, each team's links an exact assignment,
         # gives CP-SAT a good plan to start from (CP-SAT alone stalls on dadukou-2020)
         members = _search(tp, linker, members, min(left() / 3, 10.0), seed)
@@ -424,16 +432,15 @@ def solve_team_problem(
     hint_x = {(c, t): c in members[t] for (c, t) in st.x}
     # phase 2: that coverage, least cost
     st, y, covered = build()
-    if target == full:
+    if full:
         for f in coverable.tolist():
             st.model.add(covered[f] == 1)
     else:
-        st.model.add(sum(int(weight[f]) * v for f, v in covered.items()) >= target)
+        for lvl, fs in by_level.items():
+            st.model.add(sum(covered[f] for f in fs.tolist()) >= targets[lvl])
     st.model.minimize(sum(int(cost[p]) * v for p, v in zip(pairs.tolist(), y, strict=True)))
-    for key, v in st.x.items():
-        st.model.add_hint(v, hint_x[key])
-    for v, b in zip(y, hint_y, strict=True):
-        st.model.add_hint(v, b)
+    assert hint_y is not None
+    _add_hints(st, y, hint_x, hint_y)
     solver = _solver(left(), workers, seed)
     s2 = solver.solve(st.model)
     hinted = pairs[np.flatnonzero(hint_y)]
@@ -446,6 +453,14 @@ def solve_team_problem(
     status = STATUS[s2] if cover_proved else "feasible"
     return TeamResult(members, chosen, status, int(cost[chosen].sum()),
                       int(np.ceil(solver.best_objective_bound)))
+
+
+def _add_hints(st: _Structure, y: list, hint_x: dict[tuple[int, int], bool],
+               hint_y: list[bool]) -> None:
+    for key, v in st.x.items():
+        st.model.add_hint(v, hint_x[key])
+    for v, b in zip(y, hint_y, strict=True):
+        st.model.add_hint(v, b)
 
 
 class _StopAt(cp_model.CpSolverSolutionCallback):
@@ -605,7 +620,7 @@ def link_candidates(scenario: Scenario, with_load: bool = True) -> Candidates:
 def solve_teams(scenario: Scenario, time_limit: float, seed: int = 0) -> Pairing:
     """Solve a scenario with ``assignment.mode: teams`` (called by :func:`assign.solve`)."""
     from .pairing import Pairing
-    from .solve import _meta, _pairing
+    from .solve import _meta, _pairing, cost_units
 
     start = time.perf_counter()
     cfg = scenario.config.assignment
@@ -613,31 +628,31 @@ def solve_teams(scenario: Scenario, time_limit: float, seed: int = 0) -> Pairing
     tp = TeamProblem.of(scenario)
     has_work = bool(cadres["max_workload"].notna().any())
     cand = link_candidates(scenario)
-    cost_scale = integer_scale(cand.cost, COST_SCALE)
-    cost = scaled(cand.cost, cost_scale)
+    cost, cost_scale, cost_exact = cost_units(cand.cost)
     max_firms = cadres["max_firms"].to_numpy(float)
     count = np.where(np.isnan(max_firms), -1, max_firms).astype(np.int64)
     load = None
     work = np.full(len(cadres), -1, np.int64)
+    load_exact = True
     if has_work:
         assert cand.load is not None
-        max_work = cadres["max_workload"].to_numpy(float)
-        # whole hours only when both the loads and the limits are whole numbers
-        load_scale = max(integer_scale(cand.load, LOAD_SCALE),
-                         integer_scale(max_work[~np.isnan(max_work)], LOAD_SCALE))
-        work = np.where(np.isnan(max_work), -1, np.floor(max_work * load_scale + 1e-6)
-                        ).astype(np.int64)
-        load = scaled(cand.load, load_scale)
+        load, work, load_exact = scaled_loads(cand.load, cadres["max_workload"].to_numpy(float))
     ranks = priority_ranks(firms["priority"].to_numpy())
     res = solve_team_problem(tp, cand.cadre, cand.firm, cost, load, count, work, ranks,
                              time_limit, cfg.workers, seed)
+    bound = res.bound / cost_scale
+    if res.status == "optimal" and not load_exact:  # loads rounded up: not proven optimal
+        res.status = "feasible"
+    if res.status == "optimal" and not cost_exact:  # costs rounded by half a unit at most
+        res.status = "feasible"
+        bound = float(cand.cost[res.chosen].sum()) - len(res.chosen) / cost_scale
     covered = np.zeros(len(firms), dtype=bool)
     covered[cand.firm[res.chosen]] = True
     reason = cand.reason.copy()
     blank = (reason == "") & ~covered
     reason[blank] = "team_out_of_reach" if res.status in ("optimal", "feasible") else "no_team"
-    parts = _pairing(scenario, replace(cand, reason=reason), res.chosen, res.status,
-                     res.bound / cost_scale, "cpsat")
+    parts = _pairing(scenario, replace(cand, reason=reason), res.chosen, res.status, bound,
+                     "cpsat")
     team_of_cadre = np.full(len(cadres), "", dtype=object)
     team_ids = [f"T{t + 1:02d}" for t in range(len(tp.zones))]
     for t, mem in enumerate(res.members):

@@ -21,8 +21,9 @@ import pandas as pd
 
 from assign import Pairing, Scenario, solve
 
+from .batches import BatchPlan, has_batches, plan_batches
 from .config import SimulationConfig, simulation_config
-from .metrics import METRICS, by_category, mean_ci, run_metrics
+from .metrics import by_category, mean_ci, metric_names, run_metrics
 from .model import ServiceModel
 
 Progress = Callable[[int, int], None]
@@ -39,9 +40,21 @@ class RunResult:
     issues: pd.DataFrame | None = None
 
 
+def prepare_pairing(scenario: Scenario, config: SimulationConfig,
+                    pairing: Pairing | None = None) -> Pairing | BatchPlan | None:
+    """What the runs of a scenario need, computed once for all replications: the pairing
+    (solved when None and service is assigned or team), or each period's when cadres serve in
+    batches (``start_day`` / ``end_day``; a given pairing is the first period's)."""
+    if has_batches(scenario):
+        return plan_batches(scenario, config.days, pairing, assigned=config.service == "assigned")
+    if pairing is None and config.service in ("assigned", "team"):
+        return solve(scenario)
+    return pairing
+
+
 def run_once(
     scenario: Scenario,
-    pairing: Pairing | None,
+    pairing: Pairing | BatchPlan | None,
     config: SimulationConfig,
     seed: int,
     replication: int,
@@ -52,11 +65,12 @@ def run_once(
     model = ServiceModel(scenario, pairing, config, ss).run()
     issues = model.issues()
     metrics = run_metrics(issues, config.warmup_days, config.days, model.busy_hours(),
-                          model.available_hours())
+                          model.available_hours(), config.sla_days)
     series = model.datacollector.get_model_vars_dataframe()
     series.insert(0, "day", np.arange(len(series), dtype=float))
     return RunResult(
-        replication, metrics, by_category(issues, config.warmup_days, config.days), series,
+        replication, metrics,
+        by_category(issues, config.warmup_days, config.days, config.sla_days), series,
         issues if keep_issues else None,
     )
 
@@ -140,11 +154,12 @@ class SimulationResult:
 
     def summary(self) -> dict[str, Any]:
         """Mean and 95% CI of every metric, overall and per category."""
-        metrics = {m: mean_ci(self.runs[m].to_numpy()) for m in METRICS}
+        names = [c for c in self.runs.columns if c not in ("replication", "seed")]
+        metrics = {m: mean_ci(self.runs[m].to_numpy()) for m in names}
         cats: dict[str, dict] = {}
         for cat, group in self.categories.groupby("category", sort=True):
             cats[str(cat)] = {
-                m: mean_ci(group[m].to_numpy()) for m in METRICS if m in group.columns
+                m: mean_ci(group[m].to_numpy()) for m in names if m in group.columns
             }
         return {"metrics": metrics, "by_category": cats}
 
@@ -206,8 +221,7 @@ def simulate_scenario(
         scheduler: Dask scheduler address, to run on a cluster.
     """
     config = config or simulation_config(scenario)
-    if pairing is None and config.service in ("assigned", "team"):
-        pairing = solve(scenario)
+    pairing = prepare_pairing(scenario, config, pairing)
     jobs = [(scenario, pairing, config, seed, r, keep_issues) for r in range(replications)]
     results = run_many(jobs, workers, progress, scheduler)
     runs, cats, series, issues = _collect(results, seed, keep_issues)
@@ -290,8 +304,9 @@ def compare_staffing(
     jobs, covered = [], {}
     for n in levels:
         sc = staffing_scenario(scenario, n)
-        pairing = solve(sc) if config.service in ("assigned", "team") else None
-        covered[n] = pairing.assigned if pairing is not None else len(sc.firms)
+        pairing = prepare_pairing(sc, config)
+        covered[n] = (pairing.assigned if pairing is not None and config.service in (
+            "assigned", "team") else len(sc.firms))
         jobs += [(sc, pairing, config, seed, r, False) for r in range(replications)]
     results = run_many(jobs, workers, progress, scheduler)
     rows, out_levels = [], []
@@ -303,7 +318,7 @@ def compare_staffing(
         out_levels.append({
             "cadres": n,
             "covered": covered[n],
-            "metrics": {m: mean_ci(runs[m].to_numpy()) for m in METRICS},
+            "metrics": {m: mean_ci(runs[m].to_numpy()) for m in metric_names(config.sla_days)},
         })
     meta = {"scenario": scenario.name, "seed": seed, "replications": replications,
             "versions": versions(), "parameters": config.model_dump(),

@@ -30,6 +30,9 @@ from assign import (
     write_pairs,
 )
 from assign.candidates import build_candidates
+from assign.export import with_manifest
+
+from .runinfo import run_manifest
 
 app = typer.Typer(
     name="zhuqi",
@@ -93,13 +96,24 @@ def _load(path: Path, sets: list[str] | None) -> Any:
 
 
 @app.command()
-def check(path: PathArg, set_: SetOpt = None, debug: Debug = False) -> None:
-    """Validate a scenario and report its size.
+def check(
+    path: PathArg,
+    set_: SetOpt = None,
+    manifest: Annotated[Path | None, typer.Option(
+        help="A manifest (or JSON output): say whether its inputs still match PATH's files.")
+    ] = None,
+    debug: Debug = False,
+) -> None:
+    """Validate a scenario and report its size; with --manifest, compare inputs.
 
-    Example: zhuqi check scenarios/yifeng-2020
+    Example: zhuqi check scenarios/yifeng-2020 --manifest out/pairs.csv.manifest.json
     """
 
     def body() -> int:
+        if manifest is not None:
+            from .cli_insight import check_inputs
+
+            return check_inputs(manifest, path)
         scenario = _load(path, set_)
         _check_simulation(scenario)
         from assign.teams import link_candidates  # in teams mode links need no skills
@@ -174,7 +188,9 @@ def generate(
 
 @app.command("solve")
 def solve_cmd(
-    path: PathArg,
+    paths: Annotated[list[Path], typer.Argument(
+        help="Scenario folder or its scenario.yaml; several (or a glob, or a folder of scenario "
+        "folders) with --out-dir.", metavar="PATH...")],
     out_file: Annotated[
         Path | None, typer.Option("--out", help="Pairing list: .csv, .json or .xlsx.")
     ] = None,
@@ -185,12 +201,20 @@ def solve_cmd(
     time_limit: Annotated[float | None, typer.Option(help="Solver time limit, seconds.")] = None,
     lang: Annotated[str, typer.Option(help="Column headers: en | zh.")] = "en",
     json_: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    out_dir: Annotated[Path | None, typer.Option(help="Batch: each scenario to DIR/NAME/.")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Batch: scenarios at once.")] = None,
     debug: Debug = False,
 ) -> None:
     """Pair cadres with firms: cover as many firms as possible, then least distance or cost.
 
     Example: zhuqi solve scenarios/quanzhou-2020 --out pairs.csv --summary summary.json
+    Batch: zhuqi solve scenarios/* --out-dir out/batch --workers 2
     """
+    if out_dir is not None or len(paths) > 1:
+        from .cli_experiments import solve_batch_cmd
+
+        return solve_batch_cmd(paths, out_dir, set_, backend, time_limit, lang, json_, workers, debug)
+    path = paths[0]
 
     def body() -> int:
         if lang not in ("en", "zh"):
@@ -200,20 +224,22 @@ def solve_cmd(
         for target, kinds in ((out_file, (".csv", ".json", ".xlsx")), (map_file, (".html",))):
             if target is not None and target.suffix.lower() not in kinds:
                 raise ValueError(f"{target}: use one of {', '.join(kinds)}")
+        started = time.time()
         scenario = _load(path, set_)
         t0 = time.perf_counter()
         with busy(f"solving {scenario.name}"):
             pairing = solve(scenario, backend=backend, time_limit=time_limit)  # type: ignore[arg-type]
         written = []
+        man = run_manifest(scenario, seed=0, started=started)
         if pairing.is_feasible():
             if out_file is not None:
-                written.append(write_pairs(pairing, out_file, lang))
+                written.append(write_pairs(pairing, out_file, lang, man))
             if map_file is not None:
                 from assign.maps import write_map
 
-                written.append(write_map(pairing, scenario, map_file))
+                written.append(with_manifest(write_map(pairing, scenario, map_file), man))
         if summary is not None:
-            written.append(write_json(summary, pairing.summary()))
+            written.append(write_json(summary, pairing.summary(), man))
         if json_:
             import json
 
@@ -256,6 +282,8 @@ def _print_pairing(pairing: Any, seconds: float) -> None:
 
 
 # the simulation commands register themselves on `app`
+from . import cli_experiments as _cli_experiments  # noqa: E402,F401
+from . import cli_insight as _cli_insight  # noqa: E402,F401
 from . import cli_sim as _cli_sim  # noqa: E402,F401
 
 

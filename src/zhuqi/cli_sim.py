@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,10 +15,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from assign import read_pairing, write_csv, write_json
-from assign.export import atomic_write
+from assign.export import atomic_write, with_manifest
 from sim import compare_staffing, simulate_scenario, simulation_config
 
 from .cli import EXIT_OK, Debug, PathArg, SetOpt, _load, app, busy, err, out, run_guarded
+from .runinfo import run_manifest
 
 Seed = Annotated[int, typer.Option(help="Master seed; replication r uses (seed, r).")]
 Reps = Annotated[int, typer.Option(min=1, help="Replications.")]
@@ -84,6 +86,7 @@ def simulate(
     def body() -> int:
         if issues is not None and issues.suffix.lower() not in (".csv", ".parquet"):
             raise ValueError(f"{issues}: the issue log must be .csv or .parquet")
+        started = time.time()
         scenario = _load(path, set_)
         config = _config(scenario, days)
         pairing = read_pairing(pairs, scenario) if pairs is not None else None
@@ -96,13 +99,15 @@ def simulate(
         out.print(_metrics_table(
             f"{scenario.name}: {config.days:g} days, {replications} replications",
             result.summary()["metrics"]))
+        man = run_manifest(scenario, {"pairing": pairs}, seed=seed, started=started)
         if issues is not None and result.issues is not None:
             log = result.issues
             if issues.suffix.lower() == ".csv":
-                err.print(f"wrote [bold]{write_csv(issues, log)}[/bold]")
+                err.print(f"wrote [bold]{write_csv(issues, log, man)}[/bold]")
             else:
-                err.print(f"wrote [bold]{atomic_write(issues, lambda p: log.to_parquet(p))}[/bold]")
-        return _write_results(result, json_out, plot, "simulation_figure")
+                written = atomic_write(issues, lambda p: log.to_parquet(p))
+                err.print(f"wrote [bold]{with_manifest(written, man)}[/bold]")
+        return _write_results(result, json_out, plot, "simulation_figure", man)
 
     run_guarded(debug, body)
 
@@ -132,6 +137,7 @@ def compare(
         except ValueError:
             raise ValueError(f"--cadres must be whole numbers separated by commas, not "
                              f"'{cadres}'") from None
+        started = time.time()
         scenario = _load(path, set_)
         config = _config(scenario, days)
         with progress_bar(f"comparing {len(levels)} staffing levels") as update:
@@ -151,19 +157,21 @@ def compare(
             t.add_row(str(lv["cadres"]), str(lv["covered"]), cell("resolution_rate"),
                       cell("mean_time_to_resolve_days"), cell("cadre_utilization"))
         out.print(t)
-        return _write_results(result, json_out, plot, "comparison_figure")
+        man = run_manifest(scenario, seed=seed, started=started)
+        return _write_results(result, json_out, plot, "comparison_figure", man)
 
     run_guarded(debug, body)
 
 
-def _write_results(result: Any, json_out: Path | None, plot: Path | None, figure: str) -> int:
+def _write_results(result: Any, json_out: Path | None, plot: Path | None, figure: str,
+                   manifest: dict | None = None) -> int:
     """Write the JSON and the chart (``figure`` names the sim.plots function) if asked."""
     if json_out is not None:
-        err.print(f"wrote [bold]{write_json(json_out, result.to_json())}[/bold]")
+        err.print(f"wrote [bold]{write_json(json_out, result.to_json(), manifest)}[/bold]")
     if plot is not None:
         from sim import plots
 
-        path = plots.save_figure(getattr(plots, figure)(result), plot)
+        path = with_manifest(plots.save_figure(getattr(plots, figure)(result), plot), manifest)
         err.print(f"wrote [bold]{path}[/bold]")
     return EXIT_OK
 
@@ -208,6 +216,7 @@ def calibrate_cmd(
     """
 
     def body() -> int:
+        started = time.time()
         scenario = _load(path, set_)
         if resolved is not None and not 0 <= resolved <= issues:
             raise ValueError("--resolved must be between 0 and --issues")
@@ -225,6 +234,7 @@ def calibrate_cmd(
         text = yaml.safe_dump({"simulation": cal.simulation}, allow_unicode=True, sort_keys=False)
         if out_file is not None:
             atomic_write(out_file, lambda p: p.write_text(text, encoding="utf-8"))
+            with_manifest(out_file, run_manifest(scenario, seed=seed, started=started))
             err.print(f"wrote [bold]{out_file}[/bold]")
         else:
             out.print(text, highlight=False, markup=False)
