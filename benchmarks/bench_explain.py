@@ -24,15 +24,16 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from assign import generate_scenario, load_scenario, solve  # noqa: E402
 from assign.candidates import build_candidates  # noqa: E402
-from assign.coverage import COST_SCALE, integer_scale, priority_ranks, scaled  # noqa: E402
+from assign.coverage import priority_ranks  # noqa: E402
 from assign.explain import explain  # noqa: E402
 from assign.flow import count_capacity, solve_flow  # noqa: E402
+from assign.solve import cost_units  # noqa: E402
 
 
 def naive_seconds_per_alternative(scenario, pairing, sample: int, seed: int = 0) -> float:
     """Seconds of one pinned flow re-solve, averaged over ``sample`` random alternatives."""
     cand = build_candidates(scenario, with_load=False)
-    cost = scaled(cand.cost, integer_scale(cand.cost, COST_SCALE))
+    cost = cost_units(cand.cost)[0]
     cap = count_capacity(scenario.cadres["max_firms"].to_numpy(float), len(scenario.firms))
     ranks = priority_ranks(scenario.firms["priority"].to_numpy())
     rng = np.random.default_rng(seed)

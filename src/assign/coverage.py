@@ -41,7 +41,7 @@ def decimal_scale(values: np.ndarray, max_decimals: int = MAX_DECIMALS) -> tuple
     return 10**max_decimals, False
 
 
-def scaled_loads(load: np.ndarray, caps: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+def scaled_loads(load: np.ndarray, caps: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, bool]:
     """Loads and workload caps as integers on one common scale.
 
     The scale is the smallest power of ten that represents every load and every finite cap
@@ -49,6 +49,8 @@ def scaled_loads(load: np.ndarray, caps: np.ndarray) -> tuple[np.ndarray, np.nda
     is within it in hours. When no scale up to ``10**-MAX_DECIMALS`` h is exact, loads are
     rounded up and caps down, so every plan the solver accepts still keeps every cap as
     written (``exact`` is then False). Caps that are NaN become -1 (no limit).
+
+    Returns ``(integer loads, integer caps, scale, exact)``.
     """
     load = np.asarray(load, float)
     caps = np.asarray(caps, float)
@@ -60,7 +62,7 @@ def scaled_loads(load: np.ndarray, caps: np.ndarray) -> tuple[np.ndarray, np.nda
     else:
         int_load = np.ceil(load * scale - 1e-9).astype(np.int64)
         int_caps = np.where(np.isnan(caps), -1, np.floor(np.nan_to_num(caps) * scale + 1e-9))
-    return int_load, int_caps.astype(np.int64), exact
+    return int_load, int_caps.astype(np.int64), scale, exact
 
 
 def priority_ranks(priority: np.ndarray) -> np.ndarray:

@@ -41,12 +41,13 @@ from scipy.sparse.csgraph import NegativeCycleError, shortest_path
 
 from .candidates import REASONS, REASONS_ZH, Candidates, build_candidates
 from .categories import label as category_label
-from .coverage import COST_SCALE, integer_scale, priority_ranks, scaled
+from .coverage import priority_ranks
 from .errors import Problem, ScenarioError
 from .flow import count_capacity, solve_flow
 from .geo import haversine_km
 from .pairing import Pairing
 from .scenario import Scenario
+from .solve import cost_units
 
 MOVE, DROP, COVER, SPARE, RELEASE = 0, 1, 2, 3, 4
 """Kinds of condensed residual edges: a firm moves between cadres, a firm loses its cadre,
@@ -203,8 +204,7 @@ class _Context:
     def make(cls, scenario: Scenario, cand: Candidates, table: pd.DataFrame) -> _Context:
         cadres, firms = scenario.cadres, scenario.firms
         n = len(firms)
-        scale = integer_scale(cand.cost, COST_SCALE)
-        icost = scaled(cand.cost, scale)
+        icost, scale, _ = cost_units(cand.cost)
         capacity = count_capacity(scenario.cadres["max_firms"].to_numpy(float), n)
         ranks = priority_ranks(firms["priority"].to_numpy())
         ci = pd.Index(cadres["id"].astype(str)).get_indexer(table["cadre_id"].astype(str))

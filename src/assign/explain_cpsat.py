@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from .candidates import REASONS
-from .coverage import LOAD_SCALE, integer_scale, lexicographic_weights, scaled
-from .cpsat import Limits, solve_cpsat
+from .coverage import scaled_loads
+from .cpsat import Limits, coverage_key, solve_cpsat
 
 
 def explain_cpsat(ctx, want_f: np.ndarray, want_c: np.ndarray, top: int, time_limit: float,
@@ -34,16 +34,13 @@ def explain_cpsat(ctx, want_f: np.ndarray, want_c: np.ndarray, top: int, time_li
     count = np.where(np.isnan(mf), -1, mf).astype(np.int64)
     mw = cadres["max_workload"].to_numpy(float)
     assert cand.load is not None
-    finite = mw[~np.isnan(mw)]
-    lscale = min(integer_scale(cand.load, LOAD_SCALE), integer_scale(finite, LOAD_SCALE))
-    work = np.where(np.isnan(mw), -1, np.floor(mw * lscale + 1e-6)).astype(np.int64)
-    load = scaled(cand.load, lscale)
-    weight = lexicographic_weights(ctx.ranks)
+    load, work, _, _ = scaled_loads(cand.load, mw)
+    levels = int(ctx.ranks.max(initial=-1)) + 1
     fid, cid = sc.firms["id"].to_numpy(), cadres["id"].to_numpy()
     cname = cadres["name"].to_numpy()
 
-    def covered_weight(chosen: np.ndarray) -> int:
-        return int(weight[np.unique(cand.firm[chosen])].sum()) if len(chosen) else 0
+    def covered_weight(chosen: np.ndarray) -> tuple:
+        return coverage_key(chosen, cand.firm, ctx.ranks, levels)
 
     def run(keep: np.ndarray, cnt: np.ndarray, wrk: np.ndarray):
         idx = np.flatnonzero(keep)

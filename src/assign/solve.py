@@ -87,7 +87,7 @@ def solve(
         bound = float(cost[chosen].sum()) / cost_scale if status == "optimal" else 0.0
     else:
         assert cand.load is not None  # built with loads for CP-SAT
-        load, work, load_exact = scaled_loads(cand.load, scenario.cadres["max_workload"].to_numpy(float))
+        load, work, _, load_exact = scaled_loads(cand.load, scenario.cadres["max_workload"].to_numpy(float))
         res = solve_cpsat(
             cand.cadre, cand.firm, cost, load, Limits(count, work),
             ranks, limit, cfg.workers, seed,

@@ -34,7 +34,7 @@ from ortools.sat.python import cp_model
 
 from .candidates import Candidates, build_candidates
 from .categories import CATEGORY_INDEX
-from .coverage import COST_SCALE, LOAD_SCALE, integer_scale, lexicographic_weights, priority_ranks, scaled
+from .coverage import decimal_scale, priority_ranks, scaled, scaled_loads
 from .flow import count_capacity, solve_flow
 from .pairing import Pairing
 from .scenario import Scenario
@@ -85,9 +85,9 @@ def _problem(scenario: Scenario, between: tuple[str, str], previous) -> _Problem
     assert cand.load is not None
     cadres = scenario.cadres
     values, scales = {}, {}
-    ds = integer_scale(np.nan_to_num(cand.distance_km), COST_SCALE)
+    ds = decimal_scale(np.round(np.nan_to_num(cand.distance_km), 3))[0]
     values["distance"], scales["distance"] = scaled(np.nan_to_num(cand.distance_km), ds), ds
-    cs = integer_scale(cand.cost, COST_SCALE)
+    cs = decimal_scale(cand.cost)[0]
     values["cost"], scales["cost"] = scaled(cand.cost, cs), cs
     primary = np.array([1 << CATEGORY_INDEX[t[0]] if t else 0 for t in scenario.firms["needs"]])
     from .candidates import skill_masks
@@ -114,10 +114,9 @@ def _problem(scenario: Scenario, between: tuple[str, str], previous) -> _Problem
     mf = cadres["max_firms"].to_numpy(float)
     count = np.where(np.isnan(mf), -1, mf).astype(np.int64)
     mw = cadres["max_workload"].to_numpy(float)
-    ls = LOAD_SCALE
-    work = np.where(np.isnan(mw), -1, np.floor(mw * ls + 1e-6)).astype(np.int64)
+    load, work, ls, _ = scaled_loads(cand.load, mw)
     return _Problem(scenario, cand, values, {**scales, "balance": 1, "workload": ls}, prev_pairs,
-                    n_prev, count, work, scaled(cand.load, ls),
+                    n_prev, count, work, load,
                     priority_ranks(scenario.firms["priority"].to_numpy()))
 
 
@@ -244,8 +243,11 @@ def _cpsat_front(pr: _Problem, a: str, b: str, points: int, per: float, workers:
                        Limits(pr.count, pr.work), pr.ranks, per * 2, workers, seed)
     if base.status not in ("optimal", "feasible"):
         return []
-    weight = lexicographic_weights(pr.ranks)
-    target = int(weight[np.unique(cand.firm[base.chosen])].sum())
+    # per priority level, as many firms covered as the plain solve covers (a plan can match
+    # a coverage-optimal plan level by level only with exactly its counts)
+    levels = int(pr.ranks.max(initial=-1)) + 1
+    target = np.bincount(pr.ranks[np.unique(cand.firm[base.chosen])], minlength=levels)
+    level_of = pr.ranks[cand.firm]
 
     by_firm: dict[int, list[int]] = {}
     by_cadre: dict[int, list[int]] = {}
@@ -256,11 +258,12 @@ def _cpsat_front(pr: _Problem, a: str, b: str, points: int, per: float, workers:
     def build() -> tuple[cp_model.CpModel, list, dict]:
         model = cp_model.CpModel()
         x = [model.new_bool_var(f"x{p}") for p in range(len(cand))]
-        cover = {}
-        for f, ps in by_firm.items():
+        for ps in by_firm.values():
             model.add_at_most_one(x[p] for p in ps)
-            cover[f] = sum(x[p] for p in ps)
-        model.add(sum(int(weight[f]) * e for f, e in cover.items()) >= target)
+        for level in range(levels):
+            if target[level] > 0:
+                on = np.flatnonzero(level_of == level).tolist()
+                model.add(sum(x[p] for p in on) >= int(target[level]))
         for c, ps in by_cadre.items():
             if pr.count[c] >= 0:
                 model.add(sum(x[p] for p in ps) <= int(pr.count[c]))
