@@ -158,6 +158,9 @@ def tradeoff(
             divided among the solves, at least 1 s).
         seed: CP-SAT seed.
     """
+    if scenario.config.assignment.mode == "teams":
+        raise ValueError("tradeoff covers pairings of single cadres; mode teams (task forces) "
+                         "is not supported yet")
     start = time.perf_counter()
     if isinstance(between, str):
         between = [b.strip() for b in between.split(",")]
