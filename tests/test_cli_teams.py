@@ -21,7 +21,7 @@ def invoke(*args):
 
 def test_dadukou_solved_and_simulated(tmp_path):
     xlsx, csv, summary = tmp_path / "pairs.xlsx", tmp_path / "pairs.csv", tmp_path / "s.json"
-    res = invoke("solve", DADUKOU, "--out", csv, "--summary", summary, "--time-limit", 5)
+    res = invoke("solve", DADUKOU, "--out", csv, "--summary", summary, "--time-limit", 3)
     assert res.exit_code == 0, res.output
     assert "task forces (专班)" in res.output
     s = json.loads(summary.read_text(encoding="utf-8"))
@@ -46,7 +46,7 @@ def test_dadukou_solved_and_simulated(tmp_path):
     # the leader named in the article serves zone C only
     assert member_zone.get("DDK-C001", "建桥园区C区") == "建桥园区C区"
 
-    res = invoke("solve", DADUKOU, "--out", xlsx, "--lang", "zh", "--time-limit", 2)
+    res = invoke("solve", DADUKOU, "--out", xlsx, "--lang", "zh", "--time-limit", 1)
     assert res.exit_code == 0, res.output
     assert "专班" in load_workbook(xlsx).sheetnames
 
