@@ -636,7 +636,8 @@ def solve_teams(scenario: Scenario, time_limit: float, seed: int = 0) -> Pairing
     load_exact = True
     if has_work:
         assert cand.load is not None
-        load, work, load_exact = scaled_loads(cand.load, cadres["max_workload"].to_numpy(float))
+        load, work, _, load_exact = scaled_loads(cand.load,
+                                                 cadres["max_workload"].to_numpy(float))
     ranks = priority_ranks(firms["priority"].to_numpy())
     res = solve_team_problem(tp, cand.cadre, cand.firm, cost, load, count, work, ranks,
                              time_limit, cfg.workers, seed)

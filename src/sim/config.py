@@ -175,10 +175,16 @@ def simulation_config(scenario: Scenario, **overrides: Any) -> SimulationConfig:
         config = SimulationConfig.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(validation_problems(exc, ypath, sets, prefix=("simulation",))) from None
-    if config.service == "team" and scenario.config.assignment.mode != "teams":
-        where = ("--set simulation.service=team" if "simulation.service" in sets
-                 else str(ypath) if ypath else "arguments")
-        raise ScenarioError([Problem(where, "service 'team' needs assignment.mode 'teams'",
-                                     key=None if where.startswith("--set") else
-                                     "simulation.service")])
+    if config.service == "team":
+        from .batches import has_batches
+
+        why = ("service 'team' needs assignment.mode 'teams'"
+               if scenario.config.assignment.mode != "teams" else
+               "service 'team' does not model cadre batches (start_day/end_day) yet; use "
+               "service assigned or pooled" if has_batches(scenario) else None)
+        if why is not None:
+            where = ("--set simulation.service=team" if "simulation.service" in sets
+                     else str(ypath) if ypath else "arguments")
+            raise ScenarioError([Problem(where, why, key=None if where.startswith("--set")
+                                         else "simulation.service")])
     return config

@@ -70,3 +70,17 @@ def test_team_service_from_a_pairing_list_file(tmp_path):
 def test_team_service_needs_teams_mode():
     with pytest.raises(ScenarioError, match="service 'team' needs assignment.mode 'teams'"):
         simulation_config(pooled_scenario(2), service="team")
+
+
+def test_team_service_refuses_cadre_batches():
+    scenario = zoned(4, ["A", "B"])
+    cadres = scenario.cadres.copy()
+    cadres["end_day"] = [30.0, 30.0, None, None]
+    from dataclasses import replace
+
+    batched = replace(scenario, cadres=cadres)
+    with pytest.raises(ScenarioError, match="service 'team' does not model cadre batches"):
+        simulation_config(batched, days=60, service="team")
+    cfg = simulation_config(scenario, days=60, service="team")
+    with pytest.raises(ValueError, match="service 'team' does not model cadre batches"):
+        ServiceModel(batched, None, cfg, seed=0)
