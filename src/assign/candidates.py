@@ -6,7 +6,7 @@ finds the pairs within the distance limit, bit masks check skills.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,8 @@ REASONS = {
     "team_out_of_reach": "no member of its zone's team is in reach with capacity left",
     "no_team": "its zone's task force cannot be formed (see the conflicts)",
     "not_in_list": "the pairing list read from file gives it no cadre",
+    "excluded_by_rules": "only forbidden pairs or conflict-of-interest rules keep every cadre away",
+    "rules_conflict": "the planning rules conflict, so no plan can be made (see conflicts)",
 }
 """Reason keys for uncovered firms, with their explanations."""
 
@@ -44,6 +46,8 @@ REASONS_ZH = {
     "team_out_of_reach": "所在片区专班无可达且未满额的成员",
     "no_team": "所在片区无法组建专班(见冲突说明)",
     "not_in_list": "读入的结对名单未给该企业安排干部",
+    "excluded_by_rules": "可服务的干部均因禁止结对或利益冲突规则被排除",
+    "rules_conflict": "结对规则相互矛盾, 无法形成方案 (见冲突说明)",
 }
 """The explanations in Chinese, for pairing lists with ``lang="zh"``."""
 
@@ -123,7 +127,11 @@ def need_weights(needs: pd.Series) -> np.ndarray:
 
 @dataclass(frozen=True)
 class PairRules:
-    """Which cadre-firm pairs are admissible (skills, usable cadres) and what they cost.
+    """Which cadre-firm pairs are admissible and what they cost: the one place for pair rules.
+
+    :meth:`keep` applies the skill rule and the cadres' availability, :meth:`allowed` the
+    planner's exclusions (``forbidden.csv``, conflict-of-interest rules), :meth:`admit`
+    both; :meth:`is_previous` marks last round's pairs (their change discount).
 
     Attributes:
         cadre_mask: Skill bit mask of each cadre.
@@ -133,6 +141,10 @@ class PairRules:
         require: The scenario's ``require_skills``.
         objective: The scenario's ``objective``.
         skill_gap_km: Cost added per share of needs the cadre lacks (objective ``cost``).
+        n_firms: Number of firms (pair keys are ``cadre * n_firms + firm``).
+        forbid: Sorted keys of the forbidden pairs.
+        conflicts: Per conflict rule, codes of the cadres' and firms' values (-1 = empty).
+        prev_cadre: Per firm, its previous cadre (-1 = none).
     """
 
     cadre_mask: np.ndarray
@@ -142,15 +154,50 @@ class PairRules:
     require: str
     objective: str
     skill_gap_km: float
+    n_firms: int = 0
+    forbid: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    conflicts: tuple = ()
+    prev_cadre: np.ndarray | None = None
 
     @classmethod
-    def of(cls, scenario: Scenario) -> PairRules:
+    def of(cls, scenario: Scenario, previous: pd.DataFrame | None = None) -> PairRules:
+        """The rules of a scenario (and, for replanning, last round's pairs)."""
+        from .changes import previous_cadre
+        from .rules import conflict_codes, pair_keys
+
         cfg = scenario.config.assignment
         cadres, firms = scenario.cadres, scenario.firms
         primary = np.array([1 << CATEGORY_INDEX[t[0]] if t else 0 for t in firms["needs"]], MASK)
         return cls(skill_masks(cadres["skills"]), skill_masks(firms["needs"]), primary,
                    cadres["max_firms"].fillna(np.inf).to_numpy() > 0, cfg.require_skills,
-                   cfg.objective, cfg.skill_gap_km)
+                   cfg.objective, cfg.skill_gap_km, len(firms),
+                   pair_keys(scenario, scenario.forbidden), tuple(conflict_codes(scenario)),
+                   previous_cadre(scenario, previous) if previous is not None else None)
+
+    def allowed(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """Whether each pair is neither forbidden nor caught by a conflict-of-interest rule."""
+        ok = np.ones(len(i), dtype=bool)
+        if len(self.forbid):
+            key = i.astype(np.int64) * self.n_firms + j
+            pos = np.minimum(np.searchsorted(self.forbid, key), len(self.forbid) - 1)
+            ok &= self.forbid[pos] != key
+        for cc, fc in self.conflicts:
+            a = cc[i]
+            ok &= ~((a >= 0) & (a == fc[j]))
+        return ok
+
+    def admit(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """:meth:`keep` and :meth:`allowed` together."""
+        ok = self.keep(i, j)
+        if len(self.forbid) or self.conflicts:
+            ok &= self.allowed(i, j)
+        return ok
+
+    def is_previous(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """Whether each pair is last round's pair of its firm."""
+        if self.prev_cadre is None:
+            return np.zeros(len(i), dtype=bool)
+        return self.prev_cadre[j] == i
 
     def keep(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """Whether each pair meets the skill rule and its cadre takes firms at all."""
@@ -239,6 +286,12 @@ def build_candidates(scenario: Scenario, with_load: bool = True) -> Candidates:
     if given_cost is not None and given_load is not None:
         given_cost, given_load = given_cost[keep], given_load[keep]
     reason[(reason == "") & (np.bincount(j, minlength=n) == 0)] = "no_cadre_with_skill"
+    if len(rules.forbid) or rules.conflicts:
+        keep = rules.allowed(i, j)
+        i, j, dist = i[keep], j[keep], dist[keep]
+        if given_cost is not None and given_load is not None:
+            given_cost, given_load = given_cost[keep], given_load[keep]
+        reason[(reason == "") & (np.bincount(j, minlength=n) == 0)] = "excluded_by_rules"
     skill_match = rules.skill_match(i, j)
     cost = given_cost if given_cost is not None and cfg.objective != "distance" else rules.cost(
         dist, skill_match)

@@ -46,6 +46,7 @@ from .errors import Problem, ScenarioError
 from .flow import count_capacity, solve_flow
 from .geo import haversine_km
 from .pairing import Pairing
+from .rules import exclusion_reason
 from .scenario import Scenario
 from .solve import cost_units
 
@@ -72,9 +73,13 @@ class Explanation:
             cadre, ";"-joined, when coverage cannot be kept), status (solver status).
         uncovered: One row per uncovered firm: firm_id, firm_name, priority, reason,
             detail, fix_cadre_id (the cadre whose one more place covers it, cheapest
-            first), fix_extra_cost, fix (a sentence).
+            first), fix_extra_cost, fix_kind ("place": that place alone covers it when the
+            plan is re-optimised; "place_and_pin": with the firm also pinned to
+            fix_pin_cadre_id, at most that extra cost; "none": no cadre may serve it),
+            fix_pin_cadre_id, fix (a sentence).
         candidates: One row per (uncovered firm, cadre that could serve it): firm_id,
-            cadre_id, cadre_name, cost, firms (its firms now), max_firms.
+            cadre_id, cadre_name, cost, firms (how many it serves now), max_firms, holds
+            (the firms that fill it, ";"-joined).
         cadres: One row per cadre: cadre_id, cadre_name, firms, max_firms,
             marginal_value (objective saved by one more place for it; NaN for cadres
             with max_firms 0, who take no firms), firms_gained
@@ -177,7 +182,8 @@ def explain(
     start = time.perf_counter()
     table = pairing.pairs if isinstance(pairing, Pairing) else pairing
     cand = build_candidates(scenario, with_load=choose_backend(scenario) == "cpsat")
-    ctx = _Context.make(scenario, cand, table)
+    source = pairing.meta.get("source", "pairing") if isinstance(pairing, Pairing) else "pairing"
+    ctx = _Context.make(scenario, cand, table, str(source))
     want_firms, want_cadres = ctx.selection(firms, cadres)
     if choose_backend(scenario) == "cpsat":
         from .explain_cpsat import explain_cpsat
@@ -204,7 +210,8 @@ class _Context:
     unit: str
 
     @classmethod
-    def make(cls, scenario: Scenario, cand: Candidates, table: pd.DataFrame) -> _Context:
+    def make(cls, scenario: Scenario, cand: Candidates, table: pd.DataFrame,
+             label: str = "pairing") -> _Context:
         cadres, firms = scenario.cadres, scenario.firms
         n = len(firms)
         icost, scale, _ = cost_units(cand.cost)
@@ -212,7 +219,6 @@ class _Context:
         ranks = priority_ranks(firms["priority"].to_numpy())
         ci = pd.Index(cadres["id"].astype(str)).get_indexer(table["cadre_id"].astype(str))
         fi = pd.Index(firms["id"].astype(str)).get_indexer(table["firm_id"].astype(str))
-        label = "pairing"
         problems = []
         for col, idx in (("cadre_id", ci), ("firm_id", fi)):
             for r in np.flatnonzero(idx < 0)[:20]:
@@ -425,7 +431,7 @@ def _explain_flow(ctx: _Context, want_f: np.ndarray, want_c: np.ndarray, top: in
     })
     bad = _inadmissible(ctx, want_f, top, want_c)
     if len(bad):
-        alts = pd.concat([alts, bad], ignore_index=True)
+        alts = _stack(alts, bad)
     alts = alts.astype({"rank": np.int64, "distance_km": float, "cost": float,
                         "extra_cost": float, "admissible": bool})
     alts["_f"] = pd.Index(fid).get_indexer(alts["firm_id"])
@@ -446,6 +452,13 @@ def _explain_flow(ctx: _Context, want_f: np.ndarray, want_c: np.ndarray, top: in
             "backend": "flow"}
 
 
+def _stack(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """Rows of ``b`` under ``a`` (same columns), column by column so all-NaN columns of
+    either keep their float type."""
+    return pd.DataFrame({c: np.concatenate([a[c].to_numpy(object), b[c].to_numpy(object)])
+                         for c in a.columns})
+
+
 def _firm_rows(ctx: _Context, want_f: np.ndarray) -> pd.DataFrame:
     cand, sc = ctx.cand, ctx.scenario
     f = want_f[ctx.own[want_f] >= 0]
@@ -463,10 +476,10 @@ def why_not(scenario: Scenario, ci: np.ndarray, fi: np.ndarray, dist: np.ndarray
     from .candidates import PairRules
 
     cfg = scenario.config.assignment
+    from dataclasses import replace
+
     rules = PairRules.of(scenario)
-    skills_ok = PairRules(rules.cadre_mask, rules.need_mask, rules.primary,
-                          np.ones(len(rules.usable), bool), rules.require, rules.objective,
-                          rules.skill_gap_km).keep(ci, fi)
+    skills_ok = replace(rules, usable=np.ones(len(rules.usable), bool)).keep(ci, fi)
     listed = None
     if scenario.pairs is not None:
         listed = set(zip(scenario.pairs["cadre_id"].astype(str),
@@ -488,7 +501,7 @@ def why_not(scenario: Scenario, ci: np.ndarray, fi: np.ndarray, dist: np.ndarray
                        if x not in held]
             out.append("lacks the skill " + ", ".join(category_label(x) for x in lacking))
         else:
-            out.append("excluded by the scenario's rules")
+            out.append(exclusion_reason(scenario, c, f) or "excluded by the scenario's rules")
     return out
 
 
@@ -569,7 +582,12 @@ def _uncovered(ctx, want_f, cert, own, reward, base, node, place_covers
     count = ctx.counts()
     order = np.argsort(cand.firm, kind="stable")
     bounds = np.searchsorted(cand.firm[order], np.arange(len(sc.firms) + 1))
-    fixes, fix_c, fix_y, kinds, reasons = [], [], [], [], []
+    fixes: list[str] = []
+    fix_c: list[str | None] = []
+    pins: list[str | None] = []
+    fix_y: list[float] = []
+    kinds: list[str] = []
+    reasons: list[str] = []
     crow: list[np.ndarray] = []
     cfg = sc.config.assignment
     unit = " km" if ctx.unit == "km" else ""
@@ -582,9 +600,11 @@ def _uncovered(ctx, want_f, cert, own, reward, base, node, place_covers
             fix_c.append(None)
             fix_y.append(np.nan)
             kinds.append("none")
+            pins.append(None)
             fixes.append(_no_cadre_text(sc, f, reason, cfg))
             continue
         if own[f] >= 0:  # covered in the optimum, uncovered in the given plan
+            pins.append(None)
             fix_c.append(cid[cand.cadre[own[f]]])
             fix_y.append(0.0)
             kinds.append("optimum")
@@ -595,6 +615,7 @@ def _uncovered(ctx, want_f, cert, own, reward, base, node, place_covers
             x = min(places, key=lambda c: cert.dist[m, c])
             _, y = _split(np.array([cert.dist[m, x]]), base, ctx.scale)
             kinds.append("place")
+            pins.append(None)
             fixes.append(f"one more place for cadre {cid[x]} covers it at {y[0]:+.3f}{unit}")
         else:
             via = ctx.icost[ps][:, None] + cert.dist[cand.cadre[ps], :m]
@@ -602,6 +623,7 @@ def _uncovered(ctx, want_f, cert, own, reward, base, node, place_covers
             _, y = _split(np.array([float(via[best]) - float(reward[f])]), base, ctx.scale)
             x, pin = int(best[1]), int(cand.cadre[ps[best[0]]])
             kinds.append("place_and_pin")
+            pins.append(cid[pin])
             fixes.append(f"one more place for cadre {cid[x]}, with the firm pinned to cadre "
                          f"{cid[pin]}, covers it at {y[0]:+.3f}{unit} or less")
         fix_c.append(cid[x])
@@ -610,7 +632,7 @@ def _uncovered(ctx, want_f, cert, own, reward, base, node, place_covers
         "firm_id": fid[f_un], "firm_name": sc.firms["name"].to_numpy()[f_un],
         "priority": sc.firms["priority"].to_numpy()[f_un], "reason": reasons,
         "detail": [REASONS[r] for r in reasons], "fix_cadre_id": fix_c,
-        "fix_extra_cost": fix_y, "fix_kind": kinds, "fix": fixes,
+        "fix_extra_cost": fix_y, "fix_kind": kinds, "fix_pin_cadre_id": pins, "fix": fixes,
     })
     if len(unc):
         unc = unc.iloc[np.lexsort((np.arange(len(unc)), -unc["priority"].to_numpy()))]
@@ -621,11 +643,22 @@ def _uncovered(ctx, want_f, cert, own, reward, base, node, place_covers
         "firm_id": fid[cf], "cadre_id": cid[cc], "cadre_name": sc.cadres["name"].to_numpy()[cc],
         "cost": np.round(cand.cost[q], 6), "firms": count[cc],
         "max_firms": sc.cadres["max_firms"].to_numpy(float)[cc],
+        "holds": holdings(ctx)[cc] if len(cc) else [],
     })
     if len(cands):
         cands = cands.iloc[np.lexsort((cands["cost"].to_numpy(), pd.Index(fid).get_indexer(
             cands["firm_id"])))].reset_index(drop=True)
     return unc, cands
+
+
+def holdings(ctx: _Context) -> np.ndarray:
+    """Per cadre, the firms the given plan gives it (";"-joined ids)."""
+    fid = ctx.scenario.firms["id"].astype(str).to_numpy()
+    c, f = ctx.cand.cadre[ctx.chosen], ctx.cand.firm[ctx.chosen]
+    held = pd.Series(fid[f]).groupby(c).agg(";".join)
+    out = np.full(len(ctx.capacity), "", dtype=object)
+    out[held.index.to_numpy()] = held.to_numpy()
+    return out
 
 
 def _no_cadre_text(sc: Scenario, f: int, reason: str, cfg) -> str:
@@ -757,6 +790,12 @@ def _fix_zh(u, km: bool) -> str:
         return ""
     unit = " 公里" if km else ""
     what = "总距离" if km else "总成本"
+    if u.fix_kind == "optimum":
+        return "最优方案可覆盖该企业。"
+    if u.fix_kind == "place_and_pin":
+        pin = u.fix_pin_cadre_id or u.fix_cadre_id
+        return (f"若干部 {u.fix_cadre_id} 多联系一家企业, 并指定由干部 {pin} 联系该企业, 即可覆盖, "
+                f"{what}最多增加 {u.fix_extra_cost:.1f}{unit}。")
     return (f"若干部 {u.fix_cadre_id} 多联系一家企业, 即可覆盖该企业, "
             f"{what}增加 {u.fix_extra_cost:.1f}{unit}。")
 
@@ -766,8 +805,9 @@ EXPLAIN_HEADERS_ZH = {
     "alt_distance_km": "备选距离(公里)", "extra_cost": "目标增加", "admissible": "可派",
     "why": "不可派原因", "uncovers": "将无人联系的企业", "status": "求解状态",
     "fix_cadre_id": "增额干部编号", "fix_extra_cost": "增额后目标增加", "fix_kind": "方案类型",
-    "fix": "补救办法", "marginal_value": "增一名额节省", "firms_gained": "增一名额多覆盖",
-    "covers": "可覆盖企业", "sentence": "说明",
+    "fix_pin_cadre_id": "指定联系干部", "fix": "补救办法", "marginal_value": "增一名额节省",
+    "firms_gained": "增一名额多覆盖",
+    "covers": "可覆盖企业", "sentence": "说明", "holds": "已联系企业",
 }
 """Chinese headers of the explanation's own columns (the rest as in pairing lists)."""
 
@@ -783,7 +823,7 @@ def flat_table(ex: Explanation) -> pd.DataFrame:
     return pd.concat([rows, unc], ignore_index=True)
 
 
-def write_explanation(ex: Explanation, path, lang: str = "zh", manifest: dict | None = None):
+def write_explanation(ex: Explanation, path, lang: str = "en", manifest: dict | None = None):
     """Write the explanation; the format follows the suffix (.json, .csv, .xlsx).
 
     JSON has the keys firms / uncovered / cadres (and the manifest inside); CSV is

@@ -24,7 +24,7 @@ from .cpsat import Limits, coverage_key, solve_cpsat
 
 def explain_cpsat(ctx, want_f: np.ndarray, want_c: np.ndarray, top: int, time_limit: float,
                   seed: int) -> dict:
-    from .explain import _firm_rows, _inadmissible, _no_cadre_text
+    from .explain import _firm_rows, _inadmissible, _no_cadre_text, _stack, holdings
 
     cand, sc = ctx.cand, ctx.scenario
     m, n = len(ctx.capacity), len(sc.firms)
@@ -102,7 +102,7 @@ def explain_cpsat(ctx, want_f: np.ndarray, want_c: np.ndarray, top: int, time_li
                 "extra_cost", "admissible", "why", "uncovers", "status"])
     bad = _inadmissible(ctx, want_f, top, want_c)
     if len(bad):
-        alts = pd.concat([alts, bad], ignore_index=True)
+        alts = _stack(alts, bad)
     alts = alts.astype({"rank": np.int64, "distance_km": float, "cost": float,
                         "extra_cost": float, "admissible": bool})
     alts["_f"] = pd.Index(fid).get_indexer(alts["firm_id"])
@@ -157,7 +157,8 @@ def explain_cpsat(ctx, want_f: np.ndarray, want_c: np.ndarray, top: int, time_li
         "priority": [sc.firms["priority"].iat[r[0]] for r in un_rows],
         "reason": [r[1] for r in un_rows], "detail": [REASONS[r[1]] for r in un_rows],
         "fix_cadre_id": [r[2] for r in un_rows], "fix_extra_cost": [r[3] for r in un_rows],
-        "fix_kind": [r[4] for r in un_rows], "fix": [r[5] for r in un_rows],
+        "fix_kind": [r[4] for r in un_rows], "fix_pin_cadre_id": [r[2] for r in un_rows],
+        "fix": [r[5] for r in un_rows],
     })
     cf = np.array([r[0] for r in cand_rows], np.int64)
     cp = np.array([r[1] for r in cand_rows], np.int64)
@@ -165,7 +166,7 @@ def explain_cpsat(ctx, want_f: np.ndarray, want_c: np.ndarray, top: int, time_li
     cands = pd.DataFrame({
         "firm_id": fid[cf], "cadre_id": cid[cc], "cadre_name": cname[cc],
         "cost": np.round(cand.cost[cp], 6) if len(cp) else [], "firms": counts_now[cc],
-        "max_firms": mf[cc],
+        "max_firms": mf[cc], "holds": holdings(ctx)[cc] if len(cc) else [],
     })
 
     # one more place per cadre

@@ -34,6 +34,7 @@ HEADERS_ZH = {
     "reason": "原因",
     "detail": "说明",
     "firm_list": "联系企业",
+    "change": "变动",
     "zone": "片区",
     "team": "专班",
     "members": "成员",
@@ -45,6 +46,9 @@ HEADERS_ZH = {
     "linked": "已联系企业数",
 }
 """Chinese column headers for pairing lists (``lang="zh"``)."""
+
+CHANGES_ZH = {"kept": "保留", "moved": "调整", "new": "新增"}
+"""The ``change`` column's values in Chinese."""
 
 
 def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:
@@ -73,6 +77,8 @@ def headed(df: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
         from .candidates import REASONS_ZH
 
         df = df.assign(detail=df["reason"].map(REASONS_ZH).fillna(df["detail"]))
+    if "change" in df.columns:
+        df = df.assign(change=df["change"].map(CHANGES_ZH).fillna(df["change"]))
     return df.rename(columns=HEADERS_ZH)
 
 
@@ -100,14 +106,18 @@ def with_manifest(path: Path, manifest: dict | None) -> Path:
     return path
 
 
-def write_pairs(pairing: Pairing, path: str | Path, lang: str = "en",
+def write_pairs(pairing: Pairing, path: str | Path, lang: str | None = None,
                 manifest: dict | None = None) -> Path:
     """Write the pairing list; the format follows the suffix (.csv, .json, .xlsx).
 
-    A ``manifest`` goes inside JSON, beside other formats (``pairs.csv.manifest.json``).
+    Headers are Chinese by default in a workbook (it goes to a county office) and English
+    keys in CSV; ``lang`` ("en" or "zh") chooses explicitly. A ``manifest`` goes inside
+    JSON, beside other formats (``pairs.csv.manifest.json``).
     """
     path = Path(path)
     suffix = path.suffix.lower()
+    if lang is None:
+        lang = "zh" if suffix == ".xlsx" else "en"
     if suffix == ".csv":
         return write_csv(path, headed(pairing.pairs, lang), manifest)
     if suffix == ".json":

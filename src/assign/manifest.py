@@ -66,6 +66,10 @@ def scenario_inputs(scenario: Scenario) -> dict[str, Path]:
              "firms": base / scenario.config.firms}
     if scenario.config.pairs:
         files["pairs"] = base / scenario.config.pairs
+    for role in ("pinned", "forbidden", "previous"):  # planning rules' files
+        rel = getattr(scenario.config.assignment, role)
+        if rel:
+            files[role] = base / rel
     return {role: p for role, p in files.items() if p.is_file()}
 
 
@@ -86,6 +90,10 @@ def scenario_files(path: str | Path) -> dict[str, Path]:
         for role in ("cadres", "firms", "pairs"):
             if isinstance(data.get(role), str):
                 files[role] = ypath.parent / data[role]
+        assignment = data.get("assignment")
+        for role in ("pinned", "forbidden", "previous"):
+            if isinstance(assignment, dict) and isinstance(assignment.get(role), str):
+                files[role] = ypath.parent / assignment[role]
     return files
 
 

@@ -36,9 +36,11 @@ class Pairing:
         seconds: Wall time of the solve.
         backend: "flow" or "cpsat".
         meta: Parameters, seeds and versions that produced the plan.
+        changes: Against a previous plan, ``{kept, moved, new, dropped}`` (else None).
+        conflicts: When the rules make any plan impossible, the smallest conflicting
+            sets of rules in plain words (see :mod:`assign.conflicts`).
         teams: With ``mode: teams``, one row per task force (see
             :data:`assign.teams.TEAM_COLUMNS`); else None.
-        conflicts: When infeasible, the smallest set of rules that conflict, in plain words.
     """
 
     pairs: pd.DataFrame
@@ -50,6 +52,7 @@ class Pairing:
     seconds: float
     backend: str
     meta: dict[str, Any] = field(default_factory=dict)
+    changes: dict[str, int] | None = None
     teams: pd.DataFrame | None = None
     conflicts: list[str] = field(default_factory=list)
 
@@ -66,9 +69,16 @@ class Pairing:
         """Mapping firm id -> cadre id."""
         return dict(zip(self.pairs["firm_id"], self.pairs["cadre_id"], strict=True))
 
+    def fairness(self) -> dict[str, Any]:
+        """Loads over the cadres in use: ``{firms_max, firms_min, firms_mean, load_max,
+        load_gini, km_max}`` (see :func:`assign.balance.fairness`)."""
+        from .balance import fairness
+
+        return fairness(self.cadre_loads)
+
     def summary(self) -> dict[str, Any]:
         """The plan's headline figures as plain JSON-ready values."""
-        return {
+        out = {
             "status": self.status,
             "objective": round(float(self.objective), 6),
             "bound": round(float(self.bound), 6),
@@ -80,12 +90,16 @@ class Pairing:
             ],
             "seconds": round(float(self.seconds), 3),
             "backend": self.backend,
+            "fairness": self.fairness(),
             "conflicts": list(self.conflicts),
             **({} if self.teams is None else {"teams": [
                 {**r, "member_ids": [m for m in r["member_ids"].split(";") if m]}
                 for r in self.teams.to_dict(orient="records")]}),
-            "meta": self.meta,
         }
+        if self.changes is not None:
+            out["changes"] = dict(self.changes)
+        out["meta"] = self.meta
+        return out
 
     def __repr__(self) -> str:
         return (

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from .config import ScenarioConfig
 from .errors import Problem, ScenarioError, ScenarioWarning, raise_if
+from .rules import attach_rules, frame_rules, read_rule_tables
 from .tables import Column, check_table, decode, read_table
 
 CADRE_COLUMNS = [
@@ -68,6 +69,9 @@ class Scenario:
             (tuple of categories, primary first), zone, rate_per_day (NaN = scenario default).
         pairs: The explicit pair table (cadre_id, firm_id, cost, load) or None.
         path: The scenario folder (None for scenarios built in memory).
+        pinned: Pairs the plan must hold (cadre_id, firm_id, note, line) or None.
+        forbidden: Pairs the plan never holds (cadre_id, firm_id, reason, line) or None.
+        previous: Last round's pairs (cadre_id, firm_id, line) for fewest changes, or None.
     """
 
     config: ScenarioConfig
@@ -76,6 +80,9 @@ class Scenario:
     pairs: pd.DataFrame | None = None
     path: Path | None = None
     overrides: dict[str, Any] = field(default_factory=dict)
+    pinned: pd.DataFrame | None = None
+    forbidden: pd.DataFrame | None = None
+    previous: pd.DataFrame | None = None
 
     @property
     def name(self) -> str:
@@ -88,7 +95,10 @@ class Scenario:
         pairs = self.pairs
         if pairs is not None:
             pairs = pairs[pairs["cadre_id"].isin(cadres["id"])].reset_index(drop=True)
-        return replace(self, cadres=cadres, pairs=pairs)
+        pinned = self.pinned
+        if pinned is not None:
+            pinned = pinned[pinned["cadre_id"].isin(cadres["id"])].reset_index(drop=True)
+        return replace(self, cadres=cadres, pairs=pairs, pinned=pinned)
 
     def with_config(self, **assignment: Any) -> Scenario:
         """Return this scenario with ``assignment`` keys replaced (validated)."""
@@ -169,14 +179,16 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     base = ypath.parent
     problems: list[Problem] = []
 
-    def table(rel: str, columns: list[Column]) -> pd.DataFrame:
-        df, found = read_table(base / rel, columns, str(base / rel))
+    def table(rel: str, columns: list[Column], extra: bool = False) -> pd.DataFrame:
+        df, found = read_table(base / rel, columns, str(base / rel), extra)
         problems.extend(found)
         return df
 
-    cadres = table(config.cadres, CADRE_COLUMNS)
-    firms = table(config.firms, FIRM_COLUMNS)
+    cadres = table(config.cadres, CADRE_COLUMNS, extra=True)
+    firms = table(config.firms, FIRM_COLUMNS, extra=True)
     pairs = table(config.pairs, PAIR_COLUMNS) if config.pairs else None
+    rule_tables, found = read_rule_tables(Scenario(config, cadres, firms), base)
+    problems.extend(found)
     raise_if(problems)
     cadres = _complete(cadres, CADRE_COLUMNS)
     firms = _complete(firms, FIRM_COLUMNS)
@@ -184,7 +196,15 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     if pairs is not None:
         labels["pairs"] = str(base / (config.pairs or ""))
     scenario = Scenario(config, cadres, firms, pairs, ypath.parent, overrides)
-    return check_scenario(scenario, labels)
+    scenario = check_scenario(scenario, labels)
+    labels.update({k: str(base / getattr(config.assignment, k)) for k in rule_tables})
+    scenario = attach_rules(scenario, rule_tables, labels, ylabel)
+    if config.assignment.previous:
+        from .changes import read_previous
+
+        scenario = replace(scenario, previous=read_previous(base / config.assignment.previous,
+                                                            scenario))
+    return scenario
 
 
 def build_scenario(
@@ -192,6 +212,8 @@ def build_scenario(
     firms: pd.DataFrame,
     pairs: pd.DataFrame | None = None,
     name: str = "in-memory",
+    pinned: pd.DataFrame | None = None,
+    forbidden: pd.DataFrame | None = None,
     **assignment: Any,
 ) -> Scenario:
     """Build a scenario from DataFrames (for notebooks and tests), validated like files.
@@ -201,18 +223,21 @@ def build_scenario(
         firms: Firm table with the columns of ``firms.csv``.
         pairs: Optional pair table (cadre_id, firm_id, cost, load).
         name: Scenario name.
+        pinned: Optional pinned pairs (cadre_id, firm_id[, note]).
+        forbidden: Optional forbidden pairs (cadre_id, firm_id[, reason]).
         **assignment: Keys of the ``assignment`` section.
     """
     def as_text(df: pd.DataFrame) -> pd.DataFrame:
         return df.astype(object).where(df.notna(), "").astype(str).reset_index(drop=True)
 
-    c, p1 = check_table(as_text(cadres), CADRE_COLUMNS, "cadres")
-    f, p2 = check_table(as_text(firms), FIRM_COLUMNS, "firms")
+    c, p1 = check_table(as_text(cadres), CADRE_COLUMNS, "cadres", extra=True)
+    f, p2 = check_table(as_text(firms), FIRM_COLUMNS, "firms", extra=True)
     pr = None
     p3: list[Problem] = []
     if pairs is not None:
         pr, p3 = check_table(as_text(pairs), PAIR_COLUMNS, "pairs")
-    raise_if(p1 + p2 + p3)
+    rule_tables, p4 = frame_rules(pinned, forbidden)
+    raise_if(p1 + p2 + p3 + p4)
     data = {"name": name, "cadres": "cadres", "firms": "firms", "assignment": assignment}
     if pairs is not None:
         data["pairs"] = "pairs"
@@ -221,7 +246,9 @@ def build_scenario(
     except ValidationError as exc:
         raise ScenarioError(validation_problems(exc, None, {})) from None
     scenario = Scenario(config, _complete(c, CADRE_COLUMNS), _complete(f, FIRM_COLUMNS), pr)
-    return check_scenario(scenario, {"cadres": "cadres", "firms": "firms", "pairs": "pairs"})
+    labels = {"cadres": "cadres", "firms": "firms", "pairs": "pairs"}
+    scenario = check_scenario(scenario, labels)
+    return attach_rules(scenario, rule_tables, labels, "arguments")
 
 
 def _complete(df: pd.DataFrame, columns: list[Column]) -> pd.DataFrame:

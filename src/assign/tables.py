@@ -44,7 +44,8 @@ def decode(data: bytes) -> str:
         return data.decode("gb18030")
 
 
-def read_table(path: Path, columns: list[Column], label: str) -> tuple[pd.DataFrame, list[Problem]]:
+def read_table(path: Path, columns: list[Column], label: str,
+               extra: bool = False) -> tuple[pd.DataFrame, list[Problem]]:
     """Read and check a CSV table.
 
     Args:
@@ -78,7 +79,7 @@ def read_table(path: Path, columns: list[Column], label: str) -> tuple[pd.DataFr
     if len(lines) != len(raw):  # pragma: no cover - pandas and csv disagree on the rows
         lines = np.arange(len(raw)) + 2
         widths = np.full(len(raw), len(raw.columns))
-    return check_table(raw, columns, label, lines, widths != len(raw.columns))
+    return check_table(raw, columns, label, lines, widths != len(raw.columns), extra)
 
 
 def _header(text: str) -> list[str]:
@@ -106,6 +107,7 @@ def check_table(
     label: str,
     lines: np.ndarray | None = None,
     ragged: np.ndarray | None = None,
+    extra: bool = False,
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """Type and check a table of strings read from ``label``.
 
@@ -115,6 +117,8 @@ def check_table(
         label: How to name the file in messages.
         lines: The line number of each row (default: row index + 2).
         ragged: Rows whose field count differs from the header's.
+        extra: Keep columns not in ``columns`` as text (the caller judges them) instead
+            of dropping them with a warning.
     """
     problems: list[Problem] = []
     known = {c.name for c in columns}
@@ -124,9 +128,9 @@ def check_table(
     dup_cols = list(dict.fromkeys(raw.columns[raw.columns.duplicated()].tolist()))
     for name in dup_cols:
         problems.append(Problem(label, "column appears more than once", column=name))
-    extra = [c for c in dict.fromkeys(raw.columns) if c not in known and not c.startswith("Unnamed")]
-    if extra:
-        warnings.warn(f"{label}: ignoring unknown columns {extra}", ScenarioWarning, stacklevel=3)
+    others = [c for c in dict.fromkeys(raw.columns) if c not in known and not c.startswith("Unnamed")]
+    if others and not extra:
+        warnings.warn(f"{label}: ignoring unknown columns {others}", ScenarioWarning, stacklevel=3)
     if problems:
         return pd.DataFrame(), problems
     if len(raw) == 0:
@@ -149,6 +153,10 @@ def check_table(
         typed, bad = _convert(values, col, label, lines)
         problems.extend(bad)
         out[col.name] = typed
+    if extra:
+        for name in others:
+            if name not in dup_cols:
+                out[name] = raw[name].fillna("").str.strip()
     return out, problems
 
 

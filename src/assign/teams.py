@@ -617,13 +617,31 @@ def link_candidates(scenario: Scenario, with_load: bool = True) -> Candidates:
     return build_candidates(scenario.with_config(require_skills="none"), with_load=with_load)
 
 
-def solve_teams(scenario: Scenario, time_limit: float, seed: int = 0) -> Pairing:
-    """Solve a scenario with ``assignment.mode: teams`` (called by :func:`assign.solve`)."""
+def solve_teams(scenario: Scenario, backend: str | None = None, time_limit: float | None = None,
+                seed: int = 0, previous: Any = None) -> Pairing:
+    """Solve a scenario with ``assignment.mode: teams`` (called by :func:`assign.solve`).
+
+    Forbidden pairs and conflict-of-interest rules hold for links (they are pair rules);
+    pins, previous plans, ``max_changes``, ``change_cost``, ``balance`` and ``max_cadres``
+    are not defined for task forces yet and are refused with a ValueError.
+    """
     from .pairing import Pairing
     from .solve import _meta, _pairing, cost_units
 
     start = time.perf_counter()
     cfg = scenario.config.assignment
+    if backend == "flow" or (backend is None and cfg.backend == "flow"):
+        raise ValueError("mode teams is solved with CP-SAT; use --backend cpsat or auto")
+    unsupported = [name for name, used in (
+        ("pinned pairs", cfg.pinned is not None or getattr(scenario, "pinned", None) is not None),
+        ("a previous plan", previous is not None or getattr(scenario, "previous", None) is not None),
+        ("assignment.max_changes", cfg.max_changes is not None),
+        ("assignment.change_cost", cfg.change_cost is not None),
+        ("assignment.balance", cfg.balance != "none"),
+        ("assignment.max_cadres", cfg.max_cadres is not None)) if used]
+    if unsupported:
+        raise ValueError(f"mode teams does not combine with {', '.join(unsupported)} yet")
+    time_limit = float(time_limit if time_limit is not None else cfg.time_limit_s)
     cadres, firms = scenario.cadres, scenario.firms
     tp = TeamProblem.of(scenario)
     has_work = bool(cadres["max_workload"].notna().any())

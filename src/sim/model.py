@@ -234,9 +234,9 @@ class ServiceModel(Model):
         if cfg.service == "team" and (isinstance(pairing, BatchPlan) or has_batches(scenario)):
             raise ValueError("service 'team' does not model cadre batches (start_day/end_day) "
                              "yet; use service assigned or pooled")
-        plan = pairing if isinstance(pairing, BatchPlan) else None
+        plan, given = (pairing, None) if isinstance(pairing, BatchPlan) else (None, pairing)
         if plan is None and has_batches(scenario):
-            plan = plan_batches(scenario, cfg.days, pairing, assigned=shared is None)
+            plan = plan_batches(scenario, cfg.days, given, assigned=shared is None)
         self.plan = plan
         serving = set(plan.periods[0].cadres) if plan is not None else set(range(len(cadres)))
         self.cadre_agents: list[CadreAgent] = []
@@ -261,13 +261,13 @@ class ServiceModel(Model):
         if shared is not None:
             return
         if plan is not None:
-            pairing = plan.periods[0].pairing
-        elif pairing is None:
+            given = plan.periods[0].pairing
+        elif given is None:
             from assign import solve
 
-            pairing = solve(scenario)
-        self.pairing = pairing
-        self._pair(pairing)
+            given = solve(scenario)
+        self.pairing = given
+        self._pair(given)
 
     def _pair(self, pairing: Pairing | None) -> None:
         """Point each firm at the queue of its cadre (among those serving now)."""
@@ -579,15 +579,21 @@ class ServiceModel(Model):
         if not any(missing):
             return
         pairs = self.served_pairs()
-        if pairs is None:
-            pairs = [(i, j) for i in range(n) for j in range(len(self.firm_agents))
-                     if missing[i] or missing[n + j]]
-        unknown = [(i, j) for i, j in pairs
-                   if (missing[i] or missing[n + j]) and (i, j) not in self._trip_hours]
-        if not unknown:
+        if pairs is None:  # pooled: every cadre with every firm (counted, not listed)
+            cm, fm = sum(missing[:n]), sum(missing[n:])
+            m = len(self.firm_agents)
+            given = sum(1 for i, j in self._trip_hours if missing[i] or missing[n + j])
+            count = cm * m + n * fm - cm * fm - given
+            cadres = [i for i in range(n) if missing[i]] if m else []
+            firms = [j for j in range(m) if missing[n + j]] if n else []
+        else:
+            unknown = [(i, j) for i, j in pairs
+                       if (missing[i] or missing[n + j]) and (i, j) not in self._trip_hours]
+            count = len(unknown)
+            cadres = sorted({i for i, _ in unknown if missing[i]})
+            firms = sorted({j for _, j in unknown if missing[n + j]})
+        if count <= 0:
             return
-        cadres = sorted({i for i, _ in unknown if missing[i]})
-        firms = sorted({j for _, j in unknown if missing[n + j]})
         who = []
         if cadres:
             ids = self.case.cadres["id"].to_numpy()[cadres]
@@ -596,7 +602,7 @@ class ServiceModel(Model):
             ids = self.case.firms["id"].to_numpy()[firms]
             who.append(f"firms without coordinates: {_first(ids)}")
         warnings.warn(
-            f"simulation: {len(unknown)} cadre-firm pairs have no travel time ({'; '.join(who)})"
+            f"simulation: {count} cadre-firm pairs have no travel time ({'; '.join(who)})"
             "; their visits count no travel (give travel_min in the pair table to set it)",
             ScenarioWarning, stacklevel=3,
         )

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 import platform
-import sys
 import threading
 import time
 import traceback
@@ -35,15 +34,16 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from assign import Scenario, ScenarioError, solve
+from assign import Scenario, ScenarioError
 from assign.config import AssignmentConfig, ScenarioConfig
 from assign.errors import Problem
 from assign.scenario import apply_overrides, validation_problems
 
+from .batches import BatchPlan
 from .config import SimulationConfig, simulation_config
 from .design import CADRES, Design, canonical, run_key, run_seed, scenario_hash
 from .executors import Executor, make_executor, worker_name
-from .experiment import run_once, versions
+from .experiment import prepare_pairing, run_once
 from .store import Store
 
 Progress = Callable[[int, int], None]
@@ -174,11 +174,12 @@ def _prepare(shared: Shared, point: dict[str, Any]) -> tuple:
     scenario = apply_point(shared.scenario, point)
     config = simulation_config(scenario)
     pairing = None
-    if config.service == "assigned":
-        pairing = solve(scenario)
-        if not pairing.is_feasible():
+    if config.service == "assigned":  # cadres in batches: each period's pairing
+        pairing = prepare_pairing(scenario, config)
+        first = pairing.periods[0].pairing if isinstance(pairing, BatchPlan) else pairing
+        if first is not None and not first.is_feasible():
             raise RuntimeError(f"no pairing for this design point: the solver says "
-                               f"'{pairing.status}' (no firm can be covered)")
+                               f"'{first.status}' (no firm can be covered)")
     with _PREPARED_LOCK:
         _PREPARED[key] = (scenario, config, pairing)
         while len(_PREPARED) > 8:
@@ -252,44 +253,29 @@ class SweepResult:
 
 
 def manifest(scenario: Scenario, content: str, design: Design | None = None,
-             extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Versions, input hashes and command of an experiment."""
-    inputs: dict[str, str] = {}
-    if scenario.path is not None:
-        names = ["scenario.yaml", scenario.config.cadres, scenario.config.firms]
-        if scenario.config.pairs:
-            names.append(scenario.config.pairs)
-        for name in names:
-            p = Path(scenario.path) / name
-            if p.is_file():
-                inputs[str(p)] = _file_sha256(p)
+             extra: dict[str, Any] | None = None, seed: int | None = None) -> dict[str, Any]:
+    """The experiment's manifest (:func:`assign.manifest.build_manifest`: command, versions,
+    inputs' SHA-256, overrides, seed) plus the scenario's content hash and the model version."""
+    from assign.manifest import build_manifest, scenario_inputs
+
+    inputs: dict[str, str | Path] = dict(scenario_inputs(scenario))
     if design is not None and Path(design.source).is_file():
-        inputs[design.source] = _file_sha256(Path(design.source))
-    return {"scenario": scenario.name, "scenario_path": str(scenario.path or ""),
-            "scenario_sha256": content, "inputs_sha256": inputs, "overrides": scenario.overrides,
-            "model_version": model_version(), "versions": versions() | _extra_versions(),
-            "command": sys.argv, "host": platform.node(),
-            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **(extra or {})}
+        inputs["design"] = Path(design.source)
+    out = build_manifest(inputs, overrides=scenario.overrides,
+                         seed=design.seed if design is not None else seed)
+    out["versions"] |= _extra_versions()
+    return {**out, "scenario": scenario.name, "scenario_sha256": content,
+            "model_version": model_version(), "host": platform.node(), **(extra or {})}
 
 
 def _extra_versions() -> dict[str, str]:
     out = {}
-    for pkg in ("pandas", "scipy", "dask", "distributed"):
+    for pkg in ("dask", "distributed"):
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
             pass
     return out
-
-
-def _file_sha256(path: Path) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def plan_tasks(content: str, points: list[dict[str, Any]], replications: range | list[int],
@@ -303,9 +289,12 @@ def plan_tasks(content: str, points: list[dict[str, Any]], replications: range |
 
 def execute_tasks(store: Store, shared: Shared, tasks: list[Task], executor: Executor,
                   progress: Progress | None = None,
-                  on_row: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
-    """Run tasks on an executor, storing each row as it comes back; returns the rows."""
-    rows: list[dict[str, Any]] = []
+                  on_row: Callable[[dict[str, Any]], None] | None = None) -> int:
+    """Run tasks on an executor, storing each row as it comes back.
+
+    ``on_row`` sees each run's row once (a duplicate delivery is stored once and not
+    shown again); nothing else is kept, so memory stays flat. Returns the runs done.
+    """
     total = len(tasks)
     if progress:
         progress(0, total)
@@ -317,14 +306,14 @@ def execute_tasks(store: Store, shared: Shared, tasks: list[Task], executor: Exe
                    "metrics": {}, "error": _last_line(exc) if exc else "lost", "seconds": None,
                    "worker": None}
         store.add(row)
-        if task.run_key not in seen:
-            seen.add(task.run_key)
-            rows.append(row)
-            if on_row:
-                on_row(row)
+        if task.run_key in seen:
+            continue
+        seen.add(task.run_key)
+        if on_row:
+            on_row(row)
         if progress:
-            progress(len(rows), total)
-    return rows
+            progress(len(seen), total)
+    return len(seen)
 
 
 def run_sweep(
@@ -374,7 +363,7 @@ def run_sweep(
         errors: list[tuple[dict, int, str]] = []
 
         def note(row: dict[str, Any]) -> None:
-            if row["status"] != "ok":
+            if row["status"] != "ok" and len(errors) < 1000:  # the first thousand are plenty
                 errors.append((row["point"], row["replication"], row["error"]))
 
         try:

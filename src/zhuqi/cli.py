@@ -199,13 +199,19 @@ def solve_cmd(
     set_: SetOpt = None,
     backend: Annotated[str | None, typer.Option(help="auto | flow | cpsat")] = None,
     time_limit: Annotated[float | None, typer.Option(help="Solver time limit, seconds.")] = None,
-    lang: Annotated[str, typer.Option(help="Column headers: en | zh.")] = "en",
+    lang: Annotated[str | None, typer.Option(
+        help="Column headers: en | zh (default: zh for .xlsx, en otherwise).")] = None,
     json_: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    previous: Annotated[Path | None, typer.Option(
+        help="Last round's pairing list (.csv/.xlsx): change as few firms as possible.")] = None,
     out_dir: Annotated[Path | None, typer.Option(help="Batch: each scenario to DIR/NAME/.")] = None,
     workers: Annotated[int | None, typer.Option(min=1, help="Batch: scenarios at once.")] = None,
     debug: Debug = False,
 ) -> None:
     """Pair cadres with firms: cover as many firms as possible, then least distance or cost.
+
+    Exit code 1 (status infeasible) when the planning rules conflict; the conflicting
+    rules are printed and recorded in the summary under "conflicts".
 
     Example: zhuqi solve scenarios/quanzhou-2020 --out pairs.csv --summary summary.json
     Batch: zhuqi solve scenarios/* --out-dir out/batch --workers 2
@@ -213,11 +219,12 @@ def solve_cmd(
     if out_dir is not None or len(paths) > 1:
         from .cli_experiments import solve_batch_cmd
 
-        return solve_batch_cmd(paths, out_dir, set_, backend, time_limit, lang, json_, workers, debug)
+        return solve_batch_cmd(paths, out_dir, set_, backend, time_limit, lang or "en", json_,
+                               workers, debug)
     path = paths[0]
 
     def body() -> int:
-        if lang not in ("en", "zh"):
+        if lang not in (None, "en", "zh"):
             raise ValueError(f"--lang must be en or zh, not '{lang}'")
         if backend not in (None, "auto", "flow", "cpsat"):
             raise ValueError(f"--backend must be auto, flow or cpsat, not '{backend}'")
@@ -228,9 +235,10 @@ def solve_cmd(
         scenario = _load(path, set_)
         t0 = time.perf_counter()
         with busy(f"solving {scenario.name}"):
-            pairing = solve(scenario, backend=backend, time_limit=time_limit)  # type: ignore[arg-type]
+            pairing = solve(scenario, backend=backend, time_limit=time_limit,  # type: ignore[arg-type]
+                            previous=previous)
         written = []
-        man = run_manifest(scenario, seed=0, started=started)
+        man = run_manifest(scenario, {"previous": previous}, seed=0, started=started)
         if pairing.is_feasible():
             if out_file is not None:
                 written.append(write_pairs(pairing, out_file, lang, man))
@@ -263,15 +271,24 @@ def _print_pairing(pairing: Any, seconds: float) -> None:
     t.add_row("bound", f"{pairing.bound:,.3f}")
     busy_cadres = int((pairing.cadre_loads["firms"] > 0).sum())
     t.add_row("cadres used", f"{busy_cadres} of {len(pairing.cadre_loads)}")
+    if pairing.assigned:
+        fair = pairing.fairness()
+        t.add_row("firms per cadre", f"{fair['firms_min']}-{fair['firms_max']} "
+                  f"(mean {fair['firms_mean']:.2f})")
+        t.add_row("largest load", f"{fair['load_max']:.1f} h a week "
+                  f"(Gini {fair['load_gini']:.3f})")
+        t.add_row("largest km of a cadre", f"{fair['km_max']:.1f}")
+    if pairing.changes is not None:
+        t.add_row("changes", ", ".join(f"{k} {v}" for k, v in pairing.changes.items()))
     t.add_row("seconds", f"{seconds:.2f}")
     out.print(t)
-    for line in pairing.conflicts:  # why no plan exists, in plain words
-        out.print(f"[red]conflict:[/red] {line}", highlight=False)
+    for text in pairing.conflicts:
+        err.print(f"[bold red]conflict:[/bold red] {text}", highlight=False)
     if pairing.teams is not None and pairing.is_feasible():
         from .cli_teams import print_teams
 
         print_teams(out, pairing.teams)
-    if len(pairing.uncovered):
+    if len(pairing.uncovered) and not pairing.conflicts:
         counts = pairing.uncovered["reason"].value_counts()
         u = Table(title="uncovered firms")
         u.add_column("reason")

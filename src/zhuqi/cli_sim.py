@@ -123,10 +123,13 @@ def compare(
     plot: Annotated[Path | None, typer.Option(help="Chart (PNG) against cadres.")] = None,
     workers: Workers = None,
     scheduler: Scheduler = None,
+    pick: Annotated[str, typer.Option(
+        help="Which N cadres: best (an optimal plan with max_cadres N chooses) | first "
+        "(the roster's first N).")] = "best",
     set_: SetOpt = None,
     debug: Debug = False,
 ) -> None:
-    """Compare staffing levels: the first N cadres, pairing re-solved, common random numbers.
+    """Compare staffing levels: N cadres each, pairing re-solved, common random numbers.
 
     Example: zhuqi compare scenarios/zhangye-2022 --cadres 30,60,103 --plot out/staffing.png
     """
@@ -137,12 +140,15 @@ def compare(
         except ValueError:
             raise ValueError(f"--cadres must be whole numbers separated by commas, not "
                              f"'{cadres}'") from None
+        if pick not in ("best", "first"):
+            raise ValueError(f"--pick must be best or first, not '{pick}'")
         started = time.time()
         scenario = _load(path, set_)
         config = _config(scenario, days)
         with progress_bar(f"comparing {len(levels)} staffing levels") as update:
             result = compare_staffing(scenario, levels, replications, seed,
-                                      workers or os.cpu_count() or 1, config, update, scheduler)
+                                      workers or os.cpu_count() or 1, config, update, scheduler,
+                                      pick)
         t = Table(title=f"{scenario.name}: staffing levels ({replications} replications)")
         for col in ("cadres", "firms covered", "resolution rate", "mean days to resolve",
                     "utilisation"):
@@ -244,6 +250,48 @@ def calibrate_cmd(
 
 
 
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """Ask Linux to send the child SIGTERM when its parent dies (even by SIGKILL)."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def run_child(cmd: list[str], env: dict[str, str]) -> int:
+    """Run a server child that stops with its parent: SIGTERM, SIGHUP or Ctrl+C on the
+    parent stop the child (and the child gets SIGTERM if the parent is killed outright)."""
+    import signal
+    import subprocess
+    import sys
+
+    preexec = _die_with_parent if sys.platform.startswith("linux") else None
+    child = subprocess.Popen(cmd, env=env, preexec_fn=preexec)  # noqa: PLW1509
+
+    def stop(signum, frame) -> None:
+        child.terminate()
+        raise KeyboardInterrupt
+
+    old = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        return child.wait()
+    except KeyboardInterrupt:
+        if child.poll() is None:
+            child.terminate()
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+        return EXIT_OK
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+
+
 @app.command()
 def dashboard(
     path: PathArg,
@@ -260,7 +308,6 @@ def dashboard(
 
     def body() -> int:
         import importlib.util
-        import subprocess
         import sys
 
         scenario = _load(path, None)
@@ -275,9 +322,6 @@ def dashboard(
                   "(Ctrl+C stops it)")
         cmd = [sys.executable, "-m", "solara", "run", "sim.app", "--host", host, "--port",
                str(port), "--production", "--no-open"]
-        try:
-            return subprocess.call(cmd, env=env)
-        except KeyboardInterrupt:
-            return EXIT_OK
+        return run_child(cmd, env)
 
     run_guarded(debug, body)

@@ -15,7 +15,8 @@ REWARD = 1e6  # coverage first: any firm covered outweighs every cost
 
 
 def lsa(cost: np.ndarray, cap: np.ndarray, force: tuple[int, int] | None = None,
-        extra: int | None = None, cover: int | None = None) -> tuple[int, float, np.ndarray]:
+        extra: int | None = None, cover: int | None = None,
+        priority: np.ndarray | None = None) -> tuple[int, float, np.ndarray]:
     """Coverage-first optimum by linear_sum_assignment: (firms covered, total cost, cadre per
     firm or -1). ``cost`` is firms x cadres with NaN where inadmissible; ``force`` pins a
     firm to a cadre, ``extra`` gives a cadre one more place, ``cover`` forbids leaving a firm
@@ -27,7 +28,9 @@ def lsa(cost: np.ndarray, cap: np.ndarray, force: tuple[int, int] | None = None,
     slots = np.repeat(np.arange(m), cap)
     mat = np.where(np.isnan(cost), BIG, cost)[:, slots]
     un = np.full((n, n), BIG)
-    np.fill_diagonal(un, REWARD)
+    # coverage first, key firms first: a priority-1 firm outweighs every priority-0 firm
+    pr = np.zeros(n) if priority is None else np.asarray(priority, float)
+    np.fill_diagonal(un, REWARD * (n + 1) ** pr)
     if cover is not None:
         un[cover, cover] = BIG
     full = np.hstack([mat, un])
@@ -44,14 +47,15 @@ def lsa(cost: np.ndarray, cap: np.ndarray, force: tuple[int, int] | None = None,
     return int(paired.sum()), total, who
 
 
-def instance(seed: int, m: int = 4, n: int = 9, density: float = 0.6):
+def instance(seed: int, m: int = 4, n: int = 9, density: float = 0.6, levels: int = 1):
     """A random scenario with a pair table (costs with 3 decimals) and its cost matrix."""
     rng = np.random.default_rng(seed)
+    priority = rng.integers(0, levels, n)
     cost = np.round(rng.uniform(1, 30, (n, m)), 3)
     cost[rng.random((n, m)) > density] = np.nan
     cap = rng.integers(0, 4, m)
     cadres = pd.DataFrame({"id": [f"c{i}" for i in range(m)], "max_firms": cap})
-    firms = pd.DataFrame({"id": [f"f{j}" for j in range(n)], "priority": 0})
+    firms = pd.DataFrame({"id": [f"f{j}" for j in range(n)], "priority": priority})
     f, c = np.nonzero(~np.isnan(cost))
     pairs = pd.DataFrame({"cadre_id": [f"c{i}" for i in c], "firm_id": [f"f{j}" for j in f],
                           "cost": cost[f, c], "load": 1.0})
@@ -62,9 +66,9 @@ def instance(seed: int, m: int = 4, n: int = 9, density: float = 0.6):
 @pytest.mark.parametrize("floyd", [True, False], ids=["floyd-warshall", "johnson"])
 @pytest.mark.parametrize("seed", range(8))
 def test_figures_equal_resolves(seed, floyd, monkeypatch):
-    import assign.explain
+    import sys
 
-    monkeypatch.setattr(assign.explain, "FLOYD_MAX", 10**6 if floyd else 0)
+    monkeypatch.setattr(sys.modules["assign.explain"], "FLOYD_MAX", 10**6 if floyd else 0)
     sc, cost, cap = instance(seed)
     pairing = solve(sc, backend="flow")
     ex = explain(sc, pairing, top=10)
@@ -227,3 +231,39 @@ def test_cpsat_path_with_workloads_equals_brute_force():
             assert a.extra_cost == pytest.approx(want - best, abs=2e-3) and not a.uncovers
         else:
             assert a.uncovers
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_priorities_are_kept_first_in_every_figure(seed):
+    """Two priority levels: re-solves rank coverage of key firms above everything else."""
+    sc, cost, cap = instance(seed + 100, m=3, n=8, density=0.7, levels=2)
+    pr = sc.firms["priority"].to_numpy()
+    pairing = solve(sc, backend="flow")
+    ex = explain(sc, pairing, top=10)
+    assert ex.optimal
+    _, total, who = lsa(cost, cap, priority=pr)
+
+    def levels(w):
+        return tuple(np.bincount(pr[w >= 0], minlength=2)[::-1])
+
+    base = levels(who)
+    idx = {f"c{i}": i for i in range(cost.shape[1])}
+    for a in ex.alternatives[ex.alternatives["admissible"]].itertuples():
+        _, tot2, w2 = lsa(cost, cap, force=(int(a.firm_id[1:]), idx[a.cadre_id]), priority=pr)
+        if levels(w2) == base:
+            assert not a.uncovers
+            assert tot2 - total == pytest.approx(a.extra_cost, abs=1e-6)
+        else:
+            lost = set(a.uncovers.split(";"))
+            assert lost and all(f"f{f}" in lost for f in np.flatnonzero((who >= 0) & (w2 < 0)))
+    for r in ex.cadres.itertuples():
+        c = idx[r.cadre_id]
+        if cap[c] == 0:
+            continue
+        _, tot2, w2 = lsa(cost, cap, extra=c, priority=pr)
+        assert int((w2 >= 0).sum() - (who >= 0).sum()) == r.firms_gained
+        if r.firms_gained == 0:
+            assert total - tot2 == pytest.approx(r.marginal_value, abs=1e-6)
+        else:
+            assert set(r.covers.split(";")) == {f"f{f}" for f in np.flatnonzero((w2 >= 0) & (who < 0))}
+            assert total - tot2 == pytest.approx(r.marginal_value, abs=1e-6)

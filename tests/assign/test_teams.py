@@ -281,3 +281,20 @@ def test_workbook_has_a_teams_sheet(tmp_path):
     write_pairs(pairing, tmp_path / "p.csv")
     back = pd.read_csv(tmp_path / "p.csv", encoding="utf-8-sig")
     assert list(back.columns[-2:]) == ["zone", "team"]
+
+
+def test_forbidden_pairs_hold_for_links():
+    """Forbidden pairs are pair rules: a forbidden cadre-firm link never appears."""
+    cadres, firms, a = small(team_size=1)
+    forbidden = pd.DataFrame({"cadre_id": ["b", "c", "d"], "firm_id": ["f1", "f2", "f3"]})
+    pairing = solve(build_scenario(cadres, firms, forbidden=forbidden, **a))
+    assert pairing.status == "optimal" and pairing.assigned == 3
+    links = set(zip(pairing.pairs["cadre_id"], pairing.pairs["firm_id"], strict=True))
+    assert not links & {("b", "f1"), ("c", "f2"), ("d", "f3")}
+
+
+def test_pins_are_refused_in_teams_mode():
+    cadres, firms, a = small(team_size=1)
+    pinned = pd.DataFrame({"cadre_id": ["a"], "firm_id": ["f1"]})
+    with pytest.raises(ValueError, match="mode teams does not combine with pinned pairs"):
+        solve(build_scenario(cadres, firms, pinned=pinned, **a))

@@ -52,6 +52,16 @@ def test_each_period_is_served_by_its_own_pairing(zhangye_batches):
     h = model.config.hours_per_day
     want = 50 * work_hours(60, h) + 103 * (work_hours(120, h) - work_hours(60, h))
     assert model.available_hours() == pytest.approx(want)
+    # the daily utilisation: hours worked by each day (from the log) over hours available
+    end = started["escalated"].fillna(
+        started["resolved"].where(started["closed_by"] == "cadre")).fillna(np.inf)
+    series = model.datacollector.get_model_vars_dataframe()["utilization"].to_numpy()
+    for d in (30, 59, 60, 61, 90, 120):
+        worked = sum(work_hours(min(d, e), h) - work_hours(min(d, s), h)
+                     for s, e in zip(started["started"], end, strict=True))
+        avail = 50 * work_hours(min(d, 60), h) + 103 * (
+            work_hours(max(d, 60), h) - work_hours(60, h))
+        assert series[d] == pytest.approx(worked / avail, abs=1e-12)
 
 
 def test_batches_in_a_simulation_and_a_pairing_per_period(zhangye_batches):

@@ -131,3 +131,26 @@ def test_store_rejects_a_file_that_is_not_a_database(tmp_path):
     path.write_bytes(random.Random(0).randbytes(4096))
     with pytest.raises(ValueError, match="not a zhuqi results store"):
         Store(path)
+
+
+def test_a_staffing_level_never_uses_more_cadres(tmp_path):
+    """With the cadre budget (assignment.max_cadres) the solver picks who serves; without it
+    the first N cadres serve. Either way the plan uses at most N cadres and covers every
+    firm it can."""
+    from assign import solve
+    from assign.config import AssignmentConfig
+    from sim.sweep import staffing_level
+
+    scenario = load_scenario(write_mmc_scenario(tmp_path / "a", cadres=6, firms=9,
+                                                service="assigned"))
+    for n in (1, 2, 4):
+        level = staffing_level(scenario, n)
+        pairing = solve(level)
+        assert pairing.pairs["cadre_id"].nunique() <= n
+        assert pairing.assigned == 9
+        if "max_cadres" in AssignmentConfig.model_fields:
+            assert level.config.assignment.max_cadres == n
+        else:
+            assert level.cadres["id"].tolist() == [f"c{i}" for i in range(n)]
+    pooled = load_scenario(write_mmc_scenario(tmp_path / "p", cadres=6))
+    assert len(staffing_level(pooled, 3).cadres) == 3  # a pooled queue: first N, always
