@@ -180,6 +180,9 @@ def explain(
     """
     from .solve import choose_backend
 
+    if scenario.config.assignment.mode == "teams":
+        raise ValueError("explain covers pairings of single cadres; mode teams (task forces) "
+                         "is not explained yet: see the teams table of the plan")
     start = time.perf_counter()
     table = pairing.pairs if isinstance(pairing, Pairing) else pairing
     cfg = scenario.config.assignment

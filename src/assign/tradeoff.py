@@ -160,6 +160,9 @@ def tradeoff(
             divided among the solves, at least 1 s).
         seed: CP-SAT seed.
     """
+    if scenario.config.assignment.mode == "teams":
+        raise ValueError("tradeoff covers pairings of single cadres; mode teams (task forces) "
+                         "is not supported yet")
     start = time.perf_counter()
     names = [x.strip() for x in between.split(",")] if isinstance(between, str) else list(between)
     if len(names) != 2 or names[0] == names[1]:
