@@ -90,7 +90,7 @@ def pinned_candidates(scenario) -> Candidates:
             cost = np.where(has, given["cost"].to_numpy(float)[np.maximum(pos, 0)], cost)
         gl = given["load"].to_numpy(float)[np.maximum(pos, 0)]
         load = np.where(has & ~np.isnan(gl), gl, load)
-    return Candidates(i, j, np.nan_to_num(dist, nan=np.nan), match, np.asarray(cost, float),
+    return Candidates(i, j, dist, match, np.asarray(cost, float),
                       np.asarray(load, float), np.full(len(firms), "", dtype=object))
 
 

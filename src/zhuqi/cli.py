@@ -131,11 +131,36 @@ def check(
 
             for row in team_check_rows(scenario):
                 table.add_row(*row)
+        for label, rows in rule_rows(scenario):
+            table.add_row(label, rows)
         out.print(table)
+        from assign.conflicts import pin_conflicts
+        from assign.pins import pinned_candidates
+
+        for c in pin_conflicts(scenario, pinned_candidates(scenario), scenario.previous):
+            err.print(f"[yellow]warning:[/yellow] the rules conflict: {c}", highlight=False)
         out.print("[green]ok[/green]: the scenario is valid")
         return EXIT_OK
 
     run_guarded(debug, body)
+
+
+def rule_rows(scenario: Any) -> list[tuple[str, str]]:
+    """The planning rules a scenario uses, as (label, value) rows for ``check``."""
+    cfg = scenario.config.assignment
+    rows = []
+    for label, df in (("pinned pairs", scenario.pinned), ("forbidden pairs", scenario.forbidden),
+                      ("previous pairs", scenario.previous)):
+        if df is not None:
+            rows.append((label, str(len(df))))
+    if cfg.conflicts:
+        rows.append(("conflict rules", ", ".join(f"{r.cadre} = {r.firm}" for r in cfg.conflicts)))
+    for key in ("max_cadres", "max_changes", "change_cost"):
+        if getattr(cfg, key) is not None:
+            rows.append((key, str(getattr(cfg, key))))
+    if cfg.balance != "none":
+        rows.append(("balance", cfg.balance))
+    return rows
 
 
 def _check_simulation(scenario: Any) -> None:
