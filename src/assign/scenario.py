@@ -18,8 +18,9 @@ import yaml
 from pydantic import ValidationError
 
 from .config import ScenarioConfig
+from .crs import to_wgs84
 from .errors import Problem, ScenarioError, ScenarioWarning, raise_if
-from .tables import Column, check_table, decode, read_table
+from .tables import ALIASES, Column, check_table, decode, read_table
 
 CADRE_COLUMNS = [
     Column("id", "id", required=True),
@@ -165,17 +166,17 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     base = ypath.parent
     problems: list[Problem] = []
 
-    def table(rel: str, columns: list[Column]) -> pd.DataFrame:
-        df, found = read_table(base / rel, columns, str(base / rel))
+    def table(rel: str, columns: list[Column], sheet: str | None, kind: str) -> pd.DataFrame:
+        df, found = read_table(base / rel, columns, str(base / rel), sheet, ALIASES[kind])
         problems.extend(found)
         return df
 
-    cadres = table(config.cadres, CADRE_COLUMNS)
-    firms = table(config.firms, FIRM_COLUMNS)
-    pairs = table(config.pairs, PAIR_COLUMNS) if config.pairs else None
+    cadres = table(config.cadres, CADRE_COLUMNS, config.cadres_sheet, "cadres")
+    firms = table(config.firms, FIRM_COLUMNS, config.firms_sheet, "firms")
+    pairs = table(config.pairs, PAIR_COLUMNS, config.pairs_sheet, "pairs") if config.pairs else None
     raise_if(problems)
-    cadres = _complete(cadres, CADRE_COLUMNS)
-    firms = _complete(firms, FIRM_COLUMNS)
+    cadres = _to_wgs84(_complete(cadres, CADRE_COLUMNS), config.coordinates)
+    firms = _to_wgs84(_complete(firms, FIRM_COLUMNS), config.coordinates)
     labels = {"cadres": str(base / config.cadres), "firms": str(base / config.firms)}
     if pairs is not None:
         labels["pairs"] = str(base / (config.pairs or ""))
@@ -218,6 +219,14 @@ def build_scenario(
         raise ScenarioError(validation_problems(exc, None, {})) from None
     scenario = Scenario(config, _complete(c, CADRE_COLUMNS), _complete(f, FIRM_COLUMNS), pr)
     return check_scenario(scenario, {"cadres": "cadres", "firms": "firms", "pairs": "pairs"})
+
+
+def _to_wgs84(df: pd.DataFrame, system: str) -> pd.DataFrame:
+    """The table with lat/lon converted from ``system`` (GCJ-02, BD-09) to WGS-84."""
+    if system == "wgs84" or len(df) == 0:
+        return df
+    lat, lon = to_wgs84(df["lat"].to_numpy(float), df["lon"].to_numpy(float), system)
+    return df.assign(lat=lat, lon=lon)
 
 
 def _complete(df: pd.DataFrame, columns: list[Column]) -> pd.DataFrame:
