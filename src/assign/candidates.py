@@ -30,8 +30,12 @@ REASONS = {
     "no_admissible_pair": "the pair table lists no cadre for this firm",
     "capacity_used_up": "every cadre who could serve it is at capacity",
     "not_in_list": "the pairing list read from file gives it no cadre",
+    "off_network": "the firm lies farther than snap_tolerance_m from the road network",
 }
 """Reason keys for uncovered firms, with their explanations."""
+
+ROAD_REACH = "no cadre within the travel limit by road"
+"""The explanation of ``no_cadre_in_reach`` when pairs are measured by road."""
 
 REASONS_ZH = {
     "no_cadre_in_reach": "距离限制内没有干部",
@@ -39,6 +43,7 @@ REASONS_ZH = {
     "no_admissible_pair": "结对表未列出可服务该企业的干部",
     "capacity_used_up": "可服务该企业的干部均已满额",
     "not_in_list": "读入的结对名单未给该企业安排干部",
+    "off_network": "企业距路网过远（超过 snap_tolerance_m）",
 }
 """The explanations in Chinese, for pairing lists with ``lang="zh"``."""
 
@@ -55,6 +60,10 @@ class Candidates:
         cost: The objective's cost of each pair (km for objective ``distance``).
         load: Weekly hours the firm costs the cadre (None when not computed).
         reason: Per firm, a key of :data:`REASONS` when it has no admissible pair, else "".
+        crow_km: Great-circle km of each pair when ``distance_km`` is road km, else None.
+        travel_min: Minutes from cadre to firm (by road with roads, else at the load speed),
+            or None when no rule needs them.
+        by_road: Whether ``distance_km`` and ``travel_min`` are by road.
     """
 
     cadre: np.ndarray
@@ -64,6 +73,9 @@ class Candidates:
     cost: np.ndarray
     load: np.ndarray | None
     reason: np.ndarray
+    crow_km: np.ndarray | None = None
+    travel_min: np.ndarray | None = None
+    by_road: bool = False
 
     def __len__(self) -> int:
         return len(self.cadre)
@@ -173,7 +185,7 @@ class PairRules:
 
     def cost(self, dist: np.ndarray, skill_match: np.ndarray) -> np.ndarray:
         """The objective's cost of each pair from its km and skill match."""
-        if self.objective == "distance":
+        if self.objective in ("distance", "travel_time"):
             return dist
         return dist + self.skill_gap_km * (1.0 - skill_match)
 
@@ -191,7 +203,11 @@ def build_candidates(scenario: Scenario, with_load: bool = True) -> Candidates:
     m, n = len(cadres), len(firms)
     reason = np.full(n, "", dtype=object)
     given_cost = given_load = None
-    if scenario.pairs is not None:
+    road = road_reach(scenario)
+    if road is not None:
+        i, j, dist, minutes, crow, given_cost, given_load = road
+        reason[:] = road_reasons(scenario)
+    elif scenario.pairs is not None:
         ci = pd.Index(cadres["id"]).get_indexer(scenario.pairs["cadre_id"])
         fi = pd.Index(firms["id"]).get_indexer(scenario.pairs["firm_id"])
         i, j = ci.astype(np.int32), fi.astype(np.int32)
@@ -223,32 +239,108 @@ def build_candidates(scenario: Scenario, with_load: bool = True) -> Candidates:
             cadres["lat"].to_numpy()[i], cadres["lon"].to_numpy()[i],
             firms["lat"].to_numpy()[j], firms["lon"].to_numpy()[j],
         )
+    if road is None:
+        crow = None
+        minutes = np.nan_to_num(dist) / cfg.load.speed_kmh * 60.0
+        if cfg.max_travel_min is not None:
+            near = minutes <= cfg.max_travel_min
+            i, j, dist, minutes = i[near], j[near], dist[near], minutes[near]
+            if given_cost is not None and given_load is not None:
+                given_cost, given_load = given_cost[near], given_load[near]
     in_reach = np.bincount(j, minlength=n) > 0
     reason[(reason == "") & ~in_reach] = "no_cadre_in_reach"
 
     rules = PairRules.of(scenario)
     keep = rules.keep(i, j)
-    i, j, dist = i[keep], j[keep], dist[keep]
+    i, j, dist, minutes = i[keep], j[keep], dist[keep], minutes[keep]
+    crow = crow[keep] if crow is not None else None
     if given_cost is not None and given_load is not None:
         given_cost, given_load = given_cost[keep], given_load[keep]
     reason[(reason == "") & (np.bincount(j, minlength=n) == 0)] = "no_cadre_with_skill"
     skill_match = rules.skill_match(i, j)
-    cost = given_cost if given_cost is not None and cfg.objective != "distance" else rules.cost(
-        dist, skill_match)
+    basis = minutes if cfg.objective == "travel_time" else dist
+    cost = given_cost if given_cost is not None and cfg.objective == "cost" else rules.cost(
+        basis, skill_match)
     if given_load is not None and not np.isnan(given_load).all():
         load = np.nan_to_num(given_load, nan=0.0)
     elif with_load:
-        load = pair_load(scenario, i, j, dist)
+        load = pair_load(scenario, i, j, dist, minutes if road is not None else None)
     else:
         load = None
-    return Candidates(i, j, dist, skill_match, np.asarray(cost, float), load, reason)
+    return Candidates(i, j, dist, skill_match, np.asarray(cost, float), load, reason, crow,
+                      minutes, road is not None)
 
 
-def pair_load(scenario: Scenario, i: np.ndarray, j: np.ndarray, dist: np.ndarray) -> np.ndarray:
-    """Expected weekly hours firm ``j`` costs cadre ``i`` (see :class:`~assign.config.LoadConfig`)."""
+# --- road travel (assign.roads): reach and distance by road ----------------------------------
+
+
+def road_reach(scenario: Scenario) -> tuple | None:
+    """Pairs reachable by road within the limits, or None when the scenario is not by road.
+
+    Returns (i, j, road km, minutes, crow km, given cost, given load); the given cost and
+    load are those of the pair table (None without one), whose pairs out of reach drop out.
+    """
+    from .roads import RoadTravel
+    from .scenario import uses_roads
+
+    if not uses_roads(scenario):
+        return None
+    cfg = scenario.config
+    a = cfg.assignment
+    travel = RoadTravel.snap(scenario.roads, scenario.cadres, scenario.firms,
+                             cfg.roads.access_kmh if cfg.roads else 15.0, a.snap_tolerance_m)
+    starts = None
+    if scenario.pairs is not None:
+        starts = np.unique(pd.Index(scenario.cadres["id"]).get_indexer(scenario.pairs["cadre_id"]))
+    if (a.max_travel_min is None and a.max_distance_km is None and scenario.pairs is None
+            and len(scenario.cadres) * len(scenario.firms) > DENSE_LIMIT):
+        raise ValueError(
+            f"{len(scenario.cadres)} cadres x {len(scenario.firms)} firms is too many pairs to "
+            "enumerate; set assignment.max_travel_min or max_distance_km to prune them")
+    i, j, km, minutes = travel.pairs(a.max_travel_min, a.max_distance_km, starts)
+    given_cost = given_load = None
+    if scenario.pairs is not None:
+        ci = pd.Index(scenario.cadres["id"]).get_indexer(scenario.pairs["cadre_id"])
+        fi = pd.Index(scenario.firms["id"]).get_indexer(scenario.pairs["firm_id"])
+        n = len(scenario.firms)
+        listed = pd.Index(ci.astype(np.int64) * n + fi)
+        at = listed.get_indexer(i.astype(np.int64) * n + j)
+        keep = at >= 0
+        i, j, km, minutes, at = i[keep], j[keep], km[keep], minutes[keep], at[keep]
+        given_cost = scenario.pairs["cost"].to_numpy(float)[at]
+        given_load = scenario.pairs["load"].to_numpy(float)[at]
+    c, f = scenario.cadres, scenario.firms
+    crow = haversine_km(c["lat"].to_numpy()[i], c["lon"].to_numpy()[i],
+                        f["lat"].to_numpy()[j], f["lon"].to_numpy()[j])
+    return i, j, km, minutes, crow, given_cost, given_load
+
+
+def road_reasons(scenario: Scenario) -> np.ndarray:
+    """Per firm: "off_network" beyond the snap tolerance, "no_admissible_pair" when the pair
+    table lists none for it, else ""."""
+    n = len(scenario.firms)
+    reason = np.full(n, "", dtype=object)
+    if scenario.pairs is not None:
+        fi = pd.Index(scenario.firms["id"]).get_indexer(scenario.pairs["firm_id"])
+        reason[np.bincount(fi, minlength=n) == 0] = "no_admissible_pair"
+    _, snap_m = scenario.roads.snap(scenario.firms["lat"].to_numpy(float),
+                                       scenario.firms["lon"].to_numpy(float))
+    reason[~(snap_m <= scenario.config.assignment.snap_tolerance_m)] = "off_network"
+    return reason
+
+
+def pair_load(scenario: Scenario, i: np.ndarray, j: np.ndarray, dist: np.ndarray,
+              travel_min: np.ndarray | None = None) -> np.ndarray:
+    """Expected weekly hours firm ``j`` costs cadre ``i`` (see :class:`~assign.config.LoadConfig`).
+
+    Travel is there and back at the load speed, or twice the road minutes when given.
+    """
     lc = scenario.config.assignment.load
     firms = scenario.firms
-    travel = 2 * np.nan_to_num(dist) / lc.speed_kmh
+    if travel_min is not None:
+        travel = 2 * np.nan_to_num(travel_min) / 60.0
+    else:
+        travel = 2 * np.nan_to_num(dist) / lc.speed_kmh
     rate = firms["rate_per_day"].to_numpy(float)
     issues_week = np.where(np.isnan(rate), lc.issues_per_week, rate * 7.0)
     levels = skill_levels(scenario.cadres["skills"])

@@ -650,3 +650,20 @@ class RoadTravel:
                            + self._access_min(self.firm_snap_m[ok]))
             km[ok] = d[0, f] + (self.cadre_snap_m[cadre] + self.firm_snap_m[ok]) / 1000.0
         return minutes, km
+
+
+def network_from_frames(nodes: pd.DataFrame, edges: pd.DataFrame, source: str = "generated",
+                        default_kmh: float = DEFAULT_SPEEDS_KMH["default"]) -> RoadNetwork:
+    """A network from node and edge tables laid out like a road folder's (already valid)."""
+    ids = pd.Index(nodes["id"].astype(str))
+    u = ids.get_indexer(edges["u"].astype(str)).astype(np.int64)
+    v = ids.get_indexer(edges["v"].astype(str)).astype(np.int64)
+    speed = (edges["speed_kmh"].to_numpy(float) if "speed_kmh" in edges
+             else np.full(len(edges), default_kmh))
+    direction = np.zeros(len(edges), np.int64)
+    if "oneway" in edges:
+        text = edges["oneway"].astype(str).str.strip().str.lower()
+        direction[text.isin(ONEWAY_YES).to_numpy()] = 1
+        direction[text.isin(ONEWAY_REVERSE).to_numpy()] = -1
+    return _from_segments(nodes["lat"].to_numpy(float), nodes["lon"].to_numpy(float), u, v,
+                          speed, direction, source, edges["length_m"].to_numpy(float))

@@ -10,12 +10,15 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import yaml
 from pydantic import ValidationError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .roads import RoadNetwork
 
 from .config import ScenarioConfig
 from .crs import to_wgs84
@@ -73,6 +76,8 @@ class Scenario:
     pairs: pd.DataFrame | None = None
     path: Path | None = None
     overrides: dict[str, Any] = field(default_factory=dict)
+    roads: RoadNetwork | None = None
+    """The road graph named by ``roads:`` (None without one)."""
 
     @property
     def name(self) -> str:
@@ -180,8 +185,47 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     labels = {"cadres": str(base / config.cadres), "firms": str(base / config.firms)}
     if pairs is not None:
         labels["pairs"] = str(base / (config.pairs or ""))
-    scenario = Scenario(config, cadres, firms, pairs, ypath.parent, overrides)
-    return check_scenario(scenario, labels)
+    network = _load_roads(config, base, ylabel)
+    scenario = Scenario(config, cadres, firms, pairs, ypath.parent, overrides, network)
+    scenario = check_scenario(scenario, labels)
+    if network is not None and uses_roads(scenario):
+        _warn_off_network(scenario, labels["cadres"])
+    return scenario
+
+
+def uses_roads(scenario: Scenario) -> bool:
+    """Whether pairs are measured by road (``assignment.distance``, default road with roads)."""
+    mode = scenario.config.assignment.distance
+    return scenario.roads is not None and mode != "great_circle"
+
+
+def _load_roads(config: ScenarioConfig, base: Path, ylabel: str) -> RoadNetwork | None:
+    if config.roads is None:
+        if config.assignment.distance == "road":
+            raise ScenarioError([Problem(ylabel, "distance 'road' needs a road graph (key 'roads')",
+                                         key="assignment.distance")])
+        return None
+    from .roads import load_roads
+
+    rc = config.roads
+    return load_roads(base / rc.path, str(base / rc.path), rc.speeds_kmh, rc.service_roads)
+
+
+def _warn_off_network(scenario: Scenario, label: str) -> None:
+    from .roads import RoadTravel
+
+    cfg = scenario.config
+    travel = RoadTravel.snap(scenario.roads, scenario.cadres, scenario.firms,
+                             cfg.roads.access_kmh, cfg.assignment.snap_tolerance_m)
+    far = np.flatnonzero(travel.cadre_off)
+    if len(far):
+        ids = ", ".join(f"{scenario.cadres['id'].iat[k]} ({travel.cadre_snap_m[k]:.0f} m)"
+                        for k in far[:10])
+        warnings.warn(
+            f"{label}: {len(far)} cadre(s) lie farther than "
+            f"{cfg.assignment.snap_tolerance_m:g} m from the road network: {ids}"
+            f"{' ...' if len(far) > 10 else ''}; their trips start at the nearest road node",
+            ScenarioWarning, stacklevel=3)
 
 
 def build_scenario(
