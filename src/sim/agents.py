@@ -163,7 +163,7 @@ class CadreAgent(Agent):
         if log.category[issue] not in self.skills:
             hours *= m.unskilled_factor
         if log.travel[issue]:
-            hours += 2.0 * m.distance_km(self.index, log.firm[issue]) / m.speed_kmh
+            hours += m.travel_hours(self.index, log.firm[issue])
         end = finish_time(start, hours, h) if h < 24.0 else start + hours / 24.0
         m.booked_hours += m.measured_hours(start, end)
         m.busy_cadres += 1

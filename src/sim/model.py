@@ -163,6 +163,8 @@ class ServiceModel(Model):
         self._rad_lat = np.radians(np.nan_to_num(lat)).tolist()
         self._rad_lon = np.radians(np.nan_to_num(lon)).tolist()
         self._n_cadres = len(cadres)
+        self._road = _road_travel(scenario)  # road minutes when the scenario has roads
+        self._road_minutes: dict[int, np.ndarray] = {}
         # settings read on every event, kept as plain attributes
         self.hours_per_day = cfg.hours_per_day
         self.mean_hours = cfg.effort.mean_hours
@@ -389,6 +391,17 @@ class ServiceModel(Model):
             (lo2 - lo1) / 2) ** 2
         return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
 
+    def travel_hours(self, cadre: int, firm: int) -> float:
+        """Hours of a visit's travel there and back: twice the road minutes with roads,
+        else the great-circle km at ``speed_kmh`` each way."""
+        if self._road is not None:
+            minutes = self._road_minutes.get(cadre)
+            if minutes is None:
+                minutes = self._road_minutes[cadre] = self._road.from_cadre(cadre)[0]
+            if math.isfinite(minutes[firm]):
+                return 2.0 * float(minutes[firm]) / 60.0
+        return 2.0 * self.distance_km(cadre, firm) / self.speed_kmh
+
     def measured_hours(self, start: float, end: float) -> float:
         """Working hours of [start, end] inside the measured window [warm-up, horizon]."""
         w0, w1 = self._window
@@ -453,3 +466,15 @@ class ServiceModel(Model):
     def busy_hours(self) -> float:
         """Cadre hours worked in the measured window."""
         return float(self.booked_hours)
+
+
+def _road_travel(scenario: Scenario):
+    """Cadres and firms snapped to the scenario's roads (None when travel is not by road)."""
+    from assign.roads import RoadTravel
+    from assign.scenario import uses_roads
+
+    if not uses_roads(scenario):
+        return None
+    cfg = scenario.config
+    return RoadTravel.snap(scenario.roads, scenario.cadres, scenario.firms,
+                           cfg.roads.access_kmh, cfg.assignment.snap_tolerance_m)
