@@ -243,6 +243,7 @@ def _print_pairing(pairing: Any, seconds: float) -> None:
 
 # the simulation commands register themselves on `app`
 from . import cli_sim as _cli_sim  # noqa: E402,F401
+from . import cli_template as _cli_template  # noqa: E402,F401
 
 
 def main() -> None:

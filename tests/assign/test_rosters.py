@@ -123,3 +123,40 @@ def test_coordinates_converted_to_wgs84_on_load(make_scenario, system, forward):
     for a, b in ((s.cadres, plain.cadres), (s.firms, plain.firms)):
         assert np.allclose(a["lat"], b["lat"], atol=1e-6)  # about 0.1 m
         assert np.allclose(a["lon"], b["lon"], atol=1e-6)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_template_filled_in_loads(tmp_path, lang):
+    """A blank template, filled in row by row as an office would, loads as written."""
+    from assign.template import write_template
+
+    folder = tmp_path / "县"
+    write_template(folder, lang)
+    wb = openpyxl.load_workbook(folder / "cadres.xlsx")
+    assert wb.sheetnames == (["干部名单", "填写说明"] if lang == "zh" else ["cadres", "instructions"])
+    wb.active.append(["C1", "甲", "县工信局", 38.9, 100.4, "贷款融资、引才用工" if lang == "zh"
+                      else "financing;hiring", 2, None, ""])
+    wb.save(folder / "cadres.xlsx")
+    wb = openpyxl.load_workbook(folder / "firms.xlsx")
+    wb.active.append(["F1", "一厂", "食品", 38.91, 100.41, 120, "是", "引才用工"])
+    wb.save(folder / "firms.xlsx")
+    s = load_scenario(folder)
+    assert s.cadres["skills"].iat[0] == (("financing", 1.0), ("hiring", 1.0))
+    assert s.firms["priority"].iat[0] == 1 and s.firms["needs"].iat[0] == ("hiring",)
+    if lang == "zh":  # the zh template reads Amap (GCJ-02) coordinates: shifted to WGS-84
+        assert s.cadres["lat"].iat[0] != 38.9
+    with pytest.raises(ScenarioError, match="exists already"):
+        write_template(folder, lang)
+
+
+def test_template_command(tmp_path):
+    from typer.testing import CliRunner
+
+    from zhuqi.cli import app
+
+    runner = CliRunner()
+    res = runner.invoke(app, ["template", str(tmp_path / "t"), "--lang", "zh"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "t" / "firms.xlsx").is_file()
+    res = runner.invoke(app, ["template", str(tmp_path / "t")])
+    assert res.exit_code == 2
