@@ -185,6 +185,31 @@ class RoadNetwork:
                                      limit=limit, return_predecessors=True)
             yield idx, minutes, self._path_km(minutes, pred)
 
+    @cached_property
+    def _minutes_cache(self) -> dict:
+        return {}
+
+    def minutes_between(self, sources: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """Fastest minutes from each source node to each target node (sources x targets).
+
+        Remembered per (sources, targets), so repeated simulation runs pay for it once.
+        """
+        sources = np.asarray(sources, np.int64)
+        targets = np.asarray(targets, np.int64)
+        key = (sources.tobytes(), targets.tobytes())
+        cached = self._minutes_cache.get(key)
+        if cached is not None:
+            return cached
+        out = np.empty((len(sources), len(targets)))
+        per_block = max(1, SOURCE_BLOCK_ENTRIES // max(self.n_nodes, 1))
+        for lo in range(0, len(sources), per_block):
+            block = sources[lo:lo + per_block]
+            out[lo:lo + len(block)] = dijkstra(self.graph, directed=True, indices=block)[:, targets]
+        if len(self._minutes_cache) > 8:
+            self._minutes_cache.clear()
+        self._minutes_cache[key] = out
+        return out
+
     def _path_km(self, minutes: np.ndarray, pred: np.ndarray) -> np.ndarray:
         """Km along the shortest-path trees (pointer doubling over the reached nodes)."""
         n = self.n_nodes
@@ -634,6 +659,19 @@ class RoadTravel:
         if not np.isfinite(limit) or len(c_acc_min) == 0:
             return np.inf
         return float(limit - np.min(c_acc_min)) + 1e-9
+
+    def minutes_matrix(self) -> np.ndarray:
+        """Minutes from every cadre to every firm (inf where either is off the network or
+        has no coordinates), access included."""
+        c_ok = self.cadre_node >= 0
+        f_ok = ~self.firm_off
+        out = np.full((len(self.cadre_node), len(self.firm_node)), np.inf)
+        if c_ok.any() and f_ok.any():
+            core = self.network.minutes_between(self.cadre_node[c_ok], self.firm_node[f_ok])
+            core = (core + self._access_min(self.cadre_snap_m[c_ok])[:, None]
+                    + self._access_min(self.firm_snap_m[f_ok])[None, :])
+            out[np.ix_(c_ok, f_ok)] = core
+        return out
 
     def from_cadre(self, cadre: int) -> tuple[np.ndarray, np.ndarray]:
         """Minutes and road km from one cadre to every firm (inf/NaN for firms off the network)."""

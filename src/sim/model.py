@@ -164,7 +164,7 @@ class ServiceModel(Model):
         self._rad_lon = np.radians(np.nan_to_num(lon)).tolist()
         self._n_cadres = len(cadres)
         self._road = _road_travel(scenario)  # road minutes when the scenario has roads
-        self._road_minutes: dict[int, np.ndarray] = {}
+        self._road_minutes: np.ndarray | None = None
         # settings read on every event, kept as plain attributes
         self.hours_per_day = cfg.hours_per_day
         self.mean_hours = cfg.effort.mean_hours
@@ -395,11 +395,11 @@ class ServiceModel(Model):
         """Hours of a visit's travel there and back: twice the road minutes with roads,
         else the great-circle km at ``speed_kmh`` each way."""
         if self._road is not None:
-            minutes = self._road_minutes.get(cadre)
-            if minutes is None:
-                minutes = self._road_minutes[cadre] = self._road.from_cadre(cadre)[0]
-            if math.isfinite(minutes[firm]):
-                return 2.0 * float(minutes[firm]) / 60.0
+            if self._road_minutes is None:  # every cadre to every firm, once per scenario
+                self._road_minutes = self._road.minutes_matrix()
+            minutes = float(self._road_minutes[cadre, firm])
+            if math.isfinite(minutes):
+                return 2.0 * minutes / 60.0
         return 2.0 * self.distance_km(cadre, firm) / self.speed_kmh
 
     def measured_hours(self, start: float, end: float) -> float:
