@@ -78,6 +78,12 @@ ONEWAY_YES = {"yes", "true", "1"}
 ONEWAY_REVERSE = {"-1", "reverse"}
 ONEWAY_NO = {"no", "false", "0"}
 
+SUBGRAPH_MIN_NODES = 200_000
+"""Graphs larger than this are searched per block of sources on the subgraph in reach."""
+
+SUBGRAPH_BLOCK = 32
+"""Sources per subgraph search (nearby sources share one subgraph)."""
+
 SOURCE_BLOCK_ENTRIES = 4_000_000
 """Most (source, node) cells one Dijkstra call may allocate (sources per block = this / nodes)."""
 
@@ -186,6 +192,63 @@ class RoadNetwork:
             yield idx, minutes, self._path_km(minutes, pred)
 
     @cached_property
+    def _node_tree(self) -> cKDTree:
+        return cKDTree(unit_vectors(self.lat, self.lon))
+
+    @cached_property
+    def crow_speed_km_min(self) -> float:
+        """Fastest straight-line progress any edge allows, km per minute.
+
+        No trip of T minutes ends farther than T times this from its start (as the crow
+        flies), whatever lengths the edges were given: the bound that lets a bounded search
+        look only at the nodes within that radius.
+        """
+        if self.n_edges == 0:
+            return 0.0
+        crow = haversine_km(self.lat[self.tail], self.lon[self.tail],
+                            self.lat[self.head], self.lon[self.head])
+        return float(np.max(crow / self.minutes))
+
+    def shortest_local(
+        self, sources: np.ndarray, limit: float = np.inf, block: int = SUBGRAPH_BLOCK
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+        """Like :meth:`shortest`, but on large graphs searches only the nodes in reach.
+
+        With a finite ``limit`` on a graph of more than :data:`SUBGRAPH_MIN_NODES` nodes,
+        each block of ``block`` sources (give them in spatial order) searches the subgraph
+        of nodes within ``limit * crow_speed_km_min`` km of the block (exact: no path
+        within the limit leaves that disc), so the work per source no longer grows with
+        the graph: the design for province graphs.
+
+        Yields:
+            The block's positions in ``sources``, the node ids of the columns, minutes and
+            km (block x columns).
+        """
+        sources = np.asarray(sources, np.int64)
+        if not np.isfinite(limit) or self.n_nodes <= SUBGRAPH_MIN_NODES:
+            everything = np.arange(self.n_nodes)
+            for idx, minutes, km in self.shortest(sources, limit):
+                yield idx, everything, minutes, km
+            return
+        from .geo import km_to_chord
+
+        reach_km = limit * self.crow_speed_km_min
+        tree = self._node_tree
+        xyz = unit_vectors(self.lat[sources], self.lon[sources])
+        for lo in range(0, len(sources), block):
+            idx = np.arange(lo, min(lo + block, len(sources)))
+            centre = xyz[idx].mean(axis=0)
+            centre /= np.linalg.norm(centre)
+            spread = float(np.max(np.linalg.norm(xyz[idx] - centre, axis=1)))
+            nodes = np.sort(np.asarray(tree.query_ball_point(
+                centre, km_to_chord(reach_km) * (1 + 1e-9) + spread), dtype=np.int64))
+            sub = self.graph[nodes][:, nodes]
+            local = np.searchsorted(nodes, sources[idx])
+            minutes, pred = dijkstra(sub, directed=True, indices=local, limit=limit,
+                                     return_predecessors=True)
+            yield idx, nodes, minutes, self._path_km(minutes, pred, nodes)
+
+    @cached_property
     def _minutes_cache(self) -> dict:
         return {}
 
@@ -210,15 +273,21 @@ class RoadNetwork:
         self._minutes_cache[key] = out
         return out
 
-    def _path_km(self, minutes: np.ndarray, pred: np.ndarray) -> np.ndarray:
-        """Km along the shortest-path trees (pointer doubling over the reached nodes)."""
-        n = self.n_nodes
+    def _path_km(self, minutes: np.ndarray, pred: np.ndarray,
+                 nodes: np.ndarray | None = None) -> np.ndarray:
+        """Km along the shortest-path trees (pointer doubling over the reached nodes).
+
+        ``nodes`` maps the columns to node ids when the search ran on a subgraph.
+        """
+        n = minutes.shape[1]
         rows, cols = np.nonzero(np.isfinite(minutes))
         flat = rows.astype(np.int64) * n + cols  # sorted: np.nonzero is row-major
         parent = pred[rows, cols].astype(np.int64)
         has = parent >= 0
         acc = np.zeros(len(flat))
-        acc[has] = self.edge_length_m(parent[has], cols[has]) / 1000.0
+        gu, gv = (parent[has], cols[has]) if nodes is None else (nodes[parent[has]],
+                                                                 nodes[cols[has]])
+        acc[has] = self.edge_length_m(gu, gv) / 1000.0
         up = np.full(len(flat), -1, np.int64)
         up[has] = np.searchsorted(flat, rows[has].astype(np.int64) * n + parent[has])
         active = np.flatnonzero(has)
@@ -632,11 +701,24 @@ class RoadTravel:
         else:
             limit = np.inf if max_minutes is None else max_minutes
         out_i, out_j, out_km, out_min = [], [], [], []
-        order = np.argsort(self.cadre_node[rows], kind="stable")
+        # spatial order (5 km cells, row by row), so a block's sources lie close together
+        cn = self.cadre_node[rows]
+        order = np.lexsort((net.lon[cn], np.floor(net.lat[cn] / 0.05)))
         rows, c_acc_min, c_acc_km = rows[order], c_acc_min[order], c_acc_km[order]
-        for idx, minutes, km in net.shortest(self.cadre_node[rows], self._limit(limit, c_acc_min)):
-            t = minutes[:, f_nodes] + c_acc_min[idx, None] + f_acc_min[None, :]
-            d = km[:, f_nodes] + c_acc_km[idx, None] + f_acc_km[None, :]
+        f_sort = np.argsort(f_nodes, kind="stable")
+        for idx, nodes, minutes, km in net.shortest_local(self.cadre_node[rows],
+                                                          self._limit(limit, c_acc_min)):
+            if len(nodes) == net.n_nodes:
+                cols = np.arange(len(f_nodes))
+            else:  # the firms whose node is in the searched subgraph
+                fs = f_nodes[f_sort]
+                cand = f_sort[np.searchsorted(fs, nodes[0]):np.searchsorted(fs, nodes[-1], "right")]
+                at = np.searchsorted(nodes, f_nodes[cand])
+                cols = cand[nodes[np.minimum(at, len(nodes) - 1)] == f_nodes[cand]]
+            local = f_nodes[cols] if len(nodes) == net.n_nodes else np.searchsorted(
+                nodes, f_nodes[cols])
+            t = minutes[:, local] + c_acc_min[idx, None] + f_acc_min[None, cols]
+            d = km[:, local] + c_acc_km[idx, None] + f_acc_km[None, cols]
             ok = np.isfinite(t)
             if max_minutes is not None:
                 ok &= t <= max_minutes
@@ -644,7 +726,7 @@ class RoadTravel:
                 ok &= d <= max_km
             r, c = np.nonzero(ok)
             out_i.append(rows[idx[r]].astype(np.int32))
-            out_j.append(firm_ok[c].astype(np.int32))
+            out_j.append(firm_ok[cols[c]].astype(np.int32))
             out_km.append(d[r, c])
             out_min.append(t[r, c])
         if not out_i:

@@ -330,3 +330,26 @@ def test_distance_road_without_roads_is_an_input_error(make_scenario):
     folder = make_scenario(yaml=BASE_YAML + "  distance: road\n")
     with pytest.raises(ScenarioError, match="key 'assignment.distance'"):
         load_scenario(folder)
+
+
+def test_subgraph_search_equals_whole_graph_search(monkeypatch):
+    """The province path (searching only the disc in reach) finds exactly the same pairs."""
+    import assign.roads as roads
+
+    nodes, edges = road_grid(38.93, 100.45, 60, 60, 250, seed=2, oneway=0.1)
+    edges.loc[::7, "length_m"] *= 0.5  # lengths shorter than the crow's: the bound must hold
+    net = network_from_frames(nodes, edges)
+    rng = np.random.default_rng(1)
+
+    def points(k):
+        return pd.DataFrame({"lat": rng.uniform(net.lat.min(), net.lat.max(), k),
+                             "lon": rng.uniform(net.lon.min(), net.lon.max(), k)})
+
+    travel = RoadTravel.snap(net, points(70), points(400))
+    whole = travel.pairs(6.0)
+    monkeypatch.setattr(roads, "SUBGRAPH_MIN_NODES", 0)
+    monkeypatch.setattr(roads, "SUBGRAPH_BLOCK", 8)
+    local = travel.pairs(6.0)
+    assert len(whole[0]) > 500
+    for a, b in zip(whole, local, strict=True):
+        assert np.array_equal(a, b)
