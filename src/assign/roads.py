@@ -78,6 +78,17 @@ ONEWAY_YES = {"yes", "true", "1"}
 ONEWAY_REVERSE = {"-1", "reverse"}
 ONEWAY_NO = {"no", "false", "0"}
 
+MINUTE_UNIT = 0.001
+"""Edge times are whole multiples of this (minutes; 60 ms), lengths of :data:`METRE_UNIT`."""
+
+METRE_UNIT = 0.1
+"""Edge lengths are whole decimetres."""
+
+_SHIFT = float(2**27)
+"""One search finds the fastest path and its length: the edge weight is time (in units) times
+this plus length (in units), exact in float64 for trips under 46 days and 13,000 km; among
+equally fast paths the shorter wins."""
+
 SUBGRAPH_MIN_NODES = 200_000
 """Graphs larger than this are searched per block of sources on the subgraph in reach."""
 
@@ -96,8 +107,8 @@ class RoadNetwork:
         lat, lon: Node coordinates (WGS-84 degrees).
         tail, head: Node index of each directed edge's start and end (parallel edges merged,
             the fastest kept; no self-loops).
-        length_m: Edge length, metres.
-        minutes: Edge travel time, minutes.
+        length_m: Edge length, metres (whole decimetres, :data:`METRE_UNIT`).
+        minutes: Edge travel time, minutes (whole :data:`MINUTE_UNIT`, at least one).
         source: Where the graph was read from.
     """
 
@@ -122,6 +133,29 @@ class RoadNetwork:
         """Travel minutes as a sparse matrix (row: from, column: to)."""
         n = self.n_nodes
         return csr_matrix((self.minutes, (self.tail, self.head)), shape=(n, n))
+
+    @cached_property
+    def _timed(self) -> csr_matrix:
+        """Edge weights encoding time and length together (see :data:`_SHIFT`)."""
+        n = self.n_nodes
+        w = (np.round(self.minutes / MINUTE_UNIT) * _SHIFT + np.round(self.length_m / METRE_UNIT))
+        return csr_matrix((w, (self.tail, self.head)), shape=(n, n))
+
+    @staticmethod
+    def _limit_w(limit: float) -> float:
+        if not np.isfinite(limit):
+            return np.inf
+        return (np.floor(limit / MINUTE_UNIT + 1e-9) + 1.0) * _SHIFT - 1.0
+
+    @staticmethod
+    def _decode(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Minutes and km of encoded path weights (inf and NaN where not reached)."""
+        units = np.floor(w / _SHIFT)
+        minutes = units * MINUTE_UNIT
+        km = np.full(w.shape, np.nan)
+        ok = np.isfinite(w)
+        km[ok] = (w[ok] - units[ok] * _SHIFT) * METRE_UNIT / 1000.0
+        return minutes, km
 
     @cached_property
     def main(self) -> np.ndarray:
@@ -156,10 +190,35 @@ class RoadNetwork:
             dist[ok] = chord_to_km(chord) * 1000.0
         return node, dist
 
+    @cached_property
+    def _csr_order(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """Edges in CSR order: row starts, heads, edge index, and the largest out-degree."""
+        order = np.lexsort((self.head, self.tail))
+        starts = np.searchsorted(self.tail[order], np.arange(self.n_nodes + 1))
+        degree = int(np.max(np.diff(starts))) if self.n_nodes else 0
+        return starts, self.head[order], order, degree
+
     def edge_length_m(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-        """Length of the edge from ``u`` to ``v`` (each pair must be an edge)."""
-        pos = np.searchsorted(self._edge_keys, u.astype(np.int64) * self.n_nodes + v)
-        return self.length_m[pos]
+        """Length of the edge from ``u`` to ``v`` (each pair must be an edge).
+
+        Scans the few out-edges of each ``u`` (road nodes have a handful), which is faster
+        than a search over all edges.
+        """
+        starts, heads, order, degree = self._csr_order
+        u = np.asarray(u, np.int64)
+        v = np.asarray(v, np.int64)
+        if degree > 16:  # a hub node: search all edges instead
+            return self.length_m[np.searchsorted(self._edge_keys, u * self.n_nodes + v)]
+        first = starts[u]
+        count = starts[u + 1] - first
+        pos = np.full(len(u), -1, np.int64)
+        for k in range(degree):
+            at = np.minimum(first + k, len(heads) - 1)
+            hit = (k < count) & (heads[at] == v) & (pos < 0)
+            pos[hit] = at[hit]
+        if (pos < 0).any():
+            raise ValueError("edge_length_m: some (u, v) are not edges")
+        return self.length_m[order[pos]]
 
     def to_networkx(self) -> Any:
         """The graph as a networkx DiGraph (edge attributes ``minutes`` and ``length_m``)."""
@@ -187,9 +246,9 @@ class RoadNetwork:
         per_block = max(1, SOURCE_BLOCK_ENTRIES // max(n, 1))
         for lo in range(0, len(sources), per_block):
             idx = np.arange(lo, min(lo + per_block, len(sources)))
-            minutes, pred = dijkstra(self.graph, directed=True, indices=sources[idx],
-                                     limit=limit, return_predecessors=True)
-            yield idx, minutes, self._path_km(minutes, pred)
+            w = dijkstra(self._timed, directed=True, indices=sources[idx],
+                         limit=self._limit_w(limit))
+            yield (idx, *self._decode(w))
 
     @cached_property
     def _node_tree(self) -> cKDTree:
@@ -242,11 +301,10 @@ class RoadNetwork:
             spread = float(np.max(np.linalg.norm(xyz[idx] - centre, axis=1)))
             nodes = np.sort(np.asarray(tree.query_ball_point(
                 centre, km_to_chord(reach_km) * (1 + 1e-9) + spread), dtype=np.int64))
-            sub = self.graph[nodes][:, nodes]
+            sub = self._timed[nodes][:, nodes]
             local = np.searchsorted(nodes, sources[idx])
-            minutes, pred = dijkstra(sub, directed=True, indices=local, limit=limit,
-                                     return_predecessors=True)
-            yield idx, nodes, minutes, self._path_km(minutes, pred, nodes)
+            w = dijkstra(sub, directed=True, indices=local, limit=self._limit_w(limit))
+            yield (idx, nodes, *self._decode(w))
 
     @cached_property
     def _minutes_cache(self) -> dict:
@@ -273,33 +331,6 @@ class RoadNetwork:
         self._minutes_cache[key] = out
         return out
 
-    def _path_km(self, minutes: np.ndarray, pred: np.ndarray,
-                 nodes: np.ndarray | None = None) -> np.ndarray:
-        """Km along the shortest-path trees (pointer doubling over the reached nodes).
-
-        ``nodes`` maps the columns to node ids when the search ran on a subgraph.
-        """
-        n = minutes.shape[1]
-        rows, cols = np.nonzero(np.isfinite(minutes))
-        flat = rows.astype(np.int64) * n + cols  # sorted: np.nonzero is row-major
-        parent = pred[rows, cols].astype(np.int64)
-        has = parent >= 0
-        acc = np.zeros(len(flat))
-        gu, gv = (parent[has], cols[has]) if nodes is None else (nodes[parent[has]],
-                                                                 nodes[cols[has]])
-        acc[has] = self.edge_length_m(gu, gv) / 1000.0
-        up = np.full(len(flat), -1, np.int64)
-        up[has] = np.searchsorted(flat, rows[has].astype(np.int64) * n + parent[has])
-        active = np.flatnonzero(has)
-        while len(active):
-            u = up[active]
-            acc[active] += acc[u]
-            up[active] = up[u]
-            active = active[up[active] >= 0]
-        km = np.full(minutes.shape, np.nan)
-        km[rows, cols] = acc
-        return km
-
 
 def build_network(
     lat: np.ndarray, lon: np.ndarray, tail: np.ndarray, head: np.ndarray,
@@ -307,11 +338,13 @@ def build_network(
 ) -> RoadNetwork:
     """A :class:`RoadNetwork` from directed edges; parallel edges merged keeping the fastest.
 
-    Zero-length edges (nodes at the same place) get a centimetre, so every edge takes time.
+    Lengths are rounded to whole decimetres and times to whole :data:`MINUTE_UNIT` (at
+    least one, so every edge takes time), which makes path sums exact.
     """
     tail, head = np.asarray(tail, np.int64), np.asarray(head, np.int64)
-    length_m = np.maximum(np.asarray(length_m, float), 0.01)
+    length_m = np.round(np.asarray(length_m, float) / METRE_UNIT) * METRE_UNIT
     minutes = length_m / 1000.0 / np.asarray(speed_kmh, float) * 60.0
+    minutes = np.maximum(np.round(minutes / MINUTE_UNIT), 1.0) * MINUTE_UNIT
     keep = tail != head
     tail, head, length_m, minutes = tail[keep], head[keep], length_m[keep], minutes[keep]
     n = len(lat)
