@@ -586,11 +586,55 @@ def read_graphml(path: Path, label: str, speeds: dict[str, float]) -> RoadNetwor
     return _from_segments(lat, lon, ua, va, np.asarray(speed, float), direction, label, ln_arr)
 
 
+def _fast_folder(path: Path) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """The two tables read straight with pandas when they are clean, else None.
+
+    Large road folders are read this way in a fraction of the time; anything unexpected
+    (a bad number, a missing value, an unknown node, a stray column) returns None and the
+    careful reader names every problem with its line and column.
+    """
+    ncols = {"id": str, "lat": float, "lon": float}
+    ecols = {"u": str, "v": str, "length_m": float, "speed_kmh": float, "oneway": str}
+    try:
+        nodes = pd.read_csv(path / "nodes.csv", dtype=ncols, encoding="utf-8-sig",
+                            keep_default_na=False, na_values=[""])
+        edges = pd.read_csv(path / "edges.csv", dtype=ecols, encoding="utf-8-sig",
+                            keep_default_na=False, na_values=[""])
+    except Exception:  # noqa: BLE001 - any trouble: the careful reader explains it
+        return None
+    if list(nodes.columns) != list(ncols) or not set(edges.columns) <= set(ecols) or not (
+            {"u", "v", "length_m"} <= set(edges.columns)) or len(nodes) == 0 or len(edges) == 0:
+        return None
+    if nodes.isna().any().any() or edges[["u", "v", "length_m"]].isna().any().any():
+        return None
+    lat, lon = nodes["lat"].to_numpy(), nodes["lon"].to_numpy()
+    if not ((np.abs(lat) <= 90).all() and (np.abs(lon) <= 180).all()):
+        return None
+    if nodes["id"].duplicated().any() or (edges["length_m"].to_numpy() < 0).any():
+        return None
+    known = pd.Index(nodes["id"])
+    if (known.get_indexer(edges["u"]) < 0).any() or (known.get_indexer(edges["v"]) < 0).any():
+        return None
+    if "speed_kmh" in edges and (edges["speed_kmh"].to_numpy() <= 0).any():
+        return None
+    if "oneway" in edges:
+        text = edges["oneway"].fillna("").str.strip().str.lower()
+        if not (text.isin(ONEWAY_YES | ONEWAY_REVERSE | ONEWAY_NO) | (text == "")).all():
+            return None
+    if not (np.isfinite(lat).all() and np.isfinite(edges["length_m"].to_numpy()).all()):
+        return None
+    return nodes, edges
+
+
 def read_folder(path: Path, label: str, speeds: dict[str, float]) -> RoadNetwork:
     """Read ``nodes.csv`` (id, lat, lon) and ``edges.csv`` (u, v, length_m[, speed_kmh, oneway])."""
     from .tables import Column, read_table
 
     nlabel, elabel = str(path / "nodes.csv"), str(path / "edges.csv")
+    fast = _fast_folder(path)
+    if fast is not None:
+        nodes, edges = fast
+        return network_from_frames(nodes, edges, elabel, speeds["default"])
     nodes, p1 = read_table(path / "nodes.csv", [
         Column("id", "id", required=True),
         Column("lat", "float", required=True, low=-90, high=90),
@@ -813,6 +857,7 @@ def network_from_frames(nodes: pd.DataFrame, edges: pd.DataFrame, source: str = 
     v = ids.get_indexer(edges["v"].astype(str)).astype(np.int64)
     speed = (edges["speed_kmh"].to_numpy(float) if "speed_kmh" in edges
              else np.full(len(edges), default_kmh))
+    speed = np.where(np.isnan(speed), default_kmh, speed)
     direction = np.zeros(len(edges), np.int64)
     if "oneway" in edges:
         text = edges["oneway"].astype(str).str.strip().str.lower()

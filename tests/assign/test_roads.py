@@ -354,3 +354,18 @@ def test_subgraph_search_equals_whole_graph_search(monkeypatch):
     assert len(whole[0]) > 500
     for a, b in zip(whole, local, strict=True):
         assert np.array_equal(a, b)
+
+
+def test_fast_and_careful_folder_readers_agree(tmp_path, monkeypatch):
+    import assign.roads as roads
+
+    nodes, edges = road_grid(30.0, 106.5, 10, 10, 300, seed=6, oneway=0.3)
+    edges.loc[::5, "speed_kmh"] = np.nan
+    edges.loc[::7, "oneway"] = "-1"
+    nodes.to_csv(tmp_path / "nodes.csv", index=False)
+    edges.to_csv(tmp_path / "edges.csv", index=False)
+    fast = load_roads(tmp_path, "x")
+    monkeypatch.setattr(roads, "_fast_folder", lambda path: None)
+    careful = load_roads(tmp_path, "x")
+    for name in ("lat", "lon", "tail", "head", "length_m", "minutes"):
+        assert np.array_equal(getattr(fast, name), getattr(careful, name)), name
