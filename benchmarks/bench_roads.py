@@ -66,11 +66,16 @@ def county_folder(side: int, cadres: int, firms: int, minutes: float, seed: int 
 def bench_county(side: int = 224, cadres: int = 300, firms: int = 3000, minutes: float = 30.0):
     folder = county_folder(side, cadres, firms, minutes)
     summary = WORK / "roads-county-summary.json"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     timed = run([*ZHUQI, "solve", str(folder), "--summary", str(summary)])
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    startup = run([*ZHUQI, "--help"])
     assert timed.code == 0, timed.stderr
     s = json.loads(summary.read_text())
     return {"nodes": side * side, "cadres": cadres, "firms": firms, "minutes": minutes,
-            "seconds": round(timed.seconds, 2), "peak_mib": round(timed.peak_mib),
+            "seconds": round(timed.seconds, 2), "cpu_seconds": round(cpu, 2),
+            "startup_seconds": round(startup.seconds, 2), "peak_mib": round(timed.peak_mib),
             "status": s["status"], "assigned": s["assigned"],
             "pairs": s["meta"]["candidate_pairs"]}
 
@@ -102,7 +107,7 @@ def bench_engine(side: int = 224, sources: int = 20, minutes: float = 30.0):
 def bench_province(side: int, cadres: int, firms_per_cadre: int = 10, minutes: float = 30.0):
     """Reach of ``cadres`` cadres on a side x side grid (250 m), in process."""
     t = time.perf_counter()
-    nodes, edges = road_grid(38.0, 104.0, side, side, 250.0, seed=3)
+    nodes, edges = road_grid(38.0, 104.0, side, side, 250.0, seed=3, prefix=None)
     net = network_from_frames(nodes, edges)
     t_build = time.perf_counter() - t
     rng = np.random.default_rng(3)
@@ -113,12 +118,15 @@ def bench_province(side: int, cadres: int, firms_per_cadre: int = 10, minutes: f
     travel = RoadTravel.snap(net, c, f)
     t_snap = time.perf_counter() - t
     t = time.perf_counter()
+    c0 = time.process_time()
     i, _, _, _ = travel.pairs(minutes)
     t_pairs = time.perf_counter() - t
+    cpu_pairs = time.process_time() - c0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"nodes": net.n_nodes, "edges": net.n_edges, "cadres": cadres,
             "firms": cadres * firms_per_cadre, "build_s": round(t_build, 1),
             "snap_s": round(t_snap, 1), "pairs_s": round(t_pairs, 1), "pairs": int(len(i)),
+            "pairs_cpu_s": round(cpu_pairs, 1), "cpu_s_per_cadre": round(cpu_pairs / cadres, 4),
             "s_per_cadre": round(t_pairs / cadres, 4), "peak_mib": round(peak)}
 
 

@@ -25,7 +25,8 @@ def _offset(lat0: float, lon0: float, north_m: np.ndarray, east_m: np.ndarray):
 def road_grid(
     lat0: float, lon0: float, rows: int, cols: int, spacing_m: float = 250.0, seed: int = 0,
     drop: float = 0.1, oneway: float = 0.05, arterial_every: int = 10,
-    street_kmh: float = 30.0, arterial_kmh: float = 60.0, jitter: float = 0.2, prefix: str = "g",
+    street_kmh: float = 30.0, arterial_kmh: float = 60.0, jitter: float = 0.2,
+    prefix: str | None = "g",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A street grid centred on (lat0, lon0), roughly as a county's roads look to a router.
 
@@ -36,7 +37,8 @@ def road_grid(
     through them), the rest streets at ``street_kmh``.
 
     Returns:
-        ``nodes`` (id, lat, lon) and ``edges`` (u, v, length_m, speed_kmh, oneway).
+        ``nodes`` (id, lat, lon) and ``edges`` (u, v, length_m, speed_kmh, oneway); ids are
+        ``prefix`` and a number, or plain integers with ``prefix=None`` (large grids).
     """
     rng = np.random.default_rng(seed)
     r, c = np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij")
@@ -57,7 +59,8 @@ def road_grid(
     flip = one & (rng.random(u.size) < 0.5)
     u, v = np.where(flip, v, u), np.where(flip, u, v)
     length = haversine_km(lat[u], lon[u], lat[v], lon[v]) * 1000.0
-    nodes = pd.DataFrame({"id": [f"{prefix}{k}" for k in range(r.size)], "lat": lat, "lon": lon})
+    ids_out = np.arange(r.size) if prefix is None else [f"{prefix}{k}" for k in range(r.size)]
+    nodes = pd.DataFrame({"id": ids_out, "lat": lat, "lon": lon})
     edges = pd.DataFrame({
         "u": nodes["id"].to_numpy()[u], "v": nodes["id"].to_numpy()[v],
         "length_m": np.round(length, 2), "speed_kmh": speed,

@@ -852,9 +852,10 @@ class RoadTravel:
 def network_from_frames(nodes: pd.DataFrame, edges: pd.DataFrame, source: str = "generated",
                         default_kmh: float = DEFAULT_SPEEDS_KMH["default"]) -> RoadNetwork:
     """A network from node and edge tables laid out like a road folder's (already valid)."""
-    ids = pd.Index(nodes["id"].astype(str))
-    u = ids.get_indexer(edges["u"].astype(str)).astype(np.int64)
-    v = ids.get_indexer(edges["v"].astype(str)).astype(np.int64)
+    same = nodes["id"].dtype.kind in "iu" and edges["u"].dtype.kind in "iu"
+    ids = pd.Index(nodes["id"] if same else nodes["id"].astype(str))
+    u = ids.get_indexer(edges["u"] if same else edges["u"].astype(str)).astype(np.int64)
+    v = ids.get_indexer(edges["v"] if same else edges["v"].astype(str)).astype(np.int64)
     speed = (edges["speed_kmh"].to_numpy(float) if "speed_kmh" in edges
              else np.full(len(edges), default_kmh))
     speed = np.where(np.isnan(speed), default_kmh, speed)
