@@ -152,7 +152,12 @@ def quanzhou() -> None:
         ("市交通运输局", "logistics"), ("市财政局", "financing"),
         ("市商务局", "sales;logistics"), ("市卫健委", "supplies"),
     ]
+    # the departments' shares follow the firms' needs (hiring 4, financing 3, logistics 3,
+    # supplies 2 of 12), so the 13 cadres can take all 31 firms as the article reports
     cadres = cadres_from_units(rng, 13, units, 24.874, 118.676, 6.0, "QZ-C")
+    shares = [0, 0, 3, 3, 1, 1, 5, 4, 4, 6, 6, 2, 7]
+    cadres["home_unit"] = [units[k][0] for k in shares]
+    cadres["skills"] = [units[k][1] for k in shares]
     la, lo = scatter(rng, 31, 24.90, 118.60, 12.0)
     firms = pd.DataFrame(
         {
@@ -236,8 +241,60 @@ def zhangye() -> None:
         "firms: firms.csv\n", "firms: firms.csv\nroads: roads\n", 1), encoding="utf-8")
 
 
+def zhangye_batch2() -> None:
+    """The second batch: 40 of the 103 first-batch cadres rotate out, 40 new ones come in.
+
+    The first batch's plan (solved from zhangye-2022 as shipped) is the previous plan; the
+    share rotating out is chosen here, the article gives no batch sizes.
+    """
+    from assign import load_scenario, solve, write_pairs
+
+    first = load_scenario(ROOT / "zhangye-2022")
+    rng = np.random.default_rng(2022_11_22)
+    plan = solve(first)
+    folder = ROOT / "zhangye-2022-batch2"
+    folder.mkdir(exist_ok=True)
+    write_pairs(plan, folder / "previous.csv", "en")
+    cadres = first.cadres[["id", "name", "home_unit", "lat", "lon"]].copy()
+    cadres["skills"] = pd.read_csv(ROOT / "zhangye-2022" / "cadres.csv",
+                                   encoding="utf-8-sig")["skills"]
+    leaving = np.sort(rng.choice(len(cadres), 40, replace=False))
+    staying = cadres.drop(index=leaving)
+    new = cadres_from_units(rng, 40, ZHANGYE_UNITS, 38.926, 100.455, 5.0, "ZY-C")
+    new["id"] = [f"ZY-C{i:03d}" for i in range(104, 144)]
+    new["name"] = [f"驻企干部{i:03d}" for i in range(104, 144)]
+    cadres = pd.concat([staying, new], ignore_index=True)
+    firms = pd.read_csv(ROOT / "zhangye-2022" / "firms.csv", encoding="utf-8-sig", dtype=str)
+    # the bureau that regulates each firm, for conflict-of-interest rules
+    regulators = ["市市场监管局", "市生态环境局", "市应急管理局", "市地方金融监管局", "市商务局"]
+    firms["regulator"] = rng.choice(regulators, len(firms))
+    write_scenario(
+        folder, cadres, firms, "zhangye-2022-batch2",
+        "Zhangye, Gansu (张掖市融媒体中心, 2022-11-22): 百名干部助百企 sent 103 cadres in two "
+        "batches. Generated second round: 40 first-batch cadres rotate out and 40 new ones come "
+        "in; the first batch's plan (previous.csv) is kept where it can be.",
+        {"mode": "one_to_one", "max_distance_km": 80, "objective": "cost", "skill_gap_km": 10,
+         "previous": "previous.csv", "conflicts": [{"cadre": "home_unit", "firm": "regulator"}]},
+        simulation=ZHANGYE_SIMULATION,
+    )
+    # example rule files, used by the README with --set (not by the yaml)
+    kept = plan.pairs[plan.pairs["cadre_id"].isin(staying["id"])]
+    pins = kept.iloc[:2][["cadre_id", "firm_id"]].assign(
+        note=["已熟悉企业情况", "企业点名请求留任"])
+    pairs = plan.pairs.set_index("firm_id")["cadre_id"]
+    forbid = pd.DataFrame({
+        "cadre_id": [pairs[kept["firm_id"].iat[5]], new["id"].iat[0]],
+        "firm_id": [kept["firm_id"].iat[5], kept["firm_id"].iat[6]],
+        "reason": ["亲属在该企业任职", "曾在该企业任职"]})
+    from assign import write_csv
+
+    write_csv(folder / "pinned.csv", pins)
+    write_csv(folder / "forbidden.csv", forbid)
+
+
 if __name__ == "__main__":
     yifeng()
     nanan()
     quanzhou()
     zhangye()
+    zhangye_batch2()

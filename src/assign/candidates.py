@@ -6,12 +6,13 @@ finds the pairs within the distance limit, bit masks check skills.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from .categories import CATEGORY_INDEX, CATEGORY_KEYS
+from .coverage import LOAD_DECIMALS
 from .geo import haversine_km, pairs_within
 from .scenario import Scenario
 
@@ -31,6 +32,8 @@ REASONS = {
     "capacity_used_up": "every cadre who could serve it is at capacity",
     "not_in_list": "the pairing list read from file gives it no cadre",
     "off_network": "the firm lies farther than snap_tolerance_m from the road network",
+    "excluded_by_rules": "only forbidden pairs or conflict-of-interest rules keep every cadre away",
+    "rules_conflict": "the planning rules conflict, so no plan can be made (see conflicts)",
 }
 """Reason keys for uncovered firms, with their explanations."""
 
@@ -44,6 +47,8 @@ REASONS_ZH = {
     "capacity_used_up": "可服务该企业的干部均已满额",
     "not_in_list": "读入的结对名单未给该企业安排干部",
     "off_network": "企业距路网过远（超过 snap_tolerance_m）",
+    "excluded_by_rules": "可服务的干部均因禁止结对或利益冲突规则被排除",
+    "rules_conflict": "结对规则相互矛盾, 无法形成方案 (见冲突说明)",
 }
 """The explanations in Chinese, for pairing lists with ``lang="zh"``."""
 
@@ -130,7 +135,11 @@ def need_weights(needs: pd.Series) -> np.ndarray:
 
 @dataclass(frozen=True)
 class PairRules:
-    """Which cadre-firm pairs are admissible (skills, usable cadres) and what they cost.
+    """Which cadre-firm pairs are admissible and what they cost: the one place for pair rules.
+
+    :meth:`keep` applies the skill rule and the cadres' availability, :meth:`allowed` the
+    planner's exclusions (``forbidden.csv``, conflict-of-interest rules), :meth:`admit`
+    both; :meth:`is_previous` marks last round's pairs (their change discount).
 
     Attributes:
         cadre_mask: Skill bit mask of each cadre.
@@ -140,6 +149,10 @@ class PairRules:
         require: The scenario's ``require_skills``.
         objective: The scenario's ``objective``.
         skill_gap_km: Cost added per share of needs the cadre lacks (objective ``cost``).
+        n_firms: Number of firms (pair keys are ``cadre * n_firms + firm``).
+        forbid: Sorted keys of the forbidden pairs.
+        conflicts: Per conflict rule, codes of the cadres' and firms' values (-1 = empty).
+        prev_cadre: Per firm, its previous cadre (-1 = none).
     """
 
     cadre_mask: np.ndarray
@@ -149,15 +162,50 @@ class PairRules:
     require: str
     objective: str
     skill_gap_km: float
+    n_firms: int = 0
+    forbid: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    conflicts: tuple = ()
+    prev_cadre: np.ndarray | None = None
 
     @classmethod
-    def of(cls, scenario: Scenario) -> PairRules:
+    def of(cls, scenario: Scenario, previous: pd.DataFrame | None = None) -> PairRules:
+        """The rules of a scenario (and, for replanning, last round's pairs)."""
+        from .changes import previous_cadre
+        from .rules import conflict_codes, pair_keys
+
         cfg = scenario.config.assignment
         cadres, firms = scenario.cadres, scenario.firms
         primary = np.array([1 << CATEGORY_INDEX[t[0]] if t else 0 for t in firms["needs"]], MASK)
         return cls(skill_masks(cadres["skills"]), skill_masks(firms["needs"]), primary,
                    cadres["max_firms"].fillna(np.inf).to_numpy() > 0, cfg.require_skills,
-                   cfg.objective, cfg.skill_gap_km)
+                   cfg.objective, cfg.skill_gap_km, len(firms),
+                   pair_keys(scenario, scenario.forbidden), tuple(conflict_codes(scenario)),
+                   previous_cadre(scenario, previous) if previous is not None else None)
+
+    def allowed(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """Whether each pair is neither forbidden nor caught by a conflict-of-interest rule."""
+        ok = np.ones(len(i), dtype=bool)
+        if len(self.forbid):
+            key = i.astype(np.int64) * self.n_firms + j
+            pos = np.minimum(np.searchsorted(self.forbid, key), len(self.forbid) - 1)
+            ok &= self.forbid[pos] != key
+        for cc, fc in self.conflicts:
+            a = cc[i]
+            ok &= ~((a >= 0) & (a == fc[j]))
+        return ok
+
+    def admit(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """:meth:`keep` and :meth:`allowed` together."""
+        ok = self.keep(i, j)
+        if len(self.forbid) or self.conflicts:
+            ok &= self.allowed(i, j)
+        return ok
+
+    def is_previous(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """Whether each pair is last round's pair of its firm."""
+        if self.prev_cadre is None:
+            return np.zeros(len(i), dtype=bool)
+        return self.prev_cadre[j] == i
 
     def keep(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """Whether each pair meets the skill rule and its cadre takes firms at all."""
@@ -184,10 +232,12 @@ class PairRules:
         return out
 
     def cost(self, dist: np.ndarray, skill_match: np.ndarray) -> np.ndarray:
-        """The objective's cost of each pair from its km and skill match."""
+        """The objective's cost of each pair from its km (or minutes, objective travel_time)
+        and skill match, rounded to thousandths (so that solvers work on exact integers; see
+        :data:`assign.coverage.COST_SCALE`)."""
         if self.objective in ("distance", "travel_time"):
-            return dist
-        return dist + self.skill_gap_km * (1.0 - skill_match)
+            return np.round(dist, 3)
+        return np.round(dist + self.skill_gap_km * (1.0 - skill_match), 3)
 
 
 def build_candidates(scenario: Scenario, with_load: bool = True) -> Candidates:
@@ -212,7 +262,8 @@ def build_candidates(scenario: Scenario, with_load: bool = True) -> Candidates:
         fi = pd.Index(firms["id"]).get_indexer(scenario.pairs["firm_id"])
         i, j = ci.astype(np.int32), fi.astype(np.int32)
         given_cost = scenario.pairs["cost"].to_numpy(float)
-        given_load = scenario.pairs["load"].to_numpy(float)
+        given_load = (scenario.pairs["load"].to_numpy(float) if "load" in scenario.pairs
+                      else np.full(len(i), np.nan))
         dist = haversine_km(
             cadres["lat"].to_numpy()[i], cadres["lon"].to_numpy()[i],
             firms["lat"].to_numpy()[j], firms["lon"].to_numpy()[j],
@@ -257,12 +308,24 @@ def build_candidates(scenario: Scenario, with_load: bool = True) -> Candidates:
     if given_cost is not None and given_load is not None:
         given_cost, given_load = given_cost[keep], given_load[keep]
     reason[(reason == "") & (np.bincount(j, minlength=n) == 0)] = "no_cadre_with_skill"
+    if len(rules.forbid) or rules.conflicts:
+        keep = rules.allowed(i, j)
+        i, j, dist, minutes = i[keep], j[keep], dist[keep], minutes[keep]
+        crow = crow[keep] if crow is not None else None
+        if given_cost is not None and given_load is not None:
+            given_cost, given_load = given_cost[keep], given_load[keep]
+        reason[(reason == "") & (np.bincount(j, minlength=n) == 0)] = "excluded_by_rules"
     skill_match = rules.skill_match(i, j)
     basis = minutes if cfg.objective == "travel_time" else dist
     cost = given_cost if given_cost is not None and cfg.objective == "cost" else rules.cost(
         basis, skill_match)
     if given_load is not None and not np.isnan(given_load).all():
-        load = np.nan_to_num(given_load, nan=0.0)
+        # a blank load in pairs.csv means the load model's estimate for that pair
+        load = given_load.copy()
+        blank = np.isnan(load)
+        if blank.any():
+            load[blank] = pair_load(scenario, i[blank], j[blank], dist[blank],
+                                    minutes[blank] if road is not None else None)
     elif with_load:
         load = pair_load(scenario, i, j, dist, minutes if road is not None else None)
     else:
@@ -308,7 +371,8 @@ def road_reach(scenario: Scenario) -> tuple | None:
         keep = at >= 0
         i, j, km, minutes, at = i[keep], j[keep], km[keep], minutes[keep], at[keep]
         given_cost = scenario.pairs["cost"].to_numpy(float)[at]
-        given_load = scenario.pairs["load"].to_numpy(float)[at]
+        given_load = (scenario.pairs["load"].to_numpy(float)[at] if "load" in scenario.pairs
+                      else np.full(len(at), np.nan))
     c, f = scenario.cadres, scenario.firms
     crow = haversine_km(c["lat"].to_numpy()[i], c["lon"].to_numpy()[i],
                         f["lat"].to_numpy()[j], f["lon"].to_numpy()[j])
@@ -352,4 +416,5 @@ def pair_load(scenario: Scenario, i: np.ndarray, j: np.ndarray, dist: np.ndarray
         ii, jj = i[s], j[s]
         p = (levels[ii] * weights[jj]).sum(axis=1)
         prof[s] = np.where(has_needs[jj], p, 1.0)
-    return lc.visits_per_week * (travel + lc.hours_per_visit) + issues_week[j] * lc.hours_per_issue / prof
+    hours = lc.visits_per_week * (travel + lc.hours_per_visit) + issues_week[j] * lc.hours_per_issue / prof
+    return np.round(hours, LOAD_DECIMALS)

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    field_validator,
+)
 
 
 class _Strict(BaseModel):
@@ -29,6 +37,13 @@ class LoadConfig(_Strict):
         0.13, ge=0, description="Issues a firm raises a week when firms.csv has no rate_per_day."
     )
     hours_per_issue: float = Field(4.0, ge=0, description="Hours of work per issue at proficiency 1.")
+
+
+class ConflictRule(_Strict):
+    """A conflict-of-interest rule: no pair where the cadre's column equals the firm's."""
+
+    cadre: str = Field(min_length=1, description="Column of cadres.csv, e.g. home_unit.")
+    firm: str = Field(min_length=1, description="Column of firms.csv, e.g. regulator.")
 
 
 class AssignmentConfig(_Strict):
@@ -66,6 +81,20 @@ class AssignmentConfig(_Strict):
     snap_tolerance_m: PositiveFloat = Field(
         1000.0, description="Farthest a cadre or firm may lie from the road network, metres."
     )
+
+    # planning rules (see assign.rules)
+    pinned: str | None = Field(None, description="pinned.csv (cadre_id, firm_id): pairs in the plan.")
+    forbidden: str | None = Field(
+        None, description="forbidden.csv (cadre_id, firm_id): pairs never in the plan.")
+    conflicts: list[ConflictRule] = Field(
+        default_factory=list, description="Pairs excluded when the two columns hold equal values.")
+    previous: str | None = Field(None, description="Last round's pairing list (--previous).")
+    change_cost: float | None = Field(
+        None, ge=0, description="Cost per firm whose cadre changes (default: fewest changes first).")
+    max_changes: NonNegativeInt | None = Field(None, description="Most firms whose cadre changes.")
+    balance: Literal["none", "firms", "workload"] = Field(
+        "none", description="Minimise the largest load (firm count or hours) after coverage.")
+    max_cadres: PositiveInt | None = Field(None, description="Use at most this many cadres.")
 
 
 class RoadsConfig(_Strict):

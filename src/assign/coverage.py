@@ -10,10 +10,13 @@ from __future__ import annotations
 import numpy as np
 
 COST_SCALE = 1000
-"""Integer units per cost unit (metres per km for the distance objective)."""
+"""Integer units per km of a computed cost: the distance objective counts whole metres."""
 
-LOAD_SCALE = 1000
-"""Integer units per hour of load (workload capacities are compared in these)."""
+MAX_DECIMALS = 6
+"""Finest decimal resolution represented exactly: 10**-6 of a cost unit or of an hour."""
+
+LOAD_DECIMALS = 4
+"""Loads from the load model are estimated to 1/10,000 hour (0.36 s)."""
 
 
 def scaled(values: np.ndarray, scale: int = COST_SCALE) -> np.ndarray:
@@ -21,11 +24,45 @@ def scaled(values: np.ndarray, scale: int = COST_SCALE) -> np.ndarray:
     return np.rint(np.asarray(values, float) * scale).astype(np.int64)
 
 
-def integer_scale(values: np.ndarray, scale: int) -> int:
-    """1 when every value is already a whole number (exact, and smaller coefficients make
-    CP-SAT faster, e.g. on published GAP instances), else ``scale``."""
+def decimal_scale(values: np.ndarray, max_decimals: int = MAX_DECIMALS) -> tuple[int, bool]:
+    """The smallest ``10**k`` (``k <= max_decimals``) that makes every value a whole number.
+
+    Returns ``(scale, exact)``: ``exact`` is False when even ``10**max_decimals`` leaves a
+    fraction, in which case the values can only be approximated at that scale. Whole
+    numbers give scale 1 (smaller coefficients also make CP-SAT faster, e.g. on the
+    published GAP instances). NaN and infinite values are ignored.
+    """
     v = np.asarray(values, float)
-    return 1 if len(v) == 0 or bool(np.all(v == np.round(v))) else scale
+    v = v[np.isfinite(v)]
+    for k in range(max_decimals + 1):
+        x = v * 10**k
+        if bool(np.all(np.abs(x - np.rint(x)) <= 1e-9 + 1e-12 * np.abs(x))):
+            return 10**k, True
+    return 10**max_decimals, False
+
+
+def scaled_loads(load: np.ndarray, caps: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, bool]:
+    """Loads and workload caps as integers on one common scale.
+
+    The scale is the smallest power of ten that represents every load and every finite cap
+    exactly (:func:`decimal_scale`), so a plan is within a cap in integers exactly when it
+    is within it in hours. When no scale up to ``10**-MAX_DECIMALS`` h is exact, loads are
+    rounded up and caps down, so every plan the solver accepts still keeps every cap as
+    written (``exact`` is then False). Caps that are NaN become -1 (no limit).
+
+    Returns ``(integer loads, integer caps, scale, exact)``.
+    """
+    load = np.asarray(load, float)
+    caps = np.asarray(caps, float)
+    finite = caps[np.isfinite(caps)]
+    scale, exact = decimal_scale(np.concatenate([load, finite]))
+    if exact:
+        int_load = scaled(load, scale)
+        int_caps = np.where(np.isnan(caps), -1, np.rint(np.nan_to_num(caps) * scale))
+    else:
+        int_load = np.ceil(load * scale - 1e-9).astype(np.int64)
+        int_caps = np.where(np.isnan(caps), -1, np.floor(np.nan_to_num(caps) * scale + 1e-9))
+    return int_load, int_caps.astype(np.int64), scale, exact
 
 
 def priority_ranks(priority: np.ndarray) -> np.ndarray:
@@ -46,20 +83,3 @@ def linear_weights(ranks: np.ndarray, cost_span: int) -> np.ndarray:
     if int(weights.max(initial=0)) * len(ranks) >= 2**62:
         raise OverflowError("costs too large for exact integer flow; reduce costs or firms")
     return weights.astype(np.int64)
-
-
-def lexicographic_weights(ranks: np.ndarray) -> np.ndarray:
-    """Per-firm coverage weights that make coverage lexicographic by priority in any model.
-
-    Each level's weight exceeds the total weight of all lower levels.
-    """
-    counts = np.bincount(ranks) if len(ranks) else np.zeros(0, np.int64)
-    level_w: list[int] = []
-    below = 0
-    for c in counts:
-        w = below + 1
-        level_w.append(w)
-        below += int(c) * w
-    if below >= 2**62:
-        raise OverflowError("too many distinct priority levels for exact coverage weights")
-    return np.array(level_w, dtype=np.int64)[ranks] if len(ranks) else np.zeros(0, np.int64)

@@ -1,20 +1,21 @@
 """Coverage-first assignment with workload limits, solved with OR-Tools CP-SAT.
 
-Two lexicographic phases: (1) cover as many firms as possible, higher priority first;
-(2) with that coverage fixed as a constraint, minimise the cost. Phase 1 is skipped when
-a greedy plan already covers every firm that has an admissible cadre.
+Lexicographic phases: (1) cover as many firms as possible, higher priority first: one
+CP-SAT solve per priority level that the best plan so far leaves short, maximising that
+level's count with the higher levels' counts fixed (counts read from the plans, never from
+a floating-point objective, and no weights that grow with the number of levels); (2) with
+those counts fixed as constraints, minimise the cost. Phase 1 is skipped when a greedy
+plan already covers every firm that has an admissible cadre.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from ortools.sat.python import cp_model
 
-from .coverage import lexicographic_weights
 from .flow import solve_flow
 from .lns import improve, regret_greedy
 
@@ -108,10 +109,17 @@ def solve_cpsat(
     n = len(ranks)
     if len(cost) == 0:
         return CpSatResult(np.zeros(0, np.int64), "optimal", 0, 0)
-    weight = lexicographic_weights(ranks)
+    # the count-limited flow is a relaxation: its optimum, if it keeps every workload cap,
+    # is optimal outright (coverage and cost can only get worse with workloads)
+    capacity = np.where(limits.count < 0, n, limits.count)
+    relaxed, relaxed_status = solve_flow(cadre, firm, cost, capacity, ranks)
+    if relaxed_status == "optimal" and _within_work(relaxed, cadre, load, limits):
+        obj = int(cost[relaxed].sum())
+        return CpSatResult(relaxed, "optimal", obj, obj)
+    levels = int(ranks.max(initial=-1)) + 1
     coverable = np.zeros(n, dtype=bool)
     coverable[firm] = True
-    full = int(weight[coverable].sum())
+    full = np.bincount(ranks[coverable], minlength=levels)
     hint = greedy(cadre, firm, cost, load, limits, ranks)
     # A plan placed by load share finds full coverage on tight instances but is costly;
     # it proves full coverage possible but is not given to CP-SAT as a hint (measured:
@@ -119,36 +127,27 @@ def solve_cpsat(
     cost_aware = True
     for by in ("cost", "load"):
         regret = regret_greedy(cadre, firm, cost, load, limits.count, limits.work, n, by)
-        if regret is not None and (_covered_weight(regret, firm, weight), -cost[regret].sum()) > (
-                _covered_weight(hint, firm, weight), -cost[hint].sum()):
+        if regret is not None and (coverage_key(regret, firm, ranks, levels), -cost[regret].sum()) > (
+                coverage_key(hint, firm, ranks, levels), -cost[hint].sum()):
             hint, cost_aware = regret, by == "cost"
-    target, cover_status = full, "optimal"
-    if _covered_weight(hint, firm, weight) < full:
-        # count limits alone (a flow relaxation) may already show full coverage impossible
-        capacity = np.where(limits.count < 0, n, limits.count)
-        relaxed, _ = solve_flow(cadre, firm, cost, capacity, ranks)
-        possible = _covered_weight(relaxed, firm, weight) == full
+    target, cover_status = full.copy(), "optimal"
+    if coverage_key(hint, firm, ranks, levels) < tuple(full[::-1].tolist()):
+        # count limits alone (the flow relaxation) may already show full coverage impossible
+        possible = coverage_key(relaxed, firm, ranks, levels) == tuple(full[::-1].tolist())
         found = (_first_plan_or_give_up(cadre, firm, load, limits, n, left(), workers, seed)
                  if possible else None)
         if found is not None:
             hint = found
         else:
-            model, x = _model(cadre, firm, load, limits, n, exact=False)
-            y = _covered(model, x, firm, n)
-            model.maximize(sum(int(weight[f]) * y[f] for f in y))
-            _hint(model, x, hint)
-            solver = _solver(left() / 2, workers, seed)
-            st = solver.solve(model)
-            cover_status = STATUS[st]
-            if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-                return CpSatResult(np.zeros(0, np.int64), cover_status, 0, 0)
-            target = int(round(solver.objective_value))
-            hint = np.flatnonzero([solver.boolean_value(v) for v in x])
-    exact = target == full
-    model, x = _model(cadre, firm, load, limits, n, exact=exact)
-    if not exact:
-        y = _covered(model, x, firm, n)
-        model.add(sum(int(weight[f]) * y[f] for f in y) >= target)
+            res = _cover_by_level(cadre, firm, load, limits, ranks, full, hint, left() / 2,
+                                  workers, seed)
+            if res is None:
+                return CpSatResult(np.zeros(0, np.int64), "infeasible", 0, 0)
+            hint, target, cover_status = res
+    exact = bool((target == full).all())
+    must = full[ranks] == target[ranks]
+    model, x = _model(cadre, firm, load, limits, n, must)
+    _level_targets(model, x, firm, ranks, target, full)
     model.minimize(sum(int(c) * v for c, v in zip(cost.tolist(), x, strict=True)))
     if cost_aware:
         _hint(model, x, hint)
@@ -173,8 +172,75 @@ def solve_cpsat(
     return CpSatResult(chosen, status, int(cost[chosen].sum()), bound)
 
 
-def _covered_weight(chosen: np.ndarray, firm: np.ndarray, weight: np.ndarray) -> int:
-    return int(weight[np.unique(firm[chosen])].sum()) if len(chosen) else 0
+def _within_work(chosen: np.ndarray, cadre: np.ndarray, load: np.ndarray, limits: Limits) -> bool:
+    """Whether a plan keeps every cadre's workload cap."""
+    used = np.bincount(cadre[chosen], weights=load[chosen], minlength=len(limits.work))
+    capped = limits.work >= 0
+    return bool((np.rint(used[capped]).astype(np.int64) <= limits.work[capped]).all())
+
+
+def coverage_key(chosen: np.ndarray, firm: np.ndarray, ranks: np.ndarray, levels: int) -> tuple:
+    """Firms covered per priority level, highest level first: tuples compare as coverage-first
+    plans are ranked (lexicographically by level), with no weights to overflow."""
+    covered = np.unique(firm[chosen]) if len(chosen) else np.zeros(0, np.int64)
+    return tuple(np.bincount(ranks[covered], minlength=levels)[::-1].tolist())
+
+
+def _cover_by_level(cadre, firm, load, limits, ranks, full, hint, seconds, workers, seed):
+    """Most firms covered per priority level, highest level first, each level's count
+    fixed before the next is maximised (one CP-SAT solve per level the best plan so far
+    leaves short; counts taken from the plans themselves, exactly).
+
+    Returns (best plan, covered count per level, status) or None if no plan is found.
+    """
+    start = time.perf_counter()
+    n, levels = len(ranks), len(full)
+    target = np.zeros(levels, dtype=np.int64)
+    status = "optimal"
+    best = hint
+    for level in range(levels - 1, -1, -1):
+        have = np.asarray(coverage_key(best, firm, ranks, levels)[::-1])
+        if have[level] >= full[level]:
+            target[level] = full[level]
+            continue
+        must = np.zeros(n, dtype=bool)
+        model, x = _model(cadre, firm, load, limits, n, must)
+        _level_targets(model, x, firm, ranks, target, full, only_above=level)
+        on_level = np.flatnonzero(ranks[firm] == level)
+        model.maximize(sum(x[p] for p in on_level.tolist()))
+        _hint(model, x, best)
+        remaining = max(seconds - (time.perf_counter() - start), 0.0)
+        solver = _solver(max(remaining / (level + 1), 0.05), workers, seed)
+        st = solver.solve(model)
+        if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            if st == cp_model.INFEASIBLE and not len(best):
+                return None
+            status = "feasible"
+            target[level] = have[level]
+            continue
+        plan = np.flatnonzero([solver.boolean_value(v) for v in x])
+        got = np.asarray(coverage_key(plan, firm, ranks, levels)[::-1])
+        if st != cp_model.OPTIMAL:
+            status = "feasible"
+        if got[level] >= have[level]:
+            best = plan
+        target[level] = max(got[level], have[level])
+    return best, target, status
+
+
+def _level_targets(model, x, firm, ranks, target, full, only_above: int = -1) -> None:
+    """At least ``target[l]`` firms covered at each level l above ``only_above`` that is not
+    already forced whole (levels at full coverage use exactly-one constraints instead)."""
+    level_of_pair = ranks[firm]
+    for level in range(len(target)):
+        if level <= only_above and only_above >= 0:
+            continue
+        if only_above < 0 and target[level] == full[level]:
+            continue
+        if target[level] <= 0:
+            continue
+        ps = np.flatnonzero(level_of_pair == level).tolist()
+        model.add(sum(x[p] for p in ps) >= int(target[level]))
 
 
 class _FirstPlan(cp_model.CpSolverSolutionCallback):
@@ -192,7 +258,9 @@ class _FirstPlan(cp_model.CpSolverSolutionCallback):
 
 def _first_plan_or_give_up(cadre, firm, load, limits, n, seconds, workers, seed):
     """A plan covering every coverable firm, or None if none appears in a third of the time."""
-    model, x = _model(cadre, firm, load, limits, n, exact=True)
+    coverable = np.zeros(n, dtype=bool)
+    coverable[firm] = True
+    model, x = _model(cadre, firm, load, limits, n, coverable)
     cb = _FirstPlan(x)
     solver = _solver(max(seconds / 3, 0.05), workers, seed)
     solver.solve(model, cb)
@@ -208,8 +276,10 @@ def _solver(time_limit: float, workers: int, seed: int) -> cp_model.CpSolver:
 
 
 def _model(
-    cadre: np.ndarray, firm: np.ndarray, load: np.ndarray, limits: Limits, n: int, exact: bool
+    cadre: np.ndarray, firm: np.ndarray, load: np.ndarray, limits: Limits, n: int, must: np.ndarray
 ) -> tuple[cp_model.CpModel, list]:
+    """Pair variables with one cadre at most per firm (exactly one for ``must`` firms) and
+    the cadres' count and workload limits."""
     model = cp_model.CpModel()
     x = [model.new_bool_var(f"x{p}") for p in range(len(cadre))]
     by_firm: dict[int, list] = {}
@@ -217,8 +287,8 @@ def _model(
     for p, (c, f) in enumerate(zip(cadre.tolist(), firm.tolist(), strict=True)):
         by_firm.setdefault(f, []).append(x[p])
         by_cadre.setdefault(c, []).append(p)
-    for vars_ in by_firm.values():
-        if exact:
+    for f, vars_ in by_firm.items():
+        if must[f]:
             model.add_exactly_one(vars_)
         else:
             model.add_at_most_one(vars_)
@@ -228,14 +298,6 @@ def _model(
         if limits.work[c] >= 0 and int(load[ps].sum()) > limits.work[c]:
             model.add(sum(int(load[p]) * x[p] for p in ps) <= int(limits.work[c]))
     return model, x
-
-
-def _covered(model: cp_model.CpModel, x: list, firm: np.ndarray, n: int) -> dict[int, Any]:
-    """One expression per coverable firm: 1 when it is covered."""
-    terms: dict[int, list] = {}
-    for p, f in enumerate(firm.tolist()):
-        terms.setdefault(f, []).append(x[p])
-    return {f: sum(v) for f, v in terms.items()}
 
 
 def _hint(model: cp_model.CpModel, x: list, chosen: np.ndarray) -> None:

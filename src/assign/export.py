@@ -36,8 +36,12 @@ HEADERS_ZH = {
     "reason": "原因",
     "detail": "说明",
     "firm_list": "联系企业",
+    "change": "变动",
 }
 """Chinese column headers for pairing lists (``lang="zh"``)."""
+
+CHANGES_ZH = {"kept": "保留", "moved": "调整", "new": "新增"}
+"""The ``change`` column's values in Chinese."""
 
 
 def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:
@@ -66,31 +70,55 @@ def headed(df: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
         from .candidates import REASONS_ZH
 
         df = df.assign(detail=df["reason"].map(REASONS_ZH).fillna(df["detail"]))
+    if "change" in df.columns:
+        df = df.assign(change=df["change"].map(CHANGES_ZH).fillna(df["change"]))
     return df.rename(columns=HEADERS_ZH)
 
 
-def write_json(path: str | Path, data: Any) -> Path:
-    """Write JSON (UTF-8, non-ASCII kept) atomically."""
+def write_json(path: str | Path, data: Any, manifest: dict | None = None) -> Path:
+    """Write JSON (UTF-8, non-ASCII kept) atomically; a ``manifest`` goes under that key."""
+    if manifest is not None:
+        data = {**data, "manifest": manifest}
     text = json.dumps(data, ensure_ascii=False, indent=2, default=_jsonable)
     return atomic_write(path, lambda p: p.write_text(text + "\n", encoding="utf-8"))
 
 
-def write_csv(path: str | Path, df: pd.DataFrame) -> Path:
-    """Write CSV in UTF-8 with BOM (Excel shows Chinese names) atomically."""
-    return atomic_write(path, lambda p: df.to_csv(p, index=False, encoding="utf-8-sig"))
+def write_csv(path: str | Path, df: pd.DataFrame, manifest: dict | None = None) -> Path:
+    """Write CSV in UTF-8 with BOM (Excel shows Chinese names) atomically, with its
+    ``manifest`` (if given) beside it."""
+    out = atomic_write(path, lambda p: df.to_csv(p, index=False, encoding="utf-8-sig"))
+    return with_manifest(out, manifest)
 
 
-def write_pairs(pairing: Pairing, path: str | Path, lang: str = "en") -> Path:
-    """Write the pairing list; the format follows the suffix (.csv, .json, .xlsx)."""
+def with_manifest(path: Path, manifest: dict | None) -> Path:
+    """Write ``manifest`` beside a non-JSON output ``path`` (nothing when None)."""
+    if manifest is not None:
+        from .manifest import write_manifest
+
+        write_manifest(path, manifest)
+    return path
+
+
+def write_pairs(pairing: Pairing, path: str | Path, lang: str | None = None,
+                manifest: dict | None = None) -> Path:
+    """Write the pairing list; the format follows the suffix (.csv, .json, .xlsx).
+
+    Headers are Chinese by default in a workbook (it goes to a county office) and English
+    keys in CSV; ``lang`` ("en" or "zh") chooses explicitly. A ``manifest`` goes inside
+    JSON, beside other formats (``pairs.csv.manifest.json``).
+    """
     path = Path(path)
     suffix = path.suffix.lower()
+    if lang is None:
+        lang = "zh" if suffix == ".xlsx" else "en"
     if suffix == ".csv":
-        return write_csv(path, headed(pairing.pairs, lang))
+        return write_csv(path, headed(pairing.pairs, lang), manifest)
     if suffix == ".json":
         return write_json(path, {"pairs": pairing.pairs.to_dict(orient="records"),
-                                 "summary": pairing.summary()})
+                                 "summary": pairing.summary()}, manifest)
     if suffix == ".xlsx":
-        return atomic_write(path, lambda p: _write_xlsx(pairing, p, lang))
+        return with_manifest(atomic_write(path, lambda p: _write_xlsx(pairing, p, lang)),
+                             manifest)
     raise ValueError(f"{path}: unknown pairing format '{suffix}'; use .csv, .json or .xlsx")
 
 

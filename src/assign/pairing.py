@@ -36,6 +36,9 @@ class Pairing:
         seconds: Wall time of the solve.
         backend: "flow" or "cpsat".
         meta: Parameters, seeds and versions that produced the plan.
+        changes: Against a previous plan, ``{kept, moved, new, dropped}`` (else None).
+        conflicts: When the rules make any plan impossible, the smallest conflicting
+            sets of rules in plain words (see :mod:`assign.conflicts`).
     """
 
     pairs: pd.DataFrame
@@ -47,6 +50,8 @@ class Pairing:
     seconds: float
     backend: str
     meta: dict[str, Any] = field(default_factory=dict)
+    changes: dict[str, int] | None = None
+    conflicts: list[str] = field(default_factory=list)
 
     @property
     def assigned(self) -> int:
@@ -61,9 +66,16 @@ class Pairing:
         """Mapping firm id -> cadre id."""
         return dict(zip(self.pairs["firm_id"], self.pairs["cadre_id"], strict=True))
 
+    def fairness(self) -> dict[str, Any]:
+        """Loads over the cadres in use: ``{firms_max, firms_min, firms_mean, load_max,
+        load_gini, km_max}`` (see :func:`assign.balance.fairness`)."""
+        from .balance import fairness
+
+        return fairness(self.cadre_loads)
+
     def summary(self) -> dict[str, Any]:
         """The plan's headline figures as plain JSON-ready values."""
-        return {
+        out = {
             "status": self.status,
             "objective": round(float(self.objective), 6),
             "bound": round(float(self.bound), 6),
@@ -75,8 +87,13 @@ class Pairing:
             ],
             "seconds": round(float(self.seconds), 3),
             "backend": self.backend,
-            "meta": self.meta,
+            "fairness": self.fairness(),
+            "conflicts": list(self.conflicts),
         }
+        if self.changes is not None:
+            out["changes"] = dict(self.changes)
+        out["meta"] = self.meta
+        return out
 
     def __repr__(self) -> str:
         return (

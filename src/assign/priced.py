@@ -90,7 +90,7 @@ def solve_priced(scenario: Scenario, nearest: int = NEAREST,
 
     # working set: each firm's nearest cadres, kept when admissible
     i, j, km = nearest_within(lat_c, lon_c, lat_f, lon_f, max_km, nearest * 2)
-    keep = rules.keep(i, j)
+    keep = rules.admit(i, j)
     i, j, km = i[keep], j[keep], km[keep]
     rank = _rank_within_firm(j, km)
     keep = rank < nearest
@@ -107,6 +107,7 @@ def solve_priced(scenario: Scenario, nearest: int = NEAREST,
     status, rounds, admissible = "unknown", 0, 0
     in_reach = np.zeros(n, dtype=bool)
     has_pair = np.zeros(n, dtype=bool)
+    allowed_pair = np.zeros(n, dtype=bool)
     assign = np.full(n, -1, np.int64)
     for rounds in range(1, MAX_ROUNDS + 1):  # noqa: B007 (rounds is reported)
         t0 = time.perf_counter()
@@ -128,6 +129,9 @@ def solve_priced(scenario: Scenario, nearest: int = NEAREST,
             ok = rules.keep(bi, bj)
             bi, bj, bkm = bi[ok], bj[ok], bkm[ok]
             has_pair[bj] = True
+            ok = rules.allowed(bi, bj)
+            bi, bj, bkm = bi[ok], bj[ok], bkm[ok]
+            allowed_pair[bj] = True
             admissible += len(bi)
             bc = scaled(rules.cost(bkm, rules.skill_match(bi, bj)), COST_SCALE)
             reduced = bc + d_firm[bj] - d_cadre[bi]
@@ -150,6 +154,7 @@ def solve_priced(scenario: Scenario, nearest: int = NEAREST,
     reason = np.full(n, "", dtype=object)
     reason[~in_reach] = "no_cadre_in_reach"
     reason[in_reach & ~has_pair] = "no_cadre_with_skill"
+    reason[has_pair & ~allowed_pair] = "excluded_by_rules"
     skill_match = rules.skill_match(i, j)
     cand = Candidates(i, j, km, skill_match, np.asarray(rules.cost(km, skill_match), float),
                       None, reason)

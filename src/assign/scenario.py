@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
 from .config import ScenarioConfig
 from .crs import to_wgs84
 from .errors import Problem, ScenarioError, ScenarioWarning, raise_if
+from .rules import attach_rules, frame_rules, read_rule_tables
 from .tables import ALIASES, Column, check_table, decode, read_table
 
 CADRE_COLUMNS = [
@@ -35,6 +36,8 @@ CADRE_COLUMNS = [
     Column("max_firms", "int", low=0),
     Column("max_workload", "float", low=0),
     Column("zone"),
+    Column("start_day", "float", low=0),  # batches: serves from this day of a simulation
+    Column("end_day", "float", low=0),  # ... up to (not including) this one
 ]
 FIRM_COLUMNS = [
     Column("id", "id", required=True),
@@ -53,6 +56,7 @@ PAIR_COLUMNS = [
     Column("firm_id", "text", required=True),
     Column("cost", "float", required=True),
     Column("load", "float", low=0),
+    Column("travel_min", "float", low=0),  # one way; the simulation's visits
 ]
 
 
@@ -63,11 +67,15 @@ class Scenario:
     Attributes:
         config: The parsed ``scenario.yaml`` (overrides applied).
         cadres: One row per cadre: id, name, home_unit, lat, lon, skills (tuple of
-            (category, proficiency)), max_firms (NaN = no limit), max_workload (NaN = none), zone.
+            (category, proficiency)), max_firms (NaN = no limit), max_workload (NaN = none), zone,
+            start_day, end_day (the days a cadre serves in a simulation; NaN = whole run).
         firms: One row per firm: id, name, sector, lat, lon, employees, priority, needs
             (tuple of categories, primary first), zone, rate_per_day (NaN = scenario default).
         pairs: The explicit pair table (cadre_id, firm_id, cost, load) or None.
         path: The scenario folder (None for scenarios built in memory).
+        pinned: Pairs the plan must hold (cadre_id, firm_id, note, line) or None.
+        forbidden: Pairs the plan never holds (cadre_id, firm_id, reason, line) or None.
+        previous: Last round's pairs (cadre_id, firm_id, line) for fewest changes, or None.
     """
 
     config: ScenarioConfig
@@ -76,6 +84,9 @@ class Scenario:
     pairs: pd.DataFrame | None = None
     path: Path | None = None
     overrides: dict[str, Any] = field(default_factory=dict)
+    pinned: pd.DataFrame | None = None
+    forbidden: pd.DataFrame | None = None
+    previous: pd.DataFrame | None = None
     roads: RoadNetwork | None = None
     """The road graph named by ``roads:`` (None without one)."""
 
@@ -90,7 +101,10 @@ class Scenario:
         pairs = self.pairs
         if pairs is not None:
             pairs = pairs[pairs["cadre_id"].isin(cadres["id"])].reset_index(drop=True)
-        return replace(self, cadres=cadres, pairs=pairs)
+        pinned = self.pinned
+        if pinned is not None:
+            pinned = pinned[pinned["cadre_id"].isin(cadres["id"])].reset_index(drop=True)
+        return replace(self, cadres=cadres, pairs=pairs, pinned=pinned)
 
     def with_config(self, **assignment: Any) -> Scenario:
         """Return this scenario with ``assignment`` keys replaced (validated)."""
@@ -171,14 +185,18 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     base = ypath.parent
     problems: list[Problem] = []
 
-    def table(rel: str, columns: list[Column], sheet: str | None, kind: str) -> pd.DataFrame:
-        df, found = read_table(base / rel, columns, str(base / rel), sheet, ALIASES[kind])
+    def table(rel: str, columns: list[Column], kind: str, sheet: str | None = None,
+              extra: bool = False) -> pd.DataFrame:
+        df, found = read_table(base / rel, columns, str(base / rel), extra, sheet, ALIASES[kind])
         problems.extend(found)
         return df
 
-    cadres = table(config.cadres, CADRE_COLUMNS, config.cadres_sheet, "cadres")
-    firms = table(config.firms, FIRM_COLUMNS, config.firms_sheet, "firms")
-    pairs = table(config.pairs, PAIR_COLUMNS, config.pairs_sheet, "pairs") if config.pairs else None
+    cadres = table(config.cadres, CADRE_COLUMNS, "cadres", config.cadres_sheet, extra=True)
+    firms = table(config.firms, FIRM_COLUMNS, "firms", config.firms_sheet, extra=True)
+    pairs = (table(config.pairs, PAIR_COLUMNS, "pairs", config.pairs_sheet) if config.pairs
+             else None)
+    rule_tables, found = read_rule_tables(Scenario(config, cadres, firms), base)
+    problems.extend(found)
     raise_if(problems)
     cadres = _to_wgs84(_complete(cadres, CADRE_COLUMNS), config.coordinates)
     firms = _to_wgs84(_complete(firms, FIRM_COLUMNS), config.coordinates)
@@ -186,8 +204,15 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     if pairs is not None:
         labels["pairs"] = str(base / (config.pairs or ""))
     network = _load_roads(config, base, ylabel)
-    scenario = Scenario(config, cadres, firms, pairs, ypath.parent, overrides, network)
+    scenario = Scenario(config, cadres, firms, pairs, ypath.parent, overrides, roads=network)
     scenario = check_scenario(scenario, labels)
+    labels.update({k: str(base / getattr(config.assignment, k)) for k in rule_tables})
+    scenario = attach_rules(scenario, rule_tables, labels, ylabel)
+    if config.assignment.previous:
+        from .changes import read_previous
+
+        scenario = replace(scenario, previous=read_previous(base / config.assignment.previous,
+                                                            scenario))
     if network is not None and uses_roads(scenario):
         _warn_off_network(scenario, labels["cadres"])
     return scenario
@@ -233,6 +258,8 @@ def build_scenario(
     firms: pd.DataFrame,
     pairs: pd.DataFrame | None = None,
     name: str = "in-memory",
+    pinned: pd.DataFrame | None = None,
+    forbidden: pd.DataFrame | None = None,
     **assignment: Any,
 ) -> Scenario:
     """Build a scenario from DataFrames (for notebooks and tests), validated like files.
@@ -242,18 +269,21 @@ def build_scenario(
         firms: Firm table with the columns of ``firms.csv``.
         pairs: Optional pair table (cadre_id, firm_id, cost, load).
         name: Scenario name.
+        pinned: Optional pinned pairs (cadre_id, firm_id[, note]).
+        forbidden: Optional forbidden pairs (cadre_id, firm_id[, reason]).
         **assignment: Keys of the ``assignment`` section.
     """
     def as_text(df: pd.DataFrame) -> pd.DataFrame:
         return df.astype(object).where(df.notna(), "").astype(str).reset_index(drop=True)
 
-    c, p1 = check_table(as_text(cadres), CADRE_COLUMNS, "cadres")
-    f, p2 = check_table(as_text(firms), FIRM_COLUMNS, "firms")
+    c, p1 = check_table(as_text(cadres), CADRE_COLUMNS, "cadres", extra=True)
+    f, p2 = check_table(as_text(firms), FIRM_COLUMNS, "firms", extra=True)
     pr = None
     p3: list[Problem] = []
     if pairs is not None:
         pr, p3 = check_table(as_text(pairs), PAIR_COLUMNS, "pairs")
-    raise_if(p1 + p2 + p3)
+    rule_tables, p4 = frame_rules(pinned, forbidden)
+    raise_if(p1 + p2 + p3 + p4)
     data = {"name": name, "cadres": "cadres", "firms": "firms", "assignment": assignment}
     if pairs is not None:
         data["pairs"] = "pairs"
@@ -262,7 +292,9 @@ def build_scenario(
     except ValidationError as exc:
         raise ScenarioError(validation_problems(exc, None, {})) from None
     scenario = Scenario(config, _complete(c, CADRE_COLUMNS), _complete(f, FIRM_COLUMNS), pr)
-    return check_scenario(scenario, {"cadres": "cadres", "firms": "firms", "pairs": "pairs"})
+    labels = {"cadres": "cadres", "firms": "firms", "pairs": "pairs"}
+    scenario = check_scenario(scenario, labels)
+    return attach_rules(scenario, rule_tables, labels, "arguments")
 
 
 def _to_wgs84(df: pd.DataFrame, system: str) -> pd.DataFrame:
@@ -323,6 +355,9 @@ def check_scenario(scenario: Scenario, labels: dict[str, str]) -> Scenario:
         if pairs["cost"].isna().any():
             i = int(np.flatnonzero(pairs["cost"].isna().to_numpy())[0])
             problems.append(Problem(labels["pairs"], "a value is required", int(lines[i]), "cost"))
+    early = (cadres["end_day"] <= cadres["start_day"].fillna(0)).to_numpy()
+    problems.extend(Problem(labels["cadres"], "end_day must come after start_day", int(i) + 2,
+                            "end_day") for i in np.flatnonzero(early)[:20])
     raise_if(problems)
     if cfg.require_skills != "none" and all(len(n) == 0 for n in firms["needs"]):
         warnings.warn(

@@ -5,33 +5,74 @@ from __future__ import annotations
 import platform
 import time
 from importlib import metadata
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from .candidates import REASONS, ROAD_REACH, Candidates, build_candidates, pair_load
-from .coverage import COST_SCALE, LOAD_SCALE, integer_scale, priority_ranks, scaled
+from .balance import balanced_capacity
+from .candidates import (
+    REASONS,
+    ROAD_REACH,
+    Candidates,
+    PairRules,
+    build_candidates,
+    pair_load,
+)
+from .changes import as_previous, change_counts, change_labels, had_cadre
+from .conflicts import pin_conflicts
+from .constrained import SideRules, solve_constrained
+from .coverage import decimal_scale, priority_ranks, scaled, scaled_loads
 from .cpsat import Limits, solve_cpsat
 from .flow import count_capacity, solve_flow
 from .pairing import PAIR_COLUMNS, Pairing
+from .pins import Pins, pinned_candidates, split_pins
 from .priced import LARGE_PAIRS, NEAREST, estimate_pairs, solve_priced
 from .scenario import Scenario, uses_roads
 
 Backend = Literal["auto", "flow", "cpsat"]
 
+MAX_INT_COST = 2**40
+"""Largest integer cost of one pair (the flow's coverage rewards multiply it further)."""
+
 
 def choose_backend(scenario: Scenario, backend: Backend | None = None) -> str:
-    """The backend to use: min-cost flow unless workload limits need CP-SAT."""
+    """The backend to use: min-cost flow unless workload limits or side rules need CP-SAT.
+
+    CP-SAT is needed for ``max_workload`` limits, ``max_cadres``, ``max_changes`` and
+    ``balance: workload``; the flow holds pins, exclusions, change discounts and
+    ``balance: firms`` exactly.
+    """
     backend = backend or scenario.config.assignment.backend
-    has_workload = scenario.cadres["max_workload"].notna().any()
-    if backend == "flow" and has_workload:
+    needs = _cpsat_needs(scenario)
+    if backend == "flow" and needs:
         raise ValueError(
-            "the flow backend cannot honour max_workload limits; use --backend cpsat or auto"
+            f"the flow backend cannot honour {needs[0]}; use --backend cpsat or auto"
         )
     if backend == "auto":
-        return "cpsat" if has_workload else "flow"
+        return "cpsat" if needs else "flow"
     return backend
+
+
+def _cpsat_needs(scenario: Scenario) -> list[str]:
+    cfg = scenario.config.assignment
+    needs = []
+    if scenario.cadres["max_workload"].notna().any():
+        needs.append("max_workload limits")
+    if cfg.max_cadres is not None:
+        needs.append("assignment.max_cadres")
+    if cfg.max_changes is not None:
+        needs.append("assignment.max_changes")
+    if cfg.balance == "workload":
+        needs.append("balance: workload")
+    return needs
+
+
+def _side_rules(scenario: Scenario) -> bool:
+    """Whether the CP-SAT path needs the side-rules model rather than the plain one."""
+    cfg = scenario.config.assignment
+    return (cfg.max_cadres is not None or cfg.max_changes is not None or cfg.balance != "none")
 
 
 def solve(
@@ -39,59 +80,160 @@ def solve(
     backend: Backend | None = None,
     time_limit: float | None = None,
     seed: int = 0,
+    previous: pd.DataFrame | str | Path | None = None,
 ) -> Pairing:
     """Pair the scenario's cadres with its firms.
 
     Cover as many firms as possible, higher priority first, within every cadre's
-    ``max_firms`` and ``max_workload`` and the scenario's distance and skill limits;
-    among such plans minimise the objective (total km or total pair cost).
+    ``max_firms`` and ``max_workload``, the scenario's distance and skill limits and its
+    planning rules (pins, forbidden pairs, conflicts of interest, ``max_cadres``,
+    ``max_changes``); then, with ``balance``, make the largest load as small as possible;
+    then, against a previous plan, change as few firms as possible (or price changes at
+    ``change_cost``); then minimise the objective (total km or total pair cost).
 
     Args:
         scenario: A loaded scenario.
         backend: "flow", "cpsat" or "auto" (default: the scenario's setting).
         time_limit: Seconds for CP-SAT (default: the scenario's ``time_limit_s``).
         seed: CP-SAT random seed.
+        previous: Last round's pairing (a frame with ``cadre_id, firm_id`` or a file
+            written by zhuqi); default: the scenario's ``assignment.previous``.
 
     Returns:
         The :class:`Pairing`; an infeasible or partial plan is a status, not an exception.
+        An infeasible plan lists the conflicting rules in ``conflicts``.
     """
     start = time.perf_counter()
     cfg = scenario.config.assignment
+    previous = as_previous(previous) if previous is not None else scenario.previous
     used = choose_backend(scenario, backend)
     limit = float(time_limit if time_limit is not None else cfg.time_limit_s)
-    if used == "flow" and _large(scenario):
-        big = solve_priced(scenario)
-        pairing = _pairing(scenario, big.candidates, big.chosen, big.status, 0.0, used)
+    pinned = pinned_candidates(scenario)
+    found = pin_conflicts(scenario, pinned, previous)
+    if found:
+        return _infeasible(scenario, found, used, limit, seed, start, previous)
+    pins = split_pins(scenario)
+    sub = pins.sub
+    if used == "flow" and _large(sub) and previous is None and cfg.balance == "none":
+        big = solve_priced(sub)
+        cand, chosen = pins.merge(big.candidates, big.chosen)
+        pairing = _pairing(scenario, cand, chosen, big.status, 0.0, used)
         meta = _meta(scenario, used, limit, seed, big.admissible_pairs)
         meta["pricing"] = {"rounds": big.rounds, "working_pairs": big.working_pairs,
                            "nearest": NEAREST}
         return Pairing(**{**pairing, "seconds": time.perf_counter() - start, "meta": meta})
-    cand = build_candidates(scenario, with_load=used == "cpsat")
-    ranks = priority_ranks(scenario.firms["priority"].to_numpy())
-    cost_scale = integer_scale(cand.cost, COST_SCALE)
-    cost = scaled(cand.cost, cost_scale)
-    max_firms = scenario.cadres["max_firms"].to_numpy(float)
+    cand = build_candidates(sub, with_load=used == "cpsat")
+    prev = PairRules.of(sub, previous).is_previous(cand.cadre, cand.firm) if (
+        previous is not None) else None
+    ranks = priority_ranks(sub.firms["priority"].to_numpy())
+    extra = [cfg.change_cost] if cfg.change_cost is not None else []
+    cost_all, cost_scale, cost_exact = cost_units(np.r_[cand.cost, extra])
+    cost = cost_all[: len(cand.cost)]
+    max_firms = sub.cadres["max_firms"].to_numpy(float)
     count = np.where(np.isnan(max_firms), -1, max_firms).astype(np.int64)
+    m, n = len(sub.cadres), len(sub.firms)
+    discount = None
+    if prev is not None and prev.any():
+        if cfg.change_cost is not None:
+            discount = int(cost_all[-1])
+        elif len(cost):  # fewest changes first: worth more than any exchange's cost change
+            discount = (2 * min(m, n) + 2) * int(cost.max() - cost.min()) + 1
     if used == "flow":
-        capacity = count_capacity(max_firms, len(scenario.firms))
-        chosen, status = solve_flow(cand.cadre, cand.firm, cost, capacity, ranks)
-        bound = float(cand.cost[chosen].sum()) if status == "optimal" else 0.0
+        capacity = count_capacity(max_firms, n)
+        flow_cost = cost - discount * prev if discount is not None else cost
+        if cfg.balance == "firms":
+            capacity, _ = balanced_capacity(cand.cadre, cand.firm, flow_cost, capacity, ranks,
+                                            pins.count)
+        chosen, status = solve_flow(cand.cadre, cand.firm, flow_cost, capacity, ranks)
+        bound = float(cost[chosen].sum()) / cost_scale if status == "optimal" else 0.0
     else:
-        max_work = scenario.cadres["max_workload"].to_numpy(float)
         assert cand.load is not None  # built with loads for CP-SAT
-        finite_work = max_work[~np.isnan(max_work)]
-        load_scale = min(integer_scale(cand.load, LOAD_SCALE), integer_scale(finite_work, LOAD_SCALE))
-        work = np.where(np.isnan(max_work), -1, np.floor(max_work * load_scale + 1e-6))
-        load = scaled(cand.load, load_scale)
-        res = solve_cpsat(
-            cand.cadre, cand.firm, cost, load, Limits(count, work.astype(np.int64)),
-            ranks, limit, cfg.workers, seed,
-        )
-        chosen, status, bound = res.chosen, res.status, res.bound / cost_scale
-    pairing = _pairing(scenario, cand, chosen, status, bound, used)
+        # pinned loads are taken off the caps in integers, so the caps stay exact
+        k = len(cand.load)
+        load_all, work, _, load_exact = scaled_loads(
+            np.r_[cand.load, pins.pinned.load], scenario.cadres["max_workload"].to_numpy(float))
+        load = load_all[:k]
+        pin_load = np.bincount(pins.pinned.cadre, weights=load_all[k:],
+                               minlength=m).astype(np.int64)
+        work = np.where(work < 0, -1, np.maximum(work - pin_load, 0))
+        limits = Limits(count, work)
+        if _side_rules(scenario) or prev is not None:
+            had = had_cadre(sub, previous) if previous is not None else np.zeros(n, bool)
+            forced = _pinned_changes(scenario, pins, previous)
+            side = SideRules(
+                prev=prev, had_prev=int(had.sum()),
+                max_changes=None if cfg.max_changes is None else cfg.max_changes - forced,
+                change_cost=None if cfg.change_cost is None else discount,
+                max_cadres=None if cfg.max_cadres is None else
+                cfg.max_cadres - int((pins.count > 0).sum()),
+                preused=pins.count > 0, balance=cfg.balance, offset_count=pins.count,
+                offset_load=pin_load)
+            res = solve_constrained(cand.cadre, cand.firm, cost, load, limits, ranks, side,
+                                    limit, cfg.workers, seed)
+            if res.status == "infeasible":
+                from .conflicts import explain_infeasible
+
+                found = explain_infeasible(scenario, previous, limit)
+                return _infeasible(scenario, found, used, limit, seed, start, previous)
+        else:
+            res = solve_cpsat(cand.cadre, cand.firm, cost, load, limits,
+                              ranks, limit, cfg.workers, seed)
+        chosen, status = res.chosen, res.status
+        bound = res.bound / cost_scale if discount is None else 0.0
+        if not load_exact and status == "optimal":
+            # loads were rounded up: every cap holds, but a plan using the last fraction of
+            # a cap may have been missed, so the plan is not proven optimal
+            status = "feasible"
+    if not cost_exact and status == "optimal":
+        # each cost was rounded by at most half a unit: the true optimum (same coverage)
+        # is at most one unit per covered firm below this plan's cost
+        status = "feasible"
+        bound = float(cand.cost[chosen].sum()) - len(chosen) / cost_scale
+    bound += float(pins.pinned.cost.sum())
+    cand, chosen = pins.merge(cand, chosen)
+    pairing = _pairing(scenario, cand, chosen, status, bound, used, previous)
     meta = _meta(scenario, used, limit, seed, len(cand))
     seconds = time.perf_counter() - start
     return Pairing(**{**pairing, "seconds": seconds, "meta": meta})
+
+
+def _pinned_changes(scenario: Scenario, pins: Pins, previous: pd.DataFrame | None) -> int:
+    """Changes the pins make: pinned firms that had another cadre (or one now gone)."""
+    if previous is None or not pins.any:
+        return 0
+    before = dict(zip(previous["firm_id"], previous["cadre_id"], strict=True))
+    cid, fid = scenario.cadres["id"].to_numpy(), scenario.firms["id"].to_numpy()
+    return sum(1 for c, f in zip(pins.pinned.cadre, pins.pinned.firm, strict=True)
+               if fid[f] in before and before[fid[f]] != cid[c])
+
+
+def _infeasible(scenario: Scenario, conflicts: list, backend: str, limit: float, seed: int,
+                start: float, previous: pd.DataFrame | None) -> Pairing:
+    """The pairing of a scenario whose rules conflict: no pairs, every firm uncovered."""
+    empty = Candidates(np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0), np.zeros(0),
+                       np.zeros(0), np.zeros(0),
+                       np.full(len(scenario.firms), "rules_conflict", dtype=object))
+    pairing = _pairing(scenario, empty, np.zeros(0, np.int64), "infeasible", 0.0, backend,
+                       previous)
+    pairing["conflicts"] = [str(c) for c in conflicts]
+    meta = _meta(scenario, backend, limit, seed, 0)
+    return Pairing(**{**pairing, "seconds": time.perf_counter() - start, "meta": meta})
+
+
+def cost_units(cost: np.ndarray) -> tuple[np.ndarray, int, bool]:
+    """Pair costs as integers: the smallest power-of-ten scale that represents them exactly.
+
+    Returns ``(integer costs, scale, exact)``. Costs finer than ``10**-6`` units, or so
+    large that the exact scale would overflow the solvers' integer range, are rounded to
+    the nearest unit of the largest safe scale and ``exact`` is False: the plan is then
+    reported ``feasible`` with an honest bound, never ``optimal``.
+    """
+    scale, exact = decimal_scale(cost)
+    top = float(np.abs(cost).max(initial=0.0))
+    while scale > 1 and top * scale > MAX_INT_COST:
+        scale //= 10
+        exact = False
+    return scaled(cost, scale), scale, exact
 
 
 def _large(scenario: Scenario) -> bool:
@@ -105,7 +247,8 @@ def _large(scenario: Scenario) -> bool:
 
 
 def _pairing(
-    scenario: Scenario, cand: Candidates, chosen: np.ndarray, status: str, bound: float, backend: str
+    scenario: Scenario, cand: Candidates, chosen: np.ndarray, status: str, bound: float,
+    backend: str, previous: pd.DataFrame | None = None,
 ) -> dict:
     cadres, firms = scenario.cadres, scenario.firms
     chosen = np.sort(np.asarray(chosen, dtype=np.int64))
@@ -123,8 +266,8 @@ def _pairing(
             "firm_name": firms["name"].to_numpy()[fi],
             "distance_km": np.round(cand.distance_km[chosen], 4),
             "skill_match": np.round(cand.skill_match[chosen], 4),
-            "cost": np.round(cand.cost[chosen], 6),
-            "load": np.round(load, 4),
+            "cost": cand.cost[chosen],
+            "load": np.round(load, 6),
         },
         columns=PAIR_COLUMNS,
     )
@@ -134,6 +277,10 @@ def _pairing(
         pairs.insert(at + 1, "travel_min", np.round(minutes, 2))
     order = np.lexsort((fi, ci))
     pairs = pairs.iloc[order].reset_index(drop=True)
+    changes = None
+    if previous is not None:
+        pairs["change"] = change_labels(pairs, previous)
+        changes = change_counts(pairs, previous)
     m = len(cadres)
     loads = pd.DataFrame(
         {
@@ -141,7 +288,7 @@ def _pairing(
             "cadre_name": cadres["name"],
             "home_unit": cadres["home_unit"],
             "firms": np.bincount(ci, minlength=m),
-            "load": np.round(np.bincount(ci, weights=load, minlength=m), 4),
+            "load": np.round(np.bincount(ci, weights=load, minlength=m), 6),
             "distance_km": np.round(
                 np.bincount(ci, weights=np.nan_to_num(cand.distance_km[chosen]), minlength=m), 4
             ),
@@ -173,6 +320,7 @@ def _pairing(
     return {
         "pairs": pairs, "cadre_loads": loads, "uncovered": uncovered, "status": status,
         "objective": objective, "bound": float(bound), "backend": backend,
+        "changes": changes,
     }
 
 

@@ -113,8 +113,8 @@ def header_row_of(rows: list[tuple[int, list[str]]], columns: list[Column],
 
 
 def read_table(
-    path: Path, columns: list[Column], label: str, sheet: str | None = None,
-    aliases: dict[str, str] | None = None,
+    path: Path, columns: list[Column], label: str, extra: bool = False,
+    sheet: str | None = None, aliases: dict[str, str] | None = None,
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """Read and check a CSV table or a sheet of an Excel workbook.
 
@@ -122,6 +122,7 @@ def read_table(
         path: The CSV or ``.xlsx`` file.
         columns: The columns the table may have.
         label: How to name the file in messages (usually its path as the user gave it).
+        extra: Keep columns not in ``columns`` (see :func:`check_table`).
         sheet: The workbook's sheet (default: its first); ignored for CSV.
         aliases: Headers as written -> column names (see :data:`ALIASES`).
 
@@ -131,14 +132,13 @@ def read_table(
     if not path.is_file():
         return pd.DataFrame(), [Problem(label, "file not found")]
     if path.suffix.lower() in XLSX_SUFFIXES:
-        return _read_xlsx(path, columns, label, sheet, aliases)
-    df, problems = _read_csv(path, columns, label, aliases)
-    return df, problems
+        return _read_xlsx(path, columns, label, sheet, aliases, extra)
+    return _read_csv(path, columns, label, aliases, extra)
 
 
 def _read_xlsx(
     path: Path, columns: list[Column], label: str, sheet: str | None,
-    aliases: dict[str, str] | None,
+    aliases: dict[str, str] | None, extra: bool = False,
 ) -> tuple[pd.DataFrame, list[Problem]]:
     name, rows, problem = read_sheet(path, sheet, label)
     if problem is not None:
@@ -154,13 +154,13 @@ def _read_xlsx(
                        columns=range(len(keep)), dtype=object)
     raw.columns = canonical_headers(written, columns, aliases)
     lines = np.array([r for r, _ in rows[k + 1:]], dtype=np.int64)
-    df, problems = _checked(raw, columns, label, lines, np.zeros(len(raw), bool), written)
+    df, problems = _checked(raw, columns, label, lines, np.zeros(len(raw), bool), written, extra)
     return df, [replace(p, sheet=name) for p in problems]
 
 
 def _checked(
     raw: pd.DataFrame, columns: list[Column], label: str, lines: np.ndarray,
-    ragged: np.ndarray, written: list[str],
+    ragged: np.ndarray, written: list[str], extra: bool = False,
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """:func:`check_table` on an aliased table; problems name the headers as written."""
     if "priority" in raw.columns and not raw.columns.duplicated().any():
@@ -169,13 +169,14 @@ def _checked(
     as_written = {}
     for canon, orig in zip(raw.columns, written, strict=True):
         as_written.setdefault(canon, orig)
-    df, problems = check_table(raw, columns, label, lines, ragged)
+    df, problems = check_table(raw, columns, label, lines, ragged, extra)
     return df, [replace(p, column=as_written.get(p.column, p.column)) if p.column else p
                 for p in problems]
 
 
 def _read_csv(
-    path: Path, columns: list[Column], label: str, aliases: dict[str, str] | None
+    path: Path, columns: list[Column], label: str, aliases: dict[str, str] | None,
+    extra: bool = False,
 ) -> tuple[pd.DataFrame, list[Problem]]:
     try:
         text = decode(path.read_bytes())
@@ -187,13 +188,26 @@ def _read_csv(
         return pd.DataFrame(), [Problem(label, "the file is empty")]
     except pd.errors.ParserError as exc:
         return pd.DataFrame(), [Problem(label, f"cannot be read as CSV: {exc}".strip())]
+    header = _header(text)
+    # pandas renames a repeated header ("max_firms.1"); keep the names as written so that
+    # a repeated column is reported rather than silently dropped
     written = [str(c).strip() for c in raw.columns]
+    if len(header) == len(written):
+        written = [h or p for h, p in zip(header, written, strict=True)]
     raw.columns = canonical_headers(written, columns, aliases)
     lines, widths = _line_numbers(text)
     if len(lines) != len(raw):  # pragma: no cover - pandas and csv disagree on the rows
         lines = np.arange(len(raw)) + 2
         widths = np.full(len(raw), len(raw.columns))
-    return _checked(raw, columns, label, lines, widths != len(raw.columns), written)
+    return _checked(raw, columns, label, lines, widths != len(raw.columns), written, extra)
+
+
+def _header(text: str) -> list[str]:
+    """The header row's names as written (stripped), duplicates kept."""
+    for row in csv.reader(io.StringIO(text), skipinitialspace=True):
+        if row:
+            return [c.strip() for c in row]
+    return []
 
 
 def _line_numbers(text: str) -> tuple[np.ndarray, np.ndarray]:
@@ -213,6 +227,7 @@ def check_table(
     label: str,
     lines: np.ndarray | None = None,
     ragged: np.ndarray | None = None,
+    extra: bool = False,
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """Type and check a table of strings read from ``label``.
 
@@ -222,18 +237,20 @@ def check_table(
         label: How to name the file in messages.
         lines: The line number of each row (default: row index + 2).
         ragged: Rows whose field count differs from the header's.
+        extra: Keep columns not in ``columns`` as text (the caller judges them) instead
+            of dropping them with a warning.
     """
     problems: list[Problem] = []
     known = {c.name for c in columns}
     missing = [c.name for c in columns if c.required and c.name not in raw.columns]
     for name in missing:
         problems.append(Problem(label, "required column is missing", column=name))
-    dup_cols = raw.columns[raw.columns.duplicated()].tolist()
+    dup_cols = list(dict.fromkeys(raw.columns[raw.columns.duplicated()].tolist()))
     for name in dup_cols:
         problems.append(Problem(label, "column appears more than once", column=name))
-    extra = [c for c in raw.columns if c not in known and not c.startswith("Unnamed")]
-    if extra:
-        warnings.warn(f"{label}: ignoring unknown columns {extra}", ScenarioWarning, stacklevel=3)
+    others = [c for c in dict.fromkeys(raw.columns) if c not in known and not c.startswith("Unnamed")]
+    if others and not extra:
+        warnings.warn(f"{label}: ignoring unknown columns {others}", ScenarioWarning, stacklevel=3)
     if problems:
         return pd.DataFrame(), problems
     if len(raw) == 0:
@@ -256,6 +273,10 @@ def check_table(
         typed, bad = _convert(values, col, label, lines)
         problems.extend(bad)
         out[col.name] = typed
+    if extra:
+        for name in others:
+            if name not in dup_cols:
+                out[name] = raw[name].fillna("").str.strip()
     return out, problems
 
 

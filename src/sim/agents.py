@@ -163,9 +163,10 @@ class CadreAgent(Agent):
         if log.category[issue] not in self.skills:
             hours *= m.unskilled_factor
         if log.travel[issue]:
-            hours += m.travel_hours(self.index, log.firm[issue])
+            hours += m.trip_hours(self.index, log.firm[issue])
         end = finish_time(start, hours, h) if h < 24.0 else start + hours / 24.0
         m.booked_hours += m.measured_hours(start, end)
+        m.working[self.index] = (start, end)
         m.busy_cadres += 1
         return end
 
@@ -173,6 +174,7 @@ class CadreAgent(Agent):
         """Settle the issue or escalate it to the home unit."""
         m = self.model
         m.busy_cadres -= 1
+        del m.working[self.index]
         now = m.now
         esc = m.escalation
         if esc is None:

@@ -4,7 +4,9 @@ Reports give totals like "236 issues in about 120 days from 103 firms, 135 solve
 54/72/63/27/20, 40% answered on the spot". From those:
 
 - the arrival rate is the Poisson maximum-likelihood estimate issues / (firms x days),
-  with an exact (Garwood) 95% interval;
+  with an exact (Garwood) 95% interval; with a rate profile (``arrival.profile``) the
+  days are the profile's cumulative multiplier over the period, so the fitted base rate
+  times the profile reproduces the count;
 - the category mix is the reported counts;
 - a resolution parameter (by default the functional departments' mean handling days) is
   found by bisection so that the simulated share resolved by the horizon matches the
@@ -21,11 +23,12 @@ from typing import Any
 
 from scipy import stats
 
-from assign import Scenario, solve
+from assign import Scenario
 from assign.scenario import apply_overrides
 
+from .arrivals import cumulative
 from .config import SimulationConfig, simulation_config
-from .experiment import simulate_scenario
+from .experiment import prepare_pairing, simulate_scenario
 
 
 @dataclass(frozen=True)
@@ -102,14 +105,15 @@ def calibrate(
         seed: Seed of every trial (common random numbers).
         iterations: Bisection steps per fitted parameter.
     """
-    rate, rate_ci = fit_rate(issues, len(scenario.firms), days)
+    profile = simulation_config(scenario).arrival.profile
+    rate, rate_ci = fit_rate(issues, len(scenario.firms), cumulative(profile, days))
     section = dict(scenario.config.simulation)
     section = apply_overrides(section, {"days": days, "warmup_days": 0,
                                         "arrival.rate_per_firm_day": round(rate, 6)})
     if mix is not None:
         section = apply_overrides(section, {"arrival.mix": dict(mix)})
     simulation_config(scenario, **{})  # the starting section must be valid
-    pairing = solve(scenario)
+    pairing = prepare_pairing(scenario, SimulationConfig.model_validate(section))
     steps: list[tuple[str, float, float]] = []
 
     def trial(key: str, metric: str):

@@ -17,6 +17,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    NonNegativeFloat,
     PositiveFloat,
     PositiveInt,
     ValidationError,
@@ -32,6 +33,36 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class ProfileConfig(_Strict):
+    """How the arrival rate varies over the run: a multiplier of every firm's rate.
+
+    Piecewise by period (``multipliers[k]`` holds over ``[k, k + 1) x period_days``; after
+    the list the last one holds, or the list starts over with ``repeat``), times a surge
+    at the start decaying with a half-life (``1 + (surge - 1) x 2^(-t / half_life_days)``:
+    the list of problems collected on arrival, 问题清单). Either part may be left out.
+    """
+
+    period_days: PositiveFloat | None = Field(None, description="Length of each period.")
+    multipliers: list[NonNegativeFloat] | None = Field(
+        None, description="Rate multiplier of each period, in order.")
+    repeat: bool = Field(False, description="Start the list over after its last period.")
+    surge: NonNegativeFloat = Field(1.0, description="Rate multiplier at day 0.")
+    half_life_days: PositiveFloat | None = Field(
+        None, description="Days for the surge's excess over 1 to halve.")
+
+    @model_validator(mode="after")
+    def _complete(self) -> ProfileConfig:
+        if (self.period_days is None) != (self.multipliers is None):
+            raise ValueError("period_days and multipliers go together")
+        if self.multipliers is not None and not any(m > 0 for m in self.multipliers):
+            raise ValueError("multipliers needs at least one value above 0")
+        if self.surge != 1.0 and self.half_life_days is None:
+            raise ValueError("a surge needs half_life_days")
+        if self.multipliers is None and self.surge == 1.0:
+            raise ValueError("give multipliers (with period_days) or a surge (with half_life_days)")
+        return self
+
+
 class ArrivalConfig(_Strict):
     """How firms raise issues: Poisson processes, one per firm, categories by weight."""
 
@@ -42,6 +73,9 @@ class ArrivalConfig(_Strict):
         default_factory=lambda: {"financing": 54.0, "cost_reduction": 72.0, "hiring": 63.0,
                                  "policy": 27.0, "other": 20.0},
         description="Relative weight of each category (keys of the taxonomy).",
+    )
+    profile: ProfileConfig | None = Field(
+        None, description="Time-varying rate (None: constant)."
     )
 
     @model_validator(mode="after")
@@ -107,11 +141,17 @@ class SimulationConfig(_Strict):
     escalation: EscalationConfig = Field(default_factory=lambda: EscalationConfig())
     travel: bool = True
     speed_kmh: PositiveFloat = Field(30.0, description="Travel speed, km/h.")
+    sla_days: list[PositiveFloat] = Field(
+        default_factory=lambda: [7.0, 30.0],
+        description="N of the closed_within_Nd metrics (share closed within N days).",
+    )
 
     @model_validator(mode="after")
     def _warmup_shorter(self) -> SimulationConfig:
         if self.warmup_days >= self.days:
             raise ValueError("warmup_days must be shorter than days")
+        if len(set(self.sla_days)) != len(self.sla_days):
+            raise ValueError("sla_days lists a value twice")
         return self
 
 

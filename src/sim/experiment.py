@@ -21,8 +21,9 @@ import pandas as pd
 
 from assign import Pairing, Scenario, solve
 
+from .batches import BatchPlan, has_batches, plan_batches
 from .config import SimulationConfig, simulation_config
-from .metrics import METRICS, by_category, mean_ci, run_metrics
+from .metrics import by_category, mean_ci, metric_names, run_metrics
 from .model import ServiceModel
 
 Progress = Callable[[int, int], None]
@@ -39,9 +40,23 @@ class RunResult:
     issues: pd.DataFrame | None = None
 
 
+def prepare_pairing(scenario: Scenario, config: SimulationConfig,
+                    pairing: Pairing | BatchPlan | None = None) -> Pairing | BatchPlan | None:
+    """What the runs of a scenario need, computed once for all replications: the pairing
+    (solved when None and service is assigned), or each period's when cadres serve in
+    batches (``start_day`` / ``end_day``; a given pairing is the first period's)."""
+    if isinstance(pairing, BatchPlan):
+        return pairing
+    if has_batches(scenario):
+        return plan_batches(scenario, config.days, pairing, assigned=config.service == "assigned")
+    if pairing is None and config.service == "assigned":
+        return solve(scenario)
+    return pairing
+
+
 def run_once(
     scenario: Scenario,
-    pairing: Pairing | None,
+    pairing: Pairing | BatchPlan | None,
     config: SimulationConfig,
     seed: int,
     replication: int,
@@ -52,11 +67,12 @@ def run_once(
     model = ServiceModel(scenario, pairing, config, ss).run()
     issues = model.issues()
     metrics = run_metrics(issues, config.warmup_days, config.days, model.busy_hours(),
-                          model.available_hours())
+                          model.available_hours(), config.sla_days)
     series = model.datacollector.get_model_vars_dataframe()
     series.insert(0, "day", np.arange(len(series), dtype=float))
     return RunResult(
-        replication, metrics, by_category(issues, config.warmup_days, config.days), series,
+        replication, metrics,
+        by_category(issues, config.warmup_days, config.days, config.sla_days), series,
         issues if keep_issues else None,
     )
 
@@ -140,11 +156,12 @@ class SimulationResult:
 
     def summary(self) -> dict[str, Any]:
         """Mean and 95% CI of every metric, overall and per category."""
-        metrics = {m: mean_ci(self.runs[m].to_numpy()) for m in METRICS}
+        names = [c for c in self.runs.columns if c not in ("replication", "seed")]
+        metrics = {m: mean_ci(self.runs[m].to_numpy()) for m in names}
         cats: dict[str, dict] = {}
         for cat, group in self.categories.groupby("category", sort=True):
             cats[str(cat)] = {
-                m: mean_ci(group[m].to_numpy()) for m in METRICS if m in group.columns
+                m: mean_ci(group[m].to_numpy()) for m in names if m in group.columns
             }
         return {"metrics": metrics, "by_category": cats}
 
@@ -183,7 +200,7 @@ def _collect(results: Iterable[RunResult], seed: int, keep_issues: bool) -> tupl
 
 def simulate_scenario(
     scenario: Scenario,
-    pairing: Pairing | None = None,
+    pairing: Pairing | BatchPlan | None = None,
     config: SimulationConfig | None = None,
     replications: int = 10,
     seed: int = 0,
@@ -196,7 +213,8 @@ def simulate_scenario(
 
     Args:
         scenario: The scenario.
-        pairing: Who serves which firm; solved once when None and service is assigned.
+        pairing: Who serves which firm; solved once when None and service is assigned
+            (each period's, when cadres serve in batches: see :func:`prepare_pairing`).
         config: Simulation settings (default: the scenario's section).
         replications: Number of replications.
         seed: Master seed; replication ``r`` uses ``SeedSequence(seed, spawn_key=(r,))``.
@@ -206,9 +224,8 @@ def simulate_scenario(
         scheduler: Dask scheduler address, to run on a cluster.
     """
     config = config or simulation_config(scenario)
-    if pairing is None and config.service == "assigned":
-        pairing = solve(scenario)
-    jobs = [(scenario, pairing, config, seed, r, keep_issues) for r in range(replications)]
+    plan = prepare_pairing(scenario, config, pairing)
+    jobs = [(scenario, plan, config, seed, r, keep_issues) for r in range(replications)]
     results = run_many(jobs, workers, progress, scheduler)
     runs, cats, series, issues = _collect(results, seed, keep_issues)
     meta = {
@@ -222,14 +239,17 @@ def simulate_scenario(
         "overrides": scenario.overrides,
         "cadres": int(len(scenario.cadres)),
         "firms": int(len(scenario.firms)),
-        "pairing": None if pairing is None else pairing.summary() | {"meta": None},
+        "pairing": None if plan is None else plan.summary() | {"meta": None},
     }
     return SimulationResult(runs, cats, series, issues, meta)
 
 
-def staffing_scenario(scenario: Scenario, cadres: int) -> Scenario:
-    """The scenario with its first ``cadres`` cadres, firm limits raised to cover all firms.
+def staffing_scenario(scenario: Scenario, cadres: int, pick: str = "first") -> Scenario:
+    """The scenario with ``cadres`` cadres, firm limits raised to cover all firms.
 
+    ``pick="first"`` keeps the roster's first cadres; ``pick="best"`` keeps the ones an
+    optimal plan with ``assignment.max_cadres`` set to the level chooses (coverage first,
+    then cost), topped up in roster order if the plan needs fewer.
     Where the scenario sets no ``max_firms_per_cadre`` (or pairs one to one), each cadre
     may take ``ceil(firms / cadres)`` firms.
     """
@@ -237,18 +257,31 @@ def staffing_scenario(scenario: Scenario, cadres: int) -> Scenario:
         raise ValueError(
             f"staffing level {cadres} is outside 1..{len(scenario.cadres)} (the scenario's cadres)"
         )
-    reduced = scenario.with_cadres(cadres)
+    if pick not in ("first", "best"):
+        raise ValueError(f"pick must be 'first' or 'best', not '{pick}'")
+    if pick == "best" and cadres < len(scenario.cadres):
+        plan = solve(_raised(scenario, cadres).with_config(max_cadres=cadres))
+        chosen = scenario.cadres["id"].isin(plan.pairs["cadre_id"]).to_numpy()
+        for k in np.flatnonzero(~chosen)[: cadres - int(chosen.sum())]:
+            chosen[k] = True
+        order = np.r_[np.flatnonzero(chosen), np.flatnonzero(~chosen)]
+        scenario = replace(scenario, cadres=scenario.cadres.iloc[order].reset_index(drop=True))
+    return _raised(scenario.with_cadres(cadres), cadres)
+
+
+def _raised(scenario: Scenario, level: int) -> Scenario:
+    """Firm limits raised so ``level`` cadres can cover every firm (see staffing_scenario)."""
     cfg = scenario.config.assignment
     if cfg.mode == "one_to_one" or cfg.max_firms_per_cadre is None:
-        per = math.ceil(len(scenario.firms) / cadres)
-        own = reduced.cadres["max_firms"]
+        per = math.ceil(len(scenario.firms) / level)
+        own = scenario.cadres["max_firms"]
         if cfg.mode == "one_to_one":
             own = pd.Series(np.nan, index=own.index)
-        reduced = replace(
-            reduced.with_config(mode="one_to_many", max_firms_per_cadre=per),
-            cadres=reduced.cadres.assign(max_firms=own.fillna(per)),
+        scenario = replace(
+            scenario.with_config(mode="one_to_many", max_firms_per_cadre=per),
+            cadres=scenario.cadres.assign(max_firms=own.fillna(per)),
         )
-    return reduced
+    return scenario
 
 
 @dataclass
@@ -284,14 +317,20 @@ def compare_staffing(
     config: SimulationConfig | None = None,
     progress: Progress | None = None,
     scheduler: str | None = None,
+    pick: str = "best",
 ) -> ComparisonResult:
-    """Simulate each staffing level (first N cadres, re-solved pairing), common seeds."""
+    """Simulate each staffing level (N cadres, re-solved pairing), common seeds.
+
+    ``pick="best"`` lets an optimal plan choose which N cadres (``assignment.max_cadres``);
+    ``pick="first"`` keeps the roster's first N.
+    """
     config = config or simulation_config(scenario)
     jobs, covered = [], {}
     for n in levels:
-        sc = staffing_scenario(scenario, n)
-        pairing = solve(sc) if config.service == "assigned" else None
-        covered[n] = pairing.assigned if pairing is not None else len(sc.firms)
+        sc = staffing_scenario(scenario, n, pick)
+        pairing = prepare_pairing(sc, config)
+        covered[n] = (pairing.assigned if pairing is not None and config.service == "assigned"
+                      else len(sc.firms))
         jobs += [(sc, pairing, config, seed, r, False) for r in range(replications)]
     results = run_many(jobs, workers, progress, scheduler)
     rows, out_levels = [], []
@@ -303,9 +342,9 @@ def compare_staffing(
         out_levels.append({
             "cadres": n,
             "covered": covered[n],
-            "metrics": {m: mean_ci(runs[m].to_numpy()) for m in METRICS},
+            "metrics": {m: mean_ci(runs[m].to_numpy()) for m in metric_names(config.sla_days)},
         })
-    meta = {"scenario": scenario.name, "seed": seed, "replications": replications,
+    meta = {"scenario": scenario.name, "seed": seed, "replications": replications, "pick": pick,
             "versions": versions(), "parameters": config.model_dump(),
             "overrides": scenario.overrides}
     return ComparisonResult(pd.concat(rows, ignore_index=True), out_levels, meta)

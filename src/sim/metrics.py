@@ -3,61 +3,131 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-METRICS = (
-    "issues_raised",
-    "issues_resolved",
-    "resolution_rate",
-    "mean_wait_days",
-    "mean_time_to_resolve_days",
-    "p90_time_to_resolve_days",
-    "escalation_share",
-    "cadre_utilization",
-)
-"""Metric names, in report order."""
+SLA_DAYS = (7.0, 30.0)
+"""Default service-level horizons N of the ``closed_within_Nd`` metrics."""
 
 
-def issue_metrics(issues: pd.DataFrame, warmup: float, horizon: float) -> dict[str, float]:
+def sla_name(days: float) -> str:
+    """The metric name of "closed within ``days`` days": ``closed_within_30d`` (a
+    fraction's point becomes an underscore, ``closed_within_0_5d``, so the name stays an
+    identifier, as targets and store columns need)."""
+    return f"closed_within_{days:g}d".replace(".", "_")
+
+
+def metric_names(sla_days: Sequence[float] = SLA_DAYS) -> tuple[str, ...]:
+    """Metric names, in report order, with the ``closed_within_Nd`` of ``sla_days``."""
+    return (
+        "issues_raised",
+        "issues_resolved",
+        "resolution_rate",
+        *(sla_name(d) for d in sla_days),
+        "backlog_at_end",
+        "mean_wait_days",
+        "mean_time_to_resolve_days",
+        "km_median_time_to_resolve_days",
+        "p90_time_to_resolve_days",
+        "escalation_share",
+        "cadre_utilization",
+    )
+
+
+METRICS = metric_names()
+"""Metric names, in report order (service levels at the default 7 and 30 days)."""
+
+
+def km_median(durations: np.ndarray, observed: np.ndarray) -> float:
+    """Kaplan-Meier median of right-censored durations.
+
+    The product-limit estimate ``S(t) = prod over event times u <= t of (1 - d_u / n_u)``
+    (``d_u`` events at ``u``, ``n_u`` durations ``>= u``: censored at ``u`` still count
+    at risk there); the median is the first event time where ``S(t) <= 0.5``, NaN when
+    the curve never gets there (fewer than half are known to end). Same convention as
+    lifelines' ``median_survival_time_``.
+
+    Args:
+        durations: Time to the event, or to censoring.
+        observed: True where the event happened (False: censored).
+    """
+    t = np.asarray(durations, float)
+    e = np.asarray(observed, bool)
+    if len(t) == 0:
+        return math.nan
+    times, inverse = np.unique(t, return_inverse=True)
+    deaths = np.bincount(inverse, weights=e, minlength=len(times))
+    leaving = np.bincount(inverse, minlength=len(times))
+    at_risk = len(t) - np.concatenate(([0], np.cumsum(leaving)[:-1]))
+    surv = np.cumprod(1.0 - deaths / at_risk)
+    below = np.flatnonzero((surv <= 0.5) & (deaths > 0))
+    return float(times[below[0]]) if len(below) else math.nan
+
+
+def issue_metrics(issues: pd.DataFrame, warmup: float, horizon: float,
+                  sla_days: Sequence[float] = SLA_DAYS) -> dict[str, float]:
     """Metrics of the issues raised in ``[warmup, horizon)``, as seen at the horizon.
 
-    ``resolution_rate`` is resolved by the horizon over raised; ``mean_wait_days`` runs
-    from raised to the first handler starting work (issues not started are left out);
-    times to resolve are over resolved issues; ``escalation_share`` is the share of raised
-    issues handed to a home unit by the horizon.
+    ``resolution_rate`` is resolved by the horizon over raised; ``closed_within_Nd`` is
+    the share closed (resolved, or closed unresolved after its report-back) within N days
+    of being raised, among the issues raised at least N days before the horizon (for the
+    later ones the answer is not known yet; NaN when there are none);
+    ``backlog_at_end`` counts the issues open at the horizon, whenever raised;
+    ``mean_wait_days`` runs from raised to the first handler starting work (issues not
+    started are left out); mean and p90 times to resolve are over resolved issues, and
+    ``km_median_time_to_resolve_days`` is the Kaplan-Meier median over all of them, an
+    issue not resolved by the horizon (open, or closed unresolved) counting as censored
+    there; ``escalation_share`` is the share of raised issues handed to a home unit by
+    the horizon.
     """
-    df = issues[(issues["raised"] >= warmup) & (issues["raised"] < horizon)]
+    before = issues["raised"] < horizon
+    backlog = int((before & ~(issues["closed"] <= horizon)).sum())
+    df = issues[(issues["raised"] >= warmup) & before]
     raised = len(df)
+    raised_at = df["raised"].to_numpy(float)
     resolved_mask = (df["resolved"] <= horizon).to_numpy()
-    ttr = (df["resolved"] - df["raised"]).to_numpy()[resolved_mask]
+    ttr_all = (df["resolved"] - df["raised"]).to_numpy(float)
+    ttr = ttr_all[resolved_mask]
     started = (df["started"] <= horizon).to_numpy()
     wait = (df["started"] - df["raised"]).to_numpy()[started]
+    closed_after = (df["closed"] - df["raised"]).to_numpy(float)
     nan = math.nan
-    return {
+    out = {
         "issues_raised": float(raised),
         "issues_resolved": float(resolved_mask.sum()),
         "resolution_rate": float(resolved_mask.sum() / raised) if raised else nan,
+    }
+    for days in sla_days:
+        seen = raised_at <= horizon - days
+        within = closed_after[seen] <= days
+        out[sla_name(days)] = float(within.mean()) if seen.any() else nan
+    out |= {
+        "backlog_at_end": float(backlog),
         "mean_wait_days": float(wait.mean()) if len(wait) else nan,
         "mean_time_to_resolve_days": float(ttr.mean()) if len(ttr) else nan,
+        "km_median_time_to_resolve_days": km_median(
+            np.where(resolved_mask, ttr_all, horizon - raised_at), resolved_mask),
         "p90_time_to_resolve_days": float(np.quantile(ttr, 0.9)) if len(ttr) else nan,
         "escalation_share": float((df["escalated"] <= horizon).sum() / raised) if raised else nan,
     }
+    return out
 
 
 def run_metrics(issues: pd.DataFrame, warmup: float, horizon: float, busy_hours: float,
-                available_hours: float) -> dict[str, float]:
+                available_hours: float, sla_days: Sequence[float] = SLA_DAYS) -> dict[str, float]:
     """All metrics of one run, cadre utilisation included."""
-    out = issue_metrics(issues, warmup, horizon)
+    out = issue_metrics(issues, warmup, horizon, sla_days)
     out["cadre_utilization"] = busy_hours / available_hours if available_hours > 0 else math.nan
     return out
 
 
-def by_category(issues: pd.DataFrame, warmup: float, horizon: float) -> dict[str, dict]:
+def by_category(issues: pd.DataFrame, warmup: float, horizon: float,
+                sla_days: Sequence[float] = SLA_DAYS) -> dict[str, dict]:
     """The issue metrics per category."""
     return {
-        str(cat): issue_metrics(group, warmup, horizon)
+        str(cat): issue_metrics(group, warmup, horizon, sla_days)
         for cat, group in issues.groupby("category", sort=True)
     }
 

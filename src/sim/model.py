@@ -12,20 +12,24 @@ from __future__ import annotations
 import bisect
 import heapq
 import math
+import warnings
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from mesa import DataCollector, Model
-from mesa.time import Event, Schedule
+from mesa.time import Event, Priority, Schedule
 
 from assign import Pairing, Scenario
 from assign.categories import CATEGORY_INDEX, CATEGORY_KEYS
+from assign.errors import ScenarioWarning
 from assign.geo import EARTH_RADIUS_KM
 
 from .agents import CadreAgent, DelayLine, FirmAgent, PoolAgent, WorkQueue
 from .arrivals import draw_arrivals
+from .batches import BatchPlan, has_batches, plan_batches, serving_windows
 from .config import SimulationConfig, simulation_config
 from .workclock import work_hours
 
@@ -91,7 +95,7 @@ class _Closer:
         self.model = model
 
     def push(self, issue: int) -> None:
-        self.model.closed_count += 1
+        self.model.count_closed(issue)
 
 
 class SeriesCollector(DataCollector):
@@ -121,7 +125,9 @@ class ServiceModel(Model):
 
     Args:
         scenario: The scenario (cadres, firms).
-        pairing: Who serves which firm (needed for ``service: assigned``; solved when None).
+        pairing: Who serves which firm (needed for ``service: assigned``; solved when None),
+            or a :class:`~sim.batches.BatchPlan` when cadres serve in batches (planned
+            here when None; a plain pairing is then the first period's).
         config: The simulation settings (default: the scenario's ``simulation`` section).
         seed: An int or a :class:`numpy.random.SeedSequence`; the same seed gives the
             same run.
@@ -130,7 +136,7 @@ class ServiceModel(Model):
     def __init__(
         self,
         scenario: Scenario,
-        pairing: Pairing | None = None,
+        pairing: Pairing | BatchPlan | None = None,
         config: SimulationConfig | None = None,
         seed: int | np.random.SeedSequence = 0,
     ) -> None:
@@ -149,7 +155,8 @@ class ServiceModel(Model):
         self.seed_spawn_key = tuple(ss.spawn_key)
         firms, cadres = scenario.firms, scenario.cadres
         rates = firms["rate_per_day"].fillna(cfg.arrival.rate_per_firm_day).to_numpy(float)
-        arr = draw_arrivals(np.random.default_rng(arrival_ss), rates, cfg.arrival.mix, cfg.days)
+        arr = draw_arrivals(np.random.default_rng(arrival_ss), rates, cfg.arrival.mix, cfg.days,
+                            cfg.arrival.profile)
         n = len(arr)
         irng = np.random.default_rng(issue_ss)
         draws = [unit_draws(irng, cfg.effort.distribution, cfg.effort.cv, n) for _ in range(3)]
@@ -160,11 +167,12 @@ class ServiceModel(Model):
         )
         lat = np.concatenate([cadres["lat"].to_numpy(float), firms["lat"].to_numpy(float)])
         lon = np.concatenate([cadres["lon"].to_numpy(float), firms["lon"].to_numpy(float)])
-        self._rad_lat = np.radians(np.nan_to_num(lat)).tolist()
-        self._rad_lon = np.radians(np.nan_to_num(lon)).tolist()
+        self._rad_lat = np.radians(lat).tolist()  # NaN: location unknown
+        self._rad_lon = np.radians(lon).tolist()
         self._n_cadres = len(cadres)
         self._road = _road_travel(scenario)  # road minutes when the scenario has roads
         self._road_minutes: np.ndarray | None = None
+        self._trip_hours = self._pair_table_trips()
         # settings read on every event, kept as plain attributes
         self.hours_per_day = cfg.hours_per_day
         self.mean_hours = cfg.effort.mean_hours
@@ -175,8 +183,15 @@ class ServiceModel(Model):
         self.queued = 0
         self.busy_cadres = 0
         self.booked_hours = 0.0
+        self.working: dict[int, tuple[float, float]] = {}  # cadre -> (start, end) of its job
+        start, end = serving_windows(scenario)
+        self._windows = Counter(zip(start.tolist(), end.tolist(), strict=True))
+        self._unrouted: list[int] = []  # issues of firms nobody serves (yet)
         self._build_agents(pairing)
+        if cfg.travel:
+            self._warn_unknown_travel()
         self.closed_count = 0
+        self.resolved_count = 0  # issues raised after the warm-up and resolved so far
         self._closer = _Closer(self)
         esc = cfg.escalation
         self.handover = {1: DelayLine(self, esc.home_unit.delay_days),
@@ -203,7 +218,7 @@ class ServiceModel(Model):
         self.datacollector.collect(self)
 
     # --- set-up ---------------------------------------------------------------
-    def _build_agents(self, pairing: Pairing | None) -> None:
+    def _build_agents(self, pairing: Pairing | BatchPlan | None) -> None:
         cfg, scenario = self.config, self.case
         cadres, firms = scenario.cadres, scenario.firms
         self.firm_agents = [FirmAgent(self, j, r) for j, r in enumerate(
@@ -218,31 +233,102 @@ class ServiceModel(Model):
             for i, k in enumerate(CATEGORY_KEYS)
         }
         shared = WorkQueue(self) if cfg.service == "pooled" else None
+        plan, given = (pairing, None) if isinstance(pairing, BatchPlan) else (None, pairing)
+        if plan is None and has_batches(scenario):
+            plan = plan_batches(scenario, cfg.days, given, assigned=shared is None)
+        self.plan = plan
+        serving = set(plan.periods[0].cadres) if plan is not None else set(range(len(cadres)))
         self.cadre_agents: list[CadreAgent] = []
         for i, (skills, unit) in enumerate(zip(cadres["skills"], cadres["home_unit"].fillna(""),
                                                strict=True)):
             held = frozenset(CATEGORY_INDEX[k] for k, _ in skills)
-            queue = shared if shared is not None else WorkQueue(self)
+            queue = shared if shared is not None and i in serving else WorkQueue(self)
             self.cadre_agents.append(CadreAgent(self, i, held, self.home_units[unit], queue))
+        self.serving = serving
         self.queues = [shared] if shared is not None else [c.server.queue for c in self.cadre_agents]
         self.queues += [p.queue for p in self.home_units.values()]
         self.queues += [p.queue for p in self.departments.values()]
-        self.firm_queue: list[WorkQueue | None]
+        self.firm_queue: list[WorkQueue | None] = [shared] * len(firms)
+        self.pairing = None
+        self._period = 0
+        if plan is not None:  # before any other event of that day
+            for period in plan.periods[1:]:
+                self.schedule_event(self._next_period, at=period.start, priority=Priority.HIGH)
         if shared is not None:
-            self.firm_queue = [shared] * len(firms)
             return
-        if pairing is None:
+        if plan is not None:
+            given = plan.periods[0].pairing
+        elif given is None:
             from assign import solve
 
-            pairing = solve(scenario)
-        self.pairing = pairing
-        cadre_row = {cid: i for i, cid in enumerate(cadres["id"])}
-        firm_row = {fid: j for j, fid in enumerate(firms["id"])}
-        self.firm_queue = [None] * len(firms)
+            given = solve(scenario)
+        self.pairing = given
+        self._pair(given)
+
+    def _pair(self, pairing: Pairing | None) -> None:
+        """Point each firm at the queue of its cadre (among those serving now)."""
+        cadre_row = {cid: i for i, cid in enumerate(self.case.cadres["id"])}
+        firm_row = {fid: j for j, fid in enumerate(self.case.firms["id"])}
+        self.firm_queue = [None] * len(self.firm_agents)
+        for firm in self.firm_agents:
+            firm.cadre = None
+        if pairing is None:
+            return
         for cid, fid in zip(pairing.pairs["cadre_id"], pairing.pairs["firm_id"], strict=True):
-            agent = self.cadre_agents[cadre_row[cid]]
+            i = cadre_row[cid]
+            if i not in self.serving:
+                continue
+            agent = self.cadre_agents[i]
             self.firm_agents[firm_row[fid]].cadre = agent
             self.firm_queue[firm_row[fid]] = agent.server.queue
+
+    def _next_period(self) -> None:
+        """A batch starts or ends: cadres join or leave, firms are paired anew, and the
+        issues waiting for a cadre follow their firm."""
+        assert self.plan is not None
+        self.now = self.time
+        self._period += 1
+        period = self.plan.periods[self._period]
+        old, new = self.serving, set(period.cadres)
+        self.serving = new
+        if self.config.service == "pooled":
+            shared = self.queues[0]
+            for i in sorted(old - new):
+                server = self.cadre_agents[i].server
+                if server in shared.idle:
+                    shared.idle.remove(server)
+                server.queue = WorkQueue(self)  # finishes the issue in hand, then nothing
+                if not server.busy:
+                    server.queue.idle.append(server)
+            for i in sorted(new - old):
+                server = self.cadre_agents[i].server
+                server.queue.idle.remove(server)
+                server.queue = shared
+                if shared.feeder is not None:
+                    shared.feeder.take_arrivals()
+                if shared.jobs:
+                    self.queued -= 1
+                    server.start(shared.jobs.popleft())
+                else:
+                    shared.idle.append(server)
+                    if shared.feeder is not None:
+                        shared.feeder.wake_on_next_arrival()
+            return
+        self._pair(period.pairing)
+        waiting = self._unrouted
+        self._unrouted = []
+        for agent in self.cadre_agents:
+            jobs = agent.server.queue.jobs
+            self.queued -= len(jobs)
+            waiting.extend(jobs)
+            jobs.clear()
+        visited: set[int] = set()
+        travel = self.config.travel
+        firm = self.log.firm
+        for issue in sorted(waiting):
+            f = firm[issue]
+            self._route(issue, travel and f not in visited)
+            visited.add(f)
 
     # --- events ------------------------------------------------------------------
     def _arrive(self) -> None:
@@ -288,10 +374,13 @@ class ServiceModel(Model):
 
     def _route(self, issue: int, travel: bool, when: float | None = None) -> None:
         queue = self.firm_queue[self.log.firm[issue]]
-        if queue is None:  # no cadre serves this firm: the issue stays open
+        if queue is None:  # no cadre serves this firm: open until a later batch's does
+            self._unrouted.append(issue)
             return
-        self.log.collected[issue] = self.now if when is None else when
-        self.log.travel[issue] = travel
+        log = self.log
+        if log.collected[issue] != log.collected[issue]:  # NaN: not collected before
+            log.collected[issue] = self.now if when is None else when
+        log.travel[issue] = travel
         queue.push(issue)
 
     def at(self, function, time: float) -> None:
@@ -360,9 +449,15 @@ class ServiceModel(Model):
             log.resolved[issue] = at
             log.closed[issue] = at
         if at <= self.now:
-            self.closed_count += 1
+            self.count_closed(issue)
         else:
             self.feedback[tier].push(self._closer, issue)  # type: ignore[arg-type]
+
+    def count_closed(self, issue: int) -> None:
+        """Count an issue closed now (after its report-back) in the live series."""
+        self.closed_count += 1
+        if self.log.tier[issue] != 3 and self.log.raised[issue] >= self._window[0]:
+            self.resolved_count += 1
 
     def step(self) -> None:
         """Once a day: record the time series."""
@@ -371,11 +466,17 @@ class ServiceModel(Model):
 
     def _snapshot(self) -> None:
         """Set the attributes the DataCollector records (issues raised and closed so far,
-        open issues, share closed, cadres busy now, utilisation so far, issues queued)."""
+        open issues, share resolved, cadres busy now, utilisation so far, issues queued).
+
+        ``resolution_rate`` is the final metric's definition applied up to now: issues
+        raised since the warm-up and resolved by now (closed unresolved is not resolved),
+        over issues raised since the warm-up.
+        """
         self.raised = raised = self.raised_count()
         self.closed = self.closed_count
         self.open_issues = raised - self.closed_count
-        self.resolution_rate = self.closed_count / raised if raised else 0.0
+        in_window = raised - bisect.bisect_left(self.log.raised, self._window[0])
+        self.resolution_rate = self.resolved_count / in_window if in_window else 0.0
         self.utilization = self.utilization_so_far()
 
     # --- helpers -------------------------------------------------------------------
@@ -384,23 +485,106 @@ class ServiceModel(Model):
         return bisect.bisect_right(self.log.raised, self.time)
 
     def distance_km(self, cadre: int, firm: int) -> float:
-        """Great-circle km between a cadre and a firm (0 without coordinates)."""
+        """Great-circle km between a cadre and a firm (NaN when either has no coordinates)."""
         a, b = cadre, self._n_cadres + firm
         la1, lo1, la2, lo2 = self._rad_lat[a], self._rad_lon[a], self._rad_lat[b], self._rad_lon[b]
         h = math.sin((la2 - la1) / 2) ** 2 + math.cos(la1) * math.cos(la2) * math.sin(
             (lo2 - lo1) / 2) ** 2
+        if h != h:  # NaN: a location is unknown
+            return math.nan
         return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
 
-    def travel_hours(self, cadre: int, firm: int) -> float:
-        """Hours of a visit's travel there and back: twice the road minutes with roads,
-        else the great-circle km at ``speed_kmh`` each way."""
-        if self._road is not None:
-            if self._road_minutes is None:  # every cadre to every firm, once per scenario
-                self._road_minutes = self._road.minutes_matrix()
-            minutes = float(self._road_minutes[cadre, firm])
+    def trip_hours(self, cadre: int, firm: int) -> float:
+        """Hours of a visit's round trip from a cadre to a firm.
+
+        The pair table's ``travel_min`` (one way) when it gives one, else twice the road
+        minutes when the scenario has roads, else the great-circle distance at ``speed_kmh``;
+        0 when none is known (warned about at set-up).
+        """
+        key = (cadre, firm)
+        hours = self._trip_hours.get(key)
+        if hours is None:
+            minutes = self._road_trip_minutes(cadre, firm)
             if math.isfinite(minutes):
-                return 2.0 * minutes / 60.0
-        return 2.0 * self.distance_km(cadre, firm) / self.speed_kmh
+                hours = 2.0 * minutes / 60.0
+            else:
+                km = self.distance_km(cadre, firm)
+                hours = 0.0 if km != km else 2.0 * km / self.speed_kmh
+            self._trip_hours[key] = hours
+        return hours
+
+    def _road_trip_minutes(self, cadre: int, firm: int) -> float:
+        """Road minutes from a cadre to a firm (inf without roads or off the network)."""
+        if self._road is None:
+            return math.inf
+        if self._road_minutes is None:  # every cadre to every firm, once per scenario
+            self._road_minutes = self._road.minutes_matrix()
+        return float(self._road_minutes[cadre, firm])
+
+    def _pair_table_trips(self) -> dict[tuple[int, int], float]:
+        """Round-trip hours of the pairs whose ``travel_min`` the pair table gives."""
+        pairs = self.case.pairs
+        if pairs is None or "travel_min" not in pairs.columns:
+            return {}
+        known = pairs.dropna(subset=["travel_min"])
+        cadre_row = {cid: i for i, cid in enumerate(self.case.cadres["id"])}
+        firm_row = {fid: j for j, fid in enumerate(self.case.firms["id"])}
+        return {
+            (cadre_row[c], firm_row[f]): 2.0 * float(m) / 60.0
+            for c, f, m in zip(known["cadre_id"], known["firm_id"], known["travel_min"],
+                               strict=True)
+            if c in cadre_row and f in firm_row
+        }
+
+    def served_pairs(self) -> list[tuple[int, int]] | None:
+        """(cadre, firm) rows that can meet in this run; None when any cadre serves any firm."""
+        if self.config.service == "pooled":
+            return None
+        if self.plan is None:
+            return sorted({(c.index, f.index) for f in self.firm_agents
+                           if (c := f.cadre) is not None})
+        cadre_row = {cid: i for i, cid in enumerate(self.case.cadres["id"])}
+        firm_row = {fid: j for j, fid in enumerate(self.case.firms["id"])}
+        return sorted({(cadre_row[c], firm_row[f]) for p in self.plan.periods
+                       if p.pairing is not None
+                       for c, f in zip(p.pairing.pairs["cadre_id"], p.pairing.pairs["firm_id"],
+                                       strict=True)})
+
+    def _warn_unknown_travel(self) -> None:
+        """Warn when visits have no travel time: a location missing and no ``travel_min``."""
+        n = self._n_cadres
+        missing = [math.isnan(a) or math.isnan(b) for a, b in zip(self._rad_lat, self._rad_lon,
+                                                                   strict=True)]
+        if not any(missing):
+            return
+        pairs = self.served_pairs()
+        if pairs is None:  # pooled: every cadre with every firm (counted, not listed)
+            cm, fm = sum(missing[:n]), sum(missing[n:])
+            m = len(self.firm_agents)
+            given = sum(1 for i, j in self._trip_hours if missing[i] or missing[n + j])
+            count = cm * m + n * fm - cm * fm - given
+            cadres = [i for i in range(n) if missing[i]] if m else []
+            firms = [j for j in range(m) if missing[n + j]] if n else []
+        else:
+            unknown = [(i, j) for i, j in pairs
+                       if (missing[i] or missing[n + j]) and (i, j) not in self._trip_hours]
+            count = len(unknown)
+            cadres = sorted({i for i, _ in unknown if missing[i]})
+            firms = sorted({j for _, j in unknown if missing[n + j]})
+        if count <= 0:
+            return
+        who = []
+        if cadres:
+            ids = self.case.cadres["id"].to_numpy()[cadres]
+            who.append(f"cadres without coordinates: {_first(ids)}")
+        if firms:
+            ids = self.case.firms["id"].to_numpy()[firms]
+            who.append(f"firms without coordinates: {_first(ids)}")
+        warnings.warn(
+            f"simulation: {count} cadre-firm pairs have no travel time ({'; '.join(who)})"
+            "; their visits count no travel (give travel_min in the pair table to set it)",
+            ScenarioWarning, stacklevel=3,
+        )
 
     def measured_hours(self, start: float, end: float) -> float:
         """Working hours of [start, end] inside the measured window [warm-up, horizon]."""
@@ -449,23 +633,40 @@ class ServiceModel(Model):
         )
 
     def available_hours(self) -> float:
-        """Cadre working hours in the measured window."""
+        """Cadre working hours in the measured window (each cadre while serving)."""
+        return self.hours_available_until(self.config.days)
+
+    def hours_available_until(self, t: float) -> float:
+        """Cadre working hours from the warm-up to ``t``, each cadre while serving."""
         cfg = self.config
-        per = work_hours(cfg.days, cfg.hours_per_day) - work_hours(cfg.warmup_days,
-                                                                   cfg.hours_per_day)
-        return per * len(self.cadre_agents)
+        h = cfg.hours_per_day
+        total = 0.0
+        for (start, end), n in self._windows.items():
+            lo, hi = max(start, cfg.warmup_days), min(end, t, cfg.days)
+            if hi > lo:
+                total += n * (work_hours(hi, h) - work_hours(lo, h))
+        return total
 
     def utilization_so_far(self) -> float:
-        """Cadre hours booked over cadre hours available, from the warm-up to now."""
-        cfg = self.config
-        now = min(self.time, cfg.days)
-        avail = (work_hours(now, cfg.hours_per_day) - work_hours(
-            min(cfg.warmup_days, now), cfg.hours_per_day)) * len(self.cadre_agents)
-        return min(1.0, self.busy_hours() / avail) if avail > 0 else 0.0
+        """Cadre hours worked over cadre hours available, from the warm-up to now.
+
+        Hours are counted as they are worked: of a job still in progress, only the part
+        before now.
+        """
+        now = min(self.time, self.config.days)
+        avail = self.hours_available_until(now)
+        ahead = sum(self.measured_hours(max(s, now), e) for s, e in self.working.values())
+        return min(1.0, (self.booked_hours - ahead) / avail) if avail > 0 else 0.0
 
     def busy_hours(self) -> float:
         """Cadre hours worked in the measured window."""
         return float(self.booked_hours)
+
+
+def _first(ids, k: int = 5) -> str:
+    """The first ``k`` ids, comma-separated, and how many more."""
+    shown = ", ".join(str(x) for x in ids[:k])
+    return shown + (f" and {len(ids) - k} more" if len(ids) > k else "")
 
 
 def _road_travel(scenario: Scenario):

@@ -30,6 +30,9 @@ from assign import (
     write_pairs,
 )
 from assign.candidates import build_candidates
+from assign.export import with_manifest
+
+from .runinfo import run_manifest
 
 app = typer.Typer(
     name="zhuqi",
@@ -93,13 +96,24 @@ def _load(path: Path, sets: list[str] | None) -> Any:
 
 
 @app.command()
-def check(path: PathArg, set_: SetOpt = None, debug: Debug = False) -> None:
-    """Validate a scenario and report its size.
+def check(
+    path: PathArg,
+    set_: SetOpt = None,
+    manifest: Annotated[Path | None, typer.Option(
+        help="A manifest (or JSON output): say whether its inputs still match PATH's files.")
+    ] = None,
+    debug: Debug = False,
+) -> None:
+    """Validate a scenario and report its size; with --manifest, compare inputs.
 
-    Example: zhuqi check scenarios/yifeng-2020
+    Example: zhuqi check scenarios/yifeng-2020 --manifest out/pairs.csv.manifest.json
     """
 
     def body() -> int:
+        if manifest is not None:
+            from .cli_insight import check_inputs
+
+            return check_inputs(manifest, path)
         scenario = _load(path, set_)
         _check_simulation(scenario)
         cand = build_candidates(scenario)
@@ -166,7 +180,9 @@ def generate(
 
 @app.command("solve")
 def solve_cmd(
-    path: PathArg,
+    paths: Annotated[list[Path], typer.Argument(
+        help="Scenario folder or its scenario.yaml; several (or a glob, or a folder of scenario "
+        "folders) with --out-dir.", metavar="PATH...")],
     out_file: Annotated[
         Path | None, typer.Option("--out", help="Pairing list: .csv, .json or .xlsx.")
     ] = None,
@@ -175,37 +191,55 @@ def solve_cmd(
     set_: SetOpt = None,
     backend: Annotated[str | None, typer.Option(help="auto | flow | cpsat")] = None,
     time_limit: Annotated[float | None, typer.Option(help="Solver time limit, seconds.")] = None,
-    lang: Annotated[str, typer.Option(help="Column headers: en | zh.")] = "en",
+    lang: Annotated[str | None, typer.Option(
+        help="Column headers: en | zh (default: zh for .xlsx, en otherwise).")] = None,
     json_: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    previous: Annotated[Path | None, typer.Option(
+        help="Last round's pairing list (.csv/.xlsx): change as few firms as possible.")] = None,
+    out_dir: Annotated[Path | None, typer.Option(help="Batch: each scenario to DIR/NAME/.")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Batch: scenarios at once.")] = None,
     debug: Debug = False,
 ) -> None:
     """Pair cadres with firms: cover as many firms as possible, then least distance or cost.
 
+    Exit code 1 (status infeasible) when the planning rules conflict; the conflicting
+    rules are printed and recorded in the summary under "conflicts".
+
     Example: zhuqi solve scenarios/quanzhou-2020 --out pairs.csv --summary summary.json
+    Batch: zhuqi solve scenarios/* --out-dir out/batch --workers 2
     """
+    if out_dir is not None or len(paths) > 1:
+        from .cli_experiments import solve_batch_cmd
+
+        return solve_batch_cmd(paths, out_dir, set_, backend, time_limit, lang or "en", json_,
+                               workers, debug)
+    path = paths[0]
 
     def body() -> int:
-        if lang not in ("en", "zh"):
+        if lang not in (None, "en", "zh"):
             raise ValueError(f"--lang must be en or zh, not '{lang}'")
         if backend not in (None, "auto", "flow", "cpsat"):
             raise ValueError(f"--backend must be auto, flow or cpsat, not '{backend}'")
         for target, kinds in ((out_file, (".csv", ".json", ".xlsx")), (map_file, (".html",))):
             if target is not None and target.suffix.lower() not in kinds:
                 raise ValueError(f"{target}: use one of {', '.join(kinds)}")
+        started = time.time()
         scenario = _load(path, set_)
         t0 = time.perf_counter()
         with busy(f"solving {scenario.name}"):
-            pairing = solve(scenario, backend=backend, time_limit=time_limit)  # type: ignore[arg-type]
+            pairing = solve(scenario, backend=backend, time_limit=time_limit,  # type: ignore[arg-type]
+                            previous=previous)
         written = []
+        man = run_manifest(scenario, {"previous": previous}, seed=0, started=started)
         if pairing.is_feasible():
             if out_file is not None:
-                written.append(write_pairs(pairing, out_file, lang))
+                written.append(write_pairs(pairing, out_file, lang, man))
             if map_file is not None:
                 from assign.maps import write_map
 
-                written.append(write_map(pairing, scenario, map_file))
+                written.append(with_manifest(write_map(pairing, scenario, map_file), man))
         if summary is not None:
-            written.append(write_json(summary, pairing.summary()))
+            written.append(write_json(summary, pairing.summary(), man))
         if json_:
             import json
 
@@ -229,9 +263,20 @@ def _print_pairing(pairing: Any, seconds: float) -> None:
     t.add_row("bound", f"{pairing.bound:,.3f}")
     busy_cadres = int((pairing.cadre_loads["firms"] > 0).sum())
     t.add_row("cadres used", f"{busy_cadres} of {len(pairing.cadre_loads)}")
+    if pairing.assigned:
+        fair = pairing.fairness()
+        t.add_row("firms per cadre", f"{fair['firms_min']}-{fair['firms_max']} "
+                  f"(mean {fair['firms_mean']:.2f})")
+        t.add_row("largest load", f"{fair['load_max']:.1f} h a week "
+                  f"(Gini {fair['load_gini']:.3f})")
+        t.add_row("largest km of a cadre", f"{fair['km_max']:.1f}")
+    if pairing.changes is not None:
+        t.add_row("changes", ", ".join(f"{k} {v}" for k, v in pairing.changes.items()))
     t.add_row("seconds", f"{seconds:.2f}")
     out.print(t)
-    if len(pairing.uncovered):
+    for text in pairing.conflicts:
+        err.print(f"[bold red]conflict:[/bold red] {text}", highlight=False)
+    if len(pairing.uncovered) and not pairing.conflicts:
         counts = pairing.uncovered["reason"].value_counts()
         u = Table(title="uncovered firms")
         u.add_column("reason")
@@ -242,6 +287,8 @@ def _print_pairing(pairing: Any, seconds: float) -> None:
 
 
 # the simulation commands register themselves on `app`
+from . import cli_experiments as _cli_experiments  # noqa: E402,F401
+from . import cli_insight as _cli_insight  # noqa: E402,F401
 from . import cli_sim as _cli_sim  # noqa: E402,F401
 from . import cli_template as _cli_template  # noqa: E402,F401
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,10 +15,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from assign import read_pairing, write_csv, write_json
-from assign.export import atomic_write
+from assign.export import atomic_write, with_manifest
 from sim import compare_staffing, simulate_scenario, simulation_config
 
 from .cli import EXIT_OK, Debug, PathArg, SetOpt, _load, app, busy, err, out, run_guarded
+from .runinfo import run_manifest
 
 Seed = Annotated[int, typer.Option(help="Master seed; replication r uses (seed, r).")]
 Reps = Annotated[int, typer.Option(min=1, help="Replications.")]
@@ -84,6 +86,7 @@ def simulate(
     def body() -> int:
         if issues is not None and issues.suffix.lower() not in (".csv", ".parquet"):
             raise ValueError(f"{issues}: the issue log must be .csv or .parquet")
+        started = time.time()
         scenario = _load(path, set_)
         config = _config(scenario, days)
         pairing = read_pairing(pairs, scenario) if pairs is not None else None
@@ -96,13 +99,15 @@ def simulate(
         out.print(_metrics_table(
             f"{scenario.name}: {config.days:g} days, {replications} replications",
             result.summary()["metrics"]))
+        man = run_manifest(scenario, {"pairing": pairs}, seed=seed, started=started)
         if issues is not None and result.issues is not None:
             log = result.issues
             if issues.suffix.lower() == ".csv":
-                err.print(f"wrote [bold]{write_csv(issues, log)}[/bold]")
+                err.print(f"wrote [bold]{write_csv(issues, log, man)}[/bold]")
             else:
-                err.print(f"wrote [bold]{atomic_write(issues, lambda p: log.to_parquet(p))}[/bold]")
-        return _write_results(result, json_out, plot, "simulation_figure")
+                written = atomic_write(issues, lambda p: log.to_parquet(p))
+                err.print(f"wrote [bold]{with_manifest(written, man)}[/bold]")
+        return _write_results(result, json_out, plot, "simulation_figure", man)
 
     run_guarded(debug, body)
 
@@ -118,10 +123,13 @@ def compare(
     plot: Annotated[Path | None, typer.Option(help="Chart (PNG) against cadres.")] = None,
     workers: Workers = None,
     scheduler: Scheduler = None,
+    pick: Annotated[str, typer.Option(
+        help="Which N cadres: best (an optimal plan with max_cadres N chooses) | first "
+        "(the roster's first N).")] = "best",
     set_: SetOpt = None,
     debug: Debug = False,
 ) -> None:
-    """Compare staffing levels: the first N cadres, pairing re-solved, common random numbers.
+    """Compare staffing levels: N cadres each, pairing re-solved, common random numbers.
 
     Example: zhuqi compare scenarios/zhangye-2022 --cadres 30,60,103 --plot out/staffing.png
     """
@@ -132,11 +140,15 @@ def compare(
         except ValueError:
             raise ValueError(f"--cadres must be whole numbers separated by commas, not "
                              f"'{cadres}'") from None
+        if pick not in ("best", "first"):
+            raise ValueError(f"--pick must be best or first, not '{pick}'")
+        started = time.time()
         scenario = _load(path, set_)
         config = _config(scenario, days)
         with progress_bar(f"comparing {len(levels)} staffing levels") as update:
             result = compare_staffing(scenario, levels, replications, seed,
-                                      workers or os.cpu_count() or 1, config, update, scheduler)
+                                      workers or os.cpu_count() or 1, config, update, scheduler,
+                                      pick)
         t = Table(title=f"{scenario.name}: staffing levels ({replications} replications)")
         for col in ("cadres", "firms covered", "resolution rate", "mean days to resolve",
                     "utilisation"):
@@ -151,19 +163,21 @@ def compare(
             t.add_row(str(lv["cadres"]), str(lv["covered"]), cell("resolution_rate"),
                       cell("mean_time_to_resolve_days"), cell("cadre_utilization"))
         out.print(t)
-        return _write_results(result, json_out, plot, "comparison_figure")
+        man = run_manifest(scenario, seed=seed, started=started)
+        return _write_results(result, json_out, plot, "comparison_figure", man)
 
     run_guarded(debug, body)
 
 
-def _write_results(result: Any, json_out: Path | None, plot: Path | None, figure: str) -> int:
+def _write_results(result: Any, json_out: Path | None, plot: Path | None, figure: str,
+                   manifest: dict | None = None) -> int:
     """Write the JSON and the chart (``figure`` names the sim.plots function) if asked."""
     if json_out is not None:
-        err.print(f"wrote [bold]{write_json(json_out, result.to_json())}[/bold]")
+        err.print(f"wrote [bold]{write_json(json_out, result.to_json(), manifest)}[/bold]")
     if plot is not None:
         from sim import plots
 
-        path = plots.save_figure(getattr(plots, figure)(result), plot)
+        path = with_manifest(plots.save_figure(getattr(plots, figure)(result), plot), manifest)
         err.print(f"wrote [bold]{path}[/bold]")
     return EXIT_OK
 
@@ -208,6 +222,7 @@ def calibrate_cmd(
     """
 
     def body() -> int:
+        started = time.time()
         scenario = _load(path, set_)
         if resolved is not None and not 0 <= resolved <= issues:
             raise ValueError("--resolved must be between 0 and --issues")
@@ -225,6 +240,7 @@ def calibrate_cmd(
         text = yaml.safe_dump({"simulation": cal.simulation}, allow_unicode=True, sort_keys=False)
         if out_file is not None:
             atomic_write(out_file, lambda p: p.write_text(text, encoding="utf-8"))
+            with_manifest(out_file, run_manifest(scenario, seed=seed, started=started))
             err.print(f"wrote [bold]{out_file}[/bold]")
         else:
             out.print(text, highlight=False, markup=False)
@@ -232,6 +248,48 @@ def calibrate_cmd(
 
     run_guarded(debug, body)
 
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """Ask Linux to send the child SIGTERM when its parent dies (even by SIGKILL)."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def run_child(cmd: list[str], env: dict[str, str]) -> int:
+    """Run a server child that stops with its parent: SIGTERM, SIGHUP or Ctrl+C on the
+    parent stop the child (and the child gets SIGTERM if the parent is killed outright)."""
+    import signal
+    import subprocess
+    import sys
+
+    preexec = _die_with_parent if sys.platform.startswith("linux") else None
+    child = subprocess.Popen(cmd, env=env, preexec_fn=preexec)  # noqa: PLW1509
+
+    def stop(signum, frame) -> None:
+        child.terminate()
+        raise KeyboardInterrupt
+
+    old = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        return child.wait()
+    except KeyboardInterrupt:
+        if child.poll() is None:
+            child.terminate()
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+        return EXIT_OK
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
 
 
 @app.command()
@@ -250,7 +308,6 @@ def dashboard(
 
     def body() -> int:
         import importlib.util
-        import subprocess
         import sys
 
         scenario = _load(path, None)
@@ -265,9 +322,6 @@ def dashboard(
                   "(Ctrl+C stops it)")
         cmd = [sys.executable, "-m", "solara", "run", "sim.app", "--host", host, "--port",
                str(port), "--production", "--no-open"]
-        try:
-            return subprocess.call(cmd, env=env)
-        except KeyboardInterrupt:
-            return EXIT_OK
+        return run_child(cmd, env)
 
     run_guarded(debug, body)

@@ -70,7 +70,7 @@ def test_plans_respect_every_limit(scenario):
     if cadres["max_workload"].notna().any():
         work = pairs.groupby("cadre_id")["load"].sum()
         for cid, w in work.items():
-            assert w <= cadres.at[cid, "max_workload"] + 1e-3
+            assert w <= cadres.at[cid, "max_workload"] + 1e-9  # as written, no slack
     c, f = cadres.loc[pairs["cadre_id"]], firms.loc[pairs["firm_id"]]
     d = haversine_km(c["lat"].to_numpy(), c["lon"].to_numpy(), f["lat"].to_numpy(),
                      f["lon"].to_numpy())

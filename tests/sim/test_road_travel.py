@@ -17,9 +17,9 @@ def test_visit_travel_is_twice_the_road_minutes(tmp_path):
     for c in range(3):
         for f in range(3):
             want = 2 * nx.dijkstra_path_length(ref, cnodes[c], fnodes[f], weight="w") / 60
-            assert model.travel_hours(c, f) == pytest.approx(want, rel=1e-9)
+            assert model.trip_hours(c, f) == pytest.approx(want, rel=1e-9)
     crow = load_scenario(folder, {"assignment.distance": "great_circle"})
     plain = ServiceModel(crow, solve(crow), seed=1)
-    assert plain.travel_hours(0, 0) == pytest.approx(2 * plain.distance_km(0, 0) / plain.speed_kmh)
+    assert plain.trip_hours(0, 0) == pytest.approx(2 * plain.distance_km(0, 0) / plain.speed_kmh)
     model.run_for(30)  # runs with road travel
     assert model.raised_count() >= 0

@@ -1,0 +1,141 @@
+"""Pinned pairs as fixed flow: the pinned firms leave the problem, their cadres' limits shrink.
+
+Fixing a pair's flow at one is exact for every backend: the rest of the plan is the optimum
+of the remaining firms under the cadres' remaining count and workload limits, and the
+pinned pairs are added back. Pins beyond the distance or skill limits are kept (the planner
+decided) with a warning; pins that no plan can hold are reported by :mod:`assign.conflicts`
+before solving.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from .candidates import Candidates, PairRules, pair_load
+from .errors import ScenarioWarning
+from .geo import haversine_km
+from .rules import rule_label
+
+
+@dataclass(frozen=True)
+class Pins:
+    """A scenario split into its pinned pairs and the rest.
+
+    Attributes:
+        sub: The scenario without the pinned firms, cadres' limits reduced by their pins.
+        keep_firms: Index (in the full scenario) of each firm of ``sub``.
+        pinned: The pinned pairs as candidates (full scenario indices).
+        count: Pinned firms per cadre.
+        load: Pinned weekly hours per cadre.
+    """
+
+    sub: object
+    keep_firms: np.ndarray
+    pinned: Candidates
+    count: np.ndarray
+    load: np.ndarray
+
+    @property
+    def any(self) -> bool:
+        return len(self.pinned) > 0
+
+    def merge(self, cand: Candidates, chosen: np.ndarray) -> tuple[Candidates, np.ndarray]:
+        """Candidates of the full scenario (``sub``'s, then the pins) and the chosen pairs."""
+        if not self.any:
+            return cand, chosen
+        n = len(self.keep_firms) + len(self.pinned)
+        reason = np.full(n, "", dtype=object)
+        reason[self.keep_firms] = cand.reason
+        p = self.pinned
+        load = None
+        if cand.load is not None:
+            load = np.concatenate([cand.load, p.load])
+        full = Candidates(
+            np.concatenate([cand.cadre, p.cadre]).astype(np.int32),
+            np.concatenate([self.keep_firms[cand.firm], p.firm]).astype(np.int32),
+            np.concatenate([cand.distance_km, p.distance_km]),
+            np.concatenate([cand.skill_match, p.skill_match]),
+            np.concatenate([cand.cost, p.cost]), load, reason)
+        picked = np.concatenate([np.asarray(chosen, np.int64),
+                                 np.arange(len(cand), len(cand) + len(p), dtype=np.int64)])
+        return full, picked
+
+
+def pinned_candidates(scenario) -> Candidates:
+    """The pinned pairs with distance, skill match, cost and load, as :class:`Candidates`."""
+    pins = scenario.pinned
+    cadres, firms = scenario.cadres, scenario.firms
+    if pins is None or len(pins) == 0:
+        e = np.zeros(0)
+        return Candidates(e.astype(np.int32), e.astype(np.int32), e, e, e, e,
+                          np.zeros(len(firms), dtype=object))
+    i = pd.Index(cadres["id"]).get_indexer(pins["cadre_id"]).astype(np.int32)
+    j = pd.Index(firms["id"]).get_indexer(pins["firm_id"]).astype(np.int32)
+    dist = haversine_km(cadres["lat"].to_numpy(float)[i], cadres["lon"].to_numpy(float)[i],
+                        firms["lat"].to_numpy(float)[j], firms["lon"].to_numpy(float)[j])
+    rules = PairRules.of(scenario)
+    match = rules.skill_match(i, j)
+    cost = rules.cost(dist, match)
+    load = pair_load(scenario, i, j, dist)
+    if scenario.pairs is not None:  # a pairs table gives cost and load where it lists the pin
+        given = scenario.pairs.set_index(["cadre_id", "firm_id"])
+        key = pd.MultiIndex.from_arrays([pins["cadre_id"], pins["firm_id"]])
+        pos = given.index.get_indexer(key)
+        has = pos >= 0
+        if scenario.config.assignment.objective != "distance":
+            cost = np.where(has, given["cost"].to_numpy(float)[np.maximum(pos, 0)], cost)
+        gl = given["load"].to_numpy(float)[np.maximum(pos, 0)]
+        load = np.where(has & ~np.isnan(gl), gl, load)
+    return Candidates(i, j, np.nan_to_num(dist, nan=np.nan), match, np.asarray(cost, float),
+                      np.asarray(load, float), np.full(len(firms), "", dtype=object))
+
+
+def warn_pins(scenario, pinned: Candidates) -> None:
+    """Warn about pins beyond the distance limit or without the required skills."""
+    if len(pinned) == 0:
+        return
+    cfg = scenario.config.assignment
+    label = rule_label(scenario, "pinned")
+    lines = scenario.pinned["line"].to_numpy()
+    ids_c, ids_f = scenario.cadres["id"].to_numpy(), scenario.firms["id"].to_numpy()
+    notes = []
+    if cfg.max_distance_km is not None:
+        far = np.flatnonzero(pinned.distance_km > cfg.max_distance_km)
+        notes += [(k, f"{pinned.distance_km[k]:.1f} km apart, beyond max_distance_km "
+                      f"{cfg.max_distance_km:g}") for k in far]
+    skill_ok = PairRules.of(scenario).keep(pinned.cadre, pinned.firm)
+    unusable = scenario.cadres["max_firms"].fillna(np.inf).to_numpy()[pinned.cadre] <= 0
+    notes += [(k, f"the cadre lacks the skills require_skills '{cfg.require_skills}' asks for")
+              for k in np.flatnonzero(~skill_ok & ~unusable)]
+    for k, text in sorted(notes)[:20]:
+        warnings.warn(f"{label}, line {int(lines[k])}: pin {ids_c[pinned.cadre[k]]} - "
+                      f"{ids_f[pinned.firm[k]]} is {text}; kept as pinned",
+                      ScenarioWarning, stacklevel=3)
+
+
+def split_pins(scenario) -> Pins:
+    """Split off the pinned pairs (assumes :func:`assign.conflicts.pin_conflicts` found none)."""
+    m, n = len(scenario.cadres), len(scenario.firms)
+    pinned = pinned_candidates(scenario)
+    count = np.bincount(pinned.cadre, minlength=m).astype(np.int64)
+    load = np.bincount(pinned.cadre, weights=pinned.load, minlength=m) if len(pinned) else (
+        np.zeros(m))
+    if len(pinned) == 0:
+        return Pins(scenario, np.arange(n), pinned, count, load)
+    warn_pins(scenario, pinned)
+    keep = np.ones(n, dtype=bool)
+    keep[pinned.firm] = False
+    keep_firms = np.flatnonzero(keep)
+    cadres = scenario.cadres.copy()
+    cadres["max_firms"] = cadres["max_firms"] - count
+    cadres["max_workload"] = (cadres["max_workload"] - load).clip(lower=0)
+    firms = scenario.firms.iloc[keep_firms].reset_index(drop=True)
+    pairs = scenario.pairs
+    if pairs is not None:
+        pairs = pairs[pairs["firm_id"].isin(firms["id"])].reset_index(drop=True)
+    sub = replace(scenario, cadres=cadres, firms=firms, pairs=pairs, pinned=None)
+    return Pins(sub, keep_firms, pinned, count, load)

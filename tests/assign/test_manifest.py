@@ -1,0 +1,64 @@
+"""Manifests: input hashes against hashlib, placement beside outputs, checks after edits."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from typer.testing import CliRunner
+
+from assign.manifest import build_manifest, check_manifest, manifest_path, write_manifest
+from zhuqi.cli import app
+
+runner = CliRunner()
+
+
+def test_hashes_match_hashlib_on_the_input_files(make_scenario):
+    folder = make_scenario()
+    man = build_manifest([folder], command="zhuqi solve x", overrides={"a.b": 1}, seed=7,
+                         started=0.0, seconds=1.25)
+    roles = {e["role"]: e for e in man["inputs"]}
+    assert set(roles) == {"scenario", "cadres", "firms"}
+    for role, name in (("scenario", "scenario.yaml"), ("cadres", "cadres.csv"),
+                       ("firms", "firms.csv")):
+        data = (folder / name).read_bytes()
+        assert roles[role]["sha256"] == hashlib.sha256(data).hexdigest()
+        assert roles[role]["bytes"] == len(data)
+    assert man["seed"] == 7 and man["overrides"] == {"a.b": 1}
+    assert man["started"] == "1970-01-01T00:00:00+00:00" and man["seconds"] == 1.25
+    assert man["versions"]["python"] and "ortools" in man["versions"]
+
+
+def test_manifest_sits_beside_the_file_and_check_sees_edits(make_scenario, tmp_path):
+    folder = make_scenario()
+    target = tmp_path / "pairs.csv"
+    target.write_text("x\n")
+    written = write_manifest(target, build_manifest([folder]))
+    assert written == manifest_path(target) == tmp_path / "pairs.csv.manifest.json"
+    assert {r["status"] for r in check_manifest(written, folder)} == {"same"}
+    (folder / "firms.csv").write_bytes((folder / "firms.csv").read_bytes() + b"f9,x,38.9,100.4,0,\n")
+    rows = {r["role"]: r["status"] for r in check_manifest(written, folder)}
+    assert rows == {"scenario": "same", "cadres": "same", "firms": "changed"}
+    (folder / "cadres.csv").unlink()
+    assert {r["role"]: r["status"] for r in check_manifest(written)}["cadres"] == "missing"
+
+
+def test_cli_writes_manifests_and_check_compares(make_scenario, tmp_path):
+    folder = make_scenario()
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["solve", str(folder), "--out", str(out / "p.csv"),
+                              "--summary", str(out / "s.json"), "--out", str(out / "p.xlsx")])
+    assert res.exit_code == 0, res.output
+    man = json.loads((out / "p.xlsx.manifest.json").read_text(encoding="utf-8"))
+    assert man["output"] == "p.xlsx" and man["command"].startswith("zhuqi solve")
+    summary = json.loads((out / "s.json").read_text(encoding="utf-8"))
+    assert summary["manifest"]["inputs"][1]["sha256"] == hashlib.sha256(
+        (folder / "cadres.csv").read_bytes()).hexdigest()
+    res = runner.invoke(app, ["check", str(folder), "--manifest", str(out / "s.json")])
+    assert res.exit_code == 0, res.output
+    assert "all 3 inputs match" in res.output
+    (folder / "scenario.yaml").write_text((folder / "scenario.yaml").read_text() + "\n# edited\n")
+    res = runner.invoke(app, ["check", str(folder), "--manifest", str(out / "s.json")])
+    assert res.exit_code == 1 and "changed" in res.output
+    res = runner.invoke(app, ["check", str(folder), "--manifest", str(folder / "cadres.csv")])
+    assert res.exit_code == 2
