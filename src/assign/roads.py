@@ -339,10 +339,10 @@ def build_network(
     """A :class:`RoadNetwork` from directed edges; parallel edges merged keeping the fastest.
 
     Lengths are rounded to whole decimetres and times to whole :data:`MINUTE_UNIT` (at
-    least one, so every edge takes time), which makes path sums exact.
+    least one of each, so every edge takes time), which makes path sums exact.
     """
     tail, head = np.asarray(tail, np.int64), np.asarray(head, np.int64)
-    length_m = np.round(np.asarray(length_m, float) / METRE_UNIT) * METRE_UNIT
+    length_m = np.maximum(np.round(np.asarray(length_m, float) / METRE_UNIT), 1.0) * METRE_UNIT
     minutes = length_m / 1000.0 / np.asarray(speed_kmh, float) * 60.0
     minutes = np.maximum(np.round(minutes / MINUTE_UNIT), 1.0) * MINUTE_UNIT
     keep = tail != head
