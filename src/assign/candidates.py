@@ -379,6 +379,28 @@ def road_reach(scenario: Scenario) -> tuple | None:
     return i, j, km, minutes, crow, given_cost, given_load
 
 
+def road_values(scenario: Scenario, i: np.ndarray, j: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray] | None:
+    """Road km and minutes of given pairs (NaN when the firm is off the network), or None
+    when the scenario is not by road. For pins, which hold whatever the limits."""
+    from .roads import RoadTravel
+    from .scenario import uses_roads
+
+    if not uses_roads(scenario) or len(i) == 0:
+        return None
+    cfg = scenario.config
+    travel = RoadTravel.snap(scenario.roads, scenario.cadres, scenario.firms,
+                             cfg.roads.access_kmh if cfg.roads else 15.0,
+                             cfg.assignment.snap_tolerance_m)
+    ri, rj, km, minutes = travel.pairs(cadres=np.unique(i))
+    n = len(scenario.firms)
+    at = pd.Index(ri.astype(np.int64) * n + rj).get_indexer(np.asarray(i, np.int64) * n + j)
+    found = at >= 0
+    out_km, out_min = np.full(len(i), np.nan), np.full(len(i), np.nan)
+    out_km[found], out_min[found] = km[at[found]], minutes[at[found]]
+    return out_km, out_min
+
+
 def road_reasons(scenario: Scenario) -> np.ndarray:
     """Per firm: "off_network" beyond the snap tolerance, "no_admissible_pair" when the pair
     table lists none for it, else ""."""

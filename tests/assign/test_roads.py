@@ -369,3 +369,15 @@ def test_fast_and_careful_folder_readers_agree(tmp_path, monkeypatch):
     careful = load_roads(tmp_path, "x")
     for name in ("lat", "lon", "tail", "head", "length_m", "minutes"):
         assert np.array_equal(getattr(fast, name), getattr(careful, name)), name
+
+
+def test_pinned_pairs_are_measured_by_road(tmp_path):
+    folder, ref, cnodes, fnodes = grid_scenario(tmp_path)
+    (folder / "pinned.csv").write_text("cadre_id,firm_id\nc0,f5\n")
+    pairing = solve(load_scenario(folder, {"assignment.pinned": "pinned.csv"}))
+    row = pairing.pairs.set_index("firm_id").loc["f5"]
+    assert row["cadre_id"] == "c0"
+    assert row["travel_min"] == pytest.approx(
+        nx.dijkstra_path_length(ref, cnodes[0], fnodes[5], weight="w"), abs=0.01)
+    assert row["distance_km"] >= row["crow_km"]
+    assert pairing.pairs["travel_min"].notna().all()
