@@ -294,8 +294,8 @@ class RoadNetwork:
         reach_km = limit * self.crow_speed_km_min
         tree = self._node_tree
         xyz = unit_vectors(self.lat[sources], self.lon[sources])
-        for lo in range(0, len(sources), block):
-            idx = np.arange(lo, min(lo + block, len(sources)))
+        for idx in _cell_blocks(self.lat[sources], self.lon[sources], max(reach_km / 2, 1.0),
+                                block):
             centre = xyz[idx].mean(axis=0)
             centre /= np.linalg.norm(centre)
             spread = float(np.max(np.linalg.norm(xyz[idx] - centre, axis=1)))
@@ -330,6 +330,23 @@ class RoadNetwork:
             self._minutes_cache.clear()
         self._minutes_cache[key] = out
         return out
+
+
+def _cell_blocks(lat: np.ndarray, lon: np.ndarray, cell_km: float,
+                 block: int) -> Iterator[np.ndarray]:
+    """Positions of points grouped by square cells of ``cell_km``, at most ``block`` a group."""
+    if len(lat) == 0:
+        return
+    deg = cell_km / 111.195
+    cos = max(float(np.cos(np.radians(np.nanmean(lat)))), 0.05)
+    row = np.floor(lat / deg).astype(np.int64)
+    col = np.floor(lon * cos / deg).astype(np.int64)
+    _, cell = np.unique(np.column_stack([row, col]), axis=0, return_inverse=True)
+    order = np.argsort(cell.ravel(), kind="stable")
+    bounds = np.flatnonzero(np.diff(cell.ravel()[order])) + 1
+    for group in np.split(order, bounds):
+        for lo in range(0, len(group), block):
+            yield group[lo:lo + block]
 
 
 def build_network(
