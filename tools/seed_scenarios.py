@@ -233,6 +233,12 @@ def zhangye() -> None:
         {"mode": "one_to_one", "max_distance_km": 80, "objective": "cost", "skill_gap_km": 10},
         simulation=ZHANGYE_SIMULATION,
     )
+    from zhangye_roads import main as zhangye_roads  # the generated road graph (see its README)
+
+    zhangye_roads()
+    yml = ROOT / "zhangye-2022" / "scenario.yaml"
+    yml.write_text(yml.read_text(encoding="utf-8").replace(
+        "firms: firms.csv\n", "firms: firms.csv\nroads: roads\n", 1), encoding="utf-8")
 
 
 def zhangye_batch2() -> None:

@@ -16,6 +16,7 @@ from pydantic import (
     PositiveFloat,
     PositiveInt,
     model_validator,
+    field_validator,
 )
 
 
@@ -61,8 +62,10 @@ class AssignmentConfig(_Strict):
     require_skills: Literal["none", "primary", "all"] = Field(
         "none", description="primary: the cadre holds the firm's first need; all: every need."
     )
-    objective: Literal["distance", "cost"] = Field(
-        "distance", description="distance: sum of great-circle km; cost: sum of pair costs."
+    objective: Literal["distance", "cost", "travel_time"] = Field(
+        "distance",
+        description="distance: sum of km (road km with roads); cost: sum of pair costs; "
+        "travel_time: sum of travel minutes.",
     )
     skill_gap_km: float = Field(
         10.0, ge=0, description="Cost of a pair (objective cost) per unmet share of needs, in km."
@@ -71,6 +74,17 @@ class AssignmentConfig(_Strict):
     backend: Literal["auto", "flow", "cpsat"] = Field("auto", description="Solver backend.")
     workers: PositiveInt = Field(2, description="CP-SAT search workers.")
     load: LoadConfig = Field(default_factory=lambda: LoadConfig())
+    # road travel (see assign.roads)
+    distance: Literal["great_circle", "road"] | None = Field(
+        None, description="How pairs are measured; default road when the scenario has roads."
+    )
+    max_travel_min: PositiveFloat | None = Field(
+        None, description="Longest admissible trip from cadre to firm, minutes."
+    )
+    snap_tolerance_m: PositiveFloat = Field(
+        1000.0, description="Farthest a cadre or firm may lie from the road network, metres."
+    )
+
     # planning rules (see assign.rules)
     pinned: str | None = Field(None, description="pinned.csv (cadre_id, firm_id): pairs in the plan.")
     forbidden: str | None = Field(
@@ -96,6 +110,19 @@ class AssignmentConfig(_Strict):
         return self
 
 
+class RoadsConfig(_Strict):
+    """The ``roads`` key: a road graph file and how to read it (a bare path is ``path``)."""
+
+    path: str = Field(min_length=1, description="OSM XML (.osm/.gz/.bz2), GraphML or a folder.")
+    service_roads: bool = Field(False, description="Keep OSM highway=service roads.")
+    speeds_kmh: dict[str, PositiveFloat] = Field(
+        default_factory=dict, description="Per road class speeds replacing the default table."
+    )
+    access_kmh: PositiveFloat = Field(
+        15.0, description="Speed between a point and its nearest road node (snap distance)."
+    )
+
+
 class ScenarioConfig(_Strict):
     """A whole ``scenario.yaml``."""
 
@@ -104,5 +131,17 @@ class ScenarioConfig(_Strict):
     cadres: str = Field(min_length=1, description="Path of cadres.csv, relative to the yaml.")
     firms: str = Field(min_length=1, description="Path of firms.csv, relative to the yaml.")
     pairs: str | None = Field(None, description="Optional explicit pair table.")
+    cadres_sheet: str | None = Field(None, description="Sheet of an .xlsx cadre roster.")
+    firms_sheet: str | None = Field(None, description="Sheet of an .xlsx firm list.")
+    pairs_sheet: str | None = Field(None, description="Sheet of an .xlsx pair table.")
+    coordinates: Literal["wgs84", "gcj02", "bd09"] = Field(
+        "wgs84", description="Datum of lat/lon in the rosters; converted to WGS-84 on load."
+    )
+    roads: RoadsConfig | None = Field(None, description="Road graph for road travel.")
+
+    @field_validator("roads", mode="before")
+    @classmethod
+    def _roads_path(cls, v: Any) -> Any:
+        return {"path": v} if isinstance(v, str) else v
     assignment: AssignmentConfig = Field(default_factory=lambda: AssignmentConfig())
     simulation: dict[str, Any] = Field(default_factory=dict)

@@ -24,6 +24,8 @@ HEADERS_ZH = {
     "firm_id": "企业编号",
     "firm_name": "企业名称",
     "distance_km": "距离(公里)",
+    "crow_km": "直线距离(公里)",
+    "travel_min": "行车时间(分钟)",
     "skill_match": "专长匹配度",
     "cost": "成本",
     "load": "周工作量(小时)",

@@ -170,6 +170,8 @@ class ServiceModel(Model):
         self._rad_lat = np.radians(lat).tolist()  # NaN: location unknown
         self._rad_lon = np.radians(lon).tolist()
         self._n_cadres = len(cadres)
+        self._road = _road_travel(scenario)  # road minutes when the scenario has roads
+        self._road_minutes: np.ndarray | None = None
         self._trip_hours = self._pair_table_trips()
         # settings read on every event, kept as plain attributes
         self.hours_per_day = cfg.hours_per_day
@@ -531,16 +533,29 @@ class ServiceModel(Model):
     def trip_hours(self, cadre: int, firm: int) -> float:
         """Hours of a visit's round trip from a cadre to a firm.
 
-        The pair table's ``travel_min`` (one way) when it gives one, else the great-circle
-        distance at ``speed_kmh``; 0 when neither is known (warned about at set-up).
+        The pair table's ``travel_min`` (one way) when it gives one, else twice the road
+        minutes when the scenario has roads, else the great-circle distance at ``speed_kmh``;
+        0 when none is known (warned about at set-up).
         """
         key = (cadre, firm)
         hours = self._trip_hours.get(key)
         if hours is None:
-            km = self.distance_km(cadre, firm)
-            hours = 0.0 if km != km else 2.0 * km / self.speed_kmh
+            minutes = self._road_trip_minutes(cadre, firm)
+            if math.isfinite(minutes):
+                hours = 2.0 * minutes / 60.0
+            else:
+                km = self.distance_km(cadre, firm)
+                hours = 0.0 if km != km else 2.0 * km / self.speed_kmh
             self._trip_hours[key] = hours
         return hours
+
+    def _road_trip_minutes(self, cadre: int, firm: int) -> float:
+        """Road minutes from a cadre to a firm (inf without roads or off the network)."""
+        if self._road is None:
+            return math.inf
+        if self._road_minutes is None:  # every cadre to every firm, once per scenario
+            self._road_minutes = self._road.minutes_matrix()
+        return float(self._road_minutes[cadre, firm])
 
     def _pair_table_trips(self) -> dict[tuple[int, int], float]:
         """Round-trip hours of the pairs whose ``travel_min`` the pair table gives."""
@@ -688,3 +703,15 @@ def _first(ids, k: int = 5) -> str:
     """The first ``k`` ids, comma-separated, and how many more."""
     shown = ", ".join(str(x) for x in ids[:k])
     return shown + (f" and {len(ids) - k} more" if len(ids) > k else "")
+
+
+def _road_travel(scenario: Scenario):
+    """Cadres and firms snapped to the scenario's roads (None when travel is not by road)."""
+    from assign.roads import RoadTravel
+    from assign.scenario import uses_roads
+
+    if not uses_roads(scenario):
+        return None
+    cfg = scenario.config
+    return RoadTravel.snap(scenario.roads, scenario.cadres, scenario.firms,
+                           cfg.roads.access_kmh, cfg.assignment.snap_tolerance_m)

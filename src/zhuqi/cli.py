@@ -327,6 +327,7 @@ def _print_pairing(pairing: Any, seconds: float) -> None:
 from . import cli_experiments as _cli_experiments  # noqa: E402,F401
 from . import cli_insight as _cli_insight  # noqa: E402,F401
 from . import cli_sim as _cli_sim  # noqa: E402,F401
+from . import cli_template as _cli_template  # noqa: E402,F401
 
 
 def main() -> None:
