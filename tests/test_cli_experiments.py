@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 
@@ -76,6 +77,9 @@ def test_report_means_and_cis_match_the_runs(swept, tmp_path):
         assert row["resolution_rate"] == pytest.approx(v.mean())
         assert (row["resolution_rate_lo"], row["resolution_rate_hi"]) == pytest.approx((lo, hi))
     assert plot.stat().st_size > 1000
+    for written in (out_csv, plot):
+        man = json.loads((written.parent / (written.name + ".manifest.json")).read_text())
+        assert man["inputs"][0]["role"] == "store"
     bad = runner.invoke(app, ["report", str(store), "--by", "nope"])
     assert bad.exit_code == 2 and "'nope' is not a factor" in bad.output
     missing = runner.invoke(app, ["report", str(tmp_path / "absent.sqlite")])
@@ -143,8 +147,11 @@ def test_batch_with_a_broken_scenario_in_the_middle(tmp_path):
         pairs = pd.read_csv(out / name / "pairs.csv", encoding="utf-8-sig")
         assert len(pairs) == 6
         manifest = json.loads((out / name / "manifest.json").read_text())
-        assert str(folder / "cadres.csv") in manifest["inputs_sha256"]
-        assert json.loads((out / name / "summary.json").read_text())["status"] == "optimal"
+        sha = {e["role"]: e["sha256"] for e in manifest["inputs"]}
+        assert sha["cadres"] == hashlib.sha256((folder / "cadres.csv").read_bytes()).hexdigest()
+        summary = json.loads((out / name / "summary.json").read_text())
+        assert summary["status"] == "optimal" and summary["manifest"]["inputs"]
+        assert (out / name / "pairs.csv.manifest.json").exists()
     assert not (out / "b-broken").exists()
     # a folder of scenario folders, two processes: the same table
     out2 = tmp_path / "out2"

@@ -53,11 +53,13 @@ def test_simulate_with_pairs_file_and_set(tmp_path):
 
 def test_simulate_bad_pairs_file(tmp_path):
     pairs = tmp_path / "pairs.csv"
-    pairs.write_text("cadre_id,firm_id\nQZ-C01,QZ-F01\nQZ-C99,QZ-F02\nQZ-C02,QZ-F01\n")
+    pairs.write_text("cadre_id,firm_id\nQZ-C001,QZ-F01\nQZ-C099,QZ-F02\nQZ-C002,QZ-F01\n")
     res = invoke("simulate", SCENARIOS / "quanzhou-2020", "--pairs", pairs)
     assert res.exit_code == 2
-    assert "line 3, column 'cadre_id': unknown id 'QZ-C99'" in res.output
-    assert "line 4, column 'firm_id': firm 'QZ-F01' is paired twice" in res.output
+    flat = res.output.replace("\n", "")  # Rich wraps long paths at the terminal width
+    assert "2 problems" in flat
+    assert "line 3, column 'cadre_id': unknown id 'QZ-C099'" in flat
+    assert "line 4, column 'firm_id': firm 'QZ-F01' is paired twice" in flat
 
 
 def test_simulate_bad_set_exit_2():
@@ -101,3 +103,30 @@ def test_calibrate_writes_a_valid_section(tmp_path):
     section = yaml.safe_load(out.read_text())["simulation"]
     cfg = SimulationConfig.model_validate(section)
     assert cfg.arrival.rate_per_firm_day == pytest.approx(14 / (5 * 30), rel=1e-3)
+
+
+def test_simulate_batches_profile_and_service_levels_from_files(make_scenario, tmp_path):
+    """cadres.csv with start_day / end_day and a surge profile, end to end: each period
+    paired on its own, the new metrics reported, a bad end_day names file, line, column."""
+    cadres = ("id,lat,lon,skills,start_day,end_day\n"
+              "c1,38.90,100.40,financing;hiring,,30\n"
+              "c2,38.95,100.50,cost_reduction;hiring,,\n"
+              "c3,38.91,100.42,financing;hiring,30,\n")
+    yaml = ("name: batches\ncadres: cadres.csv\nfirms: firms.csv\n"
+            "assignment: {mode: one_to_many, max_firms_per_cadre: 3}\n"
+            "simulation:\n  days: 60\n  sla_days: [7, 14]\n"
+            "  arrival: {rate_per_firm_day: 0.1, profile: {surge: 3, half_life_days: 5}}\n")
+    folder = make_scenario(yaml=yaml, cadres=cadres)
+    out = tmp_path / "sim.json"
+    res = invoke("simulate", folder, "--replications", "3", "--json", out)
+    assert res.exit_code == 0, res.output
+    data = json.loads(out.read_text())
+    periods = data["meta"]["pairing"]["periods"]
+    assert [(p["start_day"], p["cadres"]) for p in periods] == [(0.0, 2), (30.0, 2)]
+    assert {"closed_within_7d", "closed_within_14d", "backlog_at_end",
+            "km_median_time_to_resolve_days"} <= set(data["metrics"])
+    bad = make_scenario(yaml=yaml, cadres=cadres.replace(",,30\n", ",40,30\n"))
+    res = invoke("simulate", bad)
+    assert res.exit_code == 2
+    assert "line 2, column 'end_day': end_day must come after start_day" in res.output.replace(
+        "\n", "")

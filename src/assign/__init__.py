@@ -17,9 +17,12 @@ from .config import AssignmentConfig as AssignmentConfig
 from .config import ScenarioConfig as ScenarioConfig
 from .conflicts import Conflict as Conflict
 from .conflicts import explain_infeasible as explain_infeasible
+from .diff import diff_pairings as diff_pairings
 from .errors import Problem as Problem
 from .errors import ScenarioError as ScenarioError
 from .errors import ScenarioWarning as ScenarioWarning
+from .explain import Explanation as Explanation
+from .explain import explain as explain
 from .export import write_csv as write_csv
 from .export import write_json as write_json
 from .export import write_pairs as write_pairs
@@ -31,6 +34,9 @@ from .generate import generate_scenario as generate_scenario
 from .generate import synthetic_tables as synthetic_tables
 from .generate import write_scenario as write_scenario
 from .geo import haversine_km as haversine_km
+from .manifest import build_manifest as build_manifest
+from .manifest import check_manifest as check_manifest
+from .manifest import write_manifest as write_manifest
 from .pairing import Pairing as Pairing
 from .pairing import read_pairing as read_pairing
 from .scenario import Scenario as Scenario
@@ -39,3 +45,4 @@ from .scenario import load_scenario as load_scenario
 from .scenario import parse_overrides as parse_overrides
 from .solve import choose_backend as choose_backend
 from .solve import solve as solve
+from .tradeoff import tradeoff as tradeoff

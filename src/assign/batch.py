@@ -1,7 +1,8 @@
 """Batch solves: many scenarios, each solved on its own, one table of how each went.
 
-Each scenario's pairing list (``pairs.csv``), summary (``summary.json``) and manifest
-(``manifest.json``: inputs' SHA-256, versions, overrides, command) go to ``DIR/NAME/``, where
+Each scenario's pairing list (``pairs.csv``, with ``pairs.csv.manifest.json`` beside it),
+summary (``summary.json``, its manifest inside) and manifest (``manifest.json``: inputs'
+SHA-256, versions, overrides, command) go to ``DIR/NAME/``, where
 NAME is the scenario's folder name. A scenario that fails (invalid input, no plan, a solver
 error) is reported in the table and the others are still solved.
 """
@@ -9,14 +10,11 @@ error) is reported in the table and the others are still solved.
 from __future__ import annotations
 
 import glob
-import hashlib
 import os
-import platform
 import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +22,7 @@ import pandas as pd
 
 from .errors import ScenarioError
 from .export import write_csv, write_json, write_pairs
+from .manifest import build_manifest, scenario_files, scenario_inputs
 from .scenario import load_scenario, resolve_yaml
 
 BATCH_COLUMNS = ("scenario", "path", "status", "firms", "covered", "cadres_used", "objective",
@@ -65,31 +64,14 @@ def batch_names(paths: list[Path]) -> list[str]:
     return names
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for pkg in ("zhuqi", "ortools", "numpy", "pandas"):
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            out[pkg] = "unknown"
-    return out
-
-
 def solve_one(path: Path, out_dir: Path, name: str, overrides: dict[str, Any],
               backend: str | None = None, time_limit: float | None = None,
-              lang: str = "en") -> dict[str, Any]:
+              lang: str = "en", command: str | list[str] | None = None) -> dict[str, Any]:
     """Solve one scenario into ``out_dir/name``; never raises, returns its batch row."""
     from .solve import solve
 
     t0 = time.perf_counter()
+    started = time.time()
     row: dict[str, Any] = {"scenario": name, "path": str(path), "status": "error", "firms": None,
                            "covered": None, "cadres_used": None, "objective": None, "bound": None,
                            "backend": None, "seconds": None, "error": "", "out": ""}
@@ -104,23 +86,13 @@ def solve_one(path: Path, out_dir: Path, name: str, overrides: dict[str, Any],
     try:
         pairing = solve(scenario, backend=backend, time_limit=time_limit)  # type: ignore[arg-type]
         folder = out_dir / name
-        written = []
+        manifest = build_manifest(scenario_inputs(scenario), command=command,
+                                  overrides=overrides, started=started,
+                                  seconds=time.time() - started)
+        manifest["backend"] = pairing.backend
         if pairing.is_feasible():
-            written.append(write_pairs(pairing, folder / "pairs.csv", lang))
-        written.append(write_json(folder / "summary.json", pairing.summary()))
-        inputs = {}
-        yaml = resolve_yaml(path)
-        for rel in ("scenario.yaml", scenario.config.cadres, scenario.config.firms,
-                    scenario.config.pairs):
-            if rel:
-                f = yaml if rel == "scenario.yaml" else yaml.parent / rel
-                if f.is_file():
-                    inputs[str(f)] = _sha256(f)
-        manifest = {"scenario": scenario.name, "inputs_sha256": inputs, "overrides": overrides,
-                    "backend": pairing.backend, "time_limit": time_limit, "versions": _versions(),
-                    "command": sys.argv, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ",
-                                                                  time.gmtime()),
-                    "outputs": {str(w.name): _sha256(w) for w in written}}
+            write_pairs(pairing, folder / "pairs.csv", lang, manifest)
+        write_json(folder / "summary.json", pairing.summary(), manifest)
         write_json(folder / "manifest.json", manifest)
         row.update(status=pairing.status, firms=len(scenario.firms), covered=pairing.assigned,
                    cadres_used=int((pairing.cadre_loads["firms"] > 0).sum()),
@@ -157,7 +129,9 @@ def solve_batch(
         raise ValueError("no scenarios to solve")
     names = batch_names(scen)
     overrides = dict(overrides or {})
-    args = [(p, out_dir, n, overrides, backend, time_limit, lang)
+    command = [Path(sys.argv[0]).name, *sys.argv[1:]] if sys.argv and sys.argv[0] else []
+    started = time.time()
+    args = [(p, out_dir, n, overrides, backend, time_limit, lang, command)
             for p, n in zip(scen, names, strict=True)]
     rows: list[dict[str, Any] | None] = [None] * len(args)
     done = 0
@@ -179,7 +153,12 @@ def solve_batch(
                 if progress:
                     progress(done, len(args))
     table = pd.DataFrame(rows, columns=list(BATCH_COLUMNS))
-    write_csv(out_dir / "batch.csv", table)
+    inputs: dict[str, Path] = {}
+    for name, p in zip(names, scen, strict=True):
+        inputs |= {f"{name}/{role}": f for role, f in scenario_files(p).items() if f.is_file()}
+    write_csv(out_dir / "batch.csv", table,
+              build_manifest(inputs, command=command, overrides=overrides, started=started,
+                             seconds=time.time() - started))
     return table
 
 

@@ -23,8 +23,11 @@ any cost change along a simple cycle, so each figure splits exactly into a cover
 given pairing is not optimal, its residual graph holds a negative cycle: the explanation
 then says so, states the improvement, and prices alternatives exactly against the optimum.
 
-With workload limits (the CP-SAT path) each alternative is a re-solve with the pair pinned,
-reported with the solver's status.
+Pinned pairs stay: the certificate is that of the rest of the plan, with the pinned firms
+taken out and their cadres' limits reduced (as :mod:`assign.pins` solves it). With rules a
+plain min-cost flow does not cover (workload limits, ``max_cadres``, ``max_changes``,
+``balance``, a previous plan) each figure is a re-solve with the pair pinned
+(:mod:`assign.explain_resolve`), reported with the solver's status.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from .errors import Problem, ScenarioError
 from .flow import count_capacity, solve_flow
 from .geo import haversine_km
 from .pairing import Pairing
+from .rules import exclusion_reason
 from .scenario import Scenario
 from .solve import cost_units
 
@@ -64,7 +68,7 @@ class Explanation:
 
     Attributes:
         firms: One row per explained covered firm: firm_id, firm_name, cadre_id,
-            cadre_name, distance_km, cost.
+            cadre_name, distance_km, cost, pinned (pinned by the planner: no alternatives).
         alternatives: One row per (firm, alternative cadre): firm_id, rank, cadre_id,
             cadre_name, distance_km, cost, extra_cost (exact increase of the optimal
             objective with the firm forced to that cadre and everything else re-optimised;
@@ -72,9 +76,13 @@ class Explanation:
             cadre, ";"-joined, when coverage cannot be kept), status (solver status).
         uncovered: One row per uncovered firm: firm_id, firm_name, priority, reason,
             detail, fix_cadre_id (the cadre whose one more place covers it, cheapest
-            first), fix_extra_cost, fix (a sentence).
+            first), fix_extra_cost, fix_kind ("place": that place alone covers it when the
+            plan is re-optimised; "place_and_pin": with the firm also pinned to
+            fix_pin_cadre_id, at most that extra cost; "none": no cadre may serve it),
+            fix_pin_cadre_id, fix (a sentence).
         candidates: One row per (uncovered firm, cadre that could serve it): firm_id,
-            cadre_id, cadre_name, cost, firms (its firms now), max_firms.
+            cadre_id, cadre_name, cost, firms (how many it serves now), max_firms, holds
+            (the firms that fill it, ";"-joined).
         cadres: One row per cadre: cadre_id, cadre_name, firms, max_firms,
             marginal_value (objective saved by one more place for it; NaN for cadres
             with max_firms 0, who take no firms), firms_gained
@@ -83,7 +91,8 @@ class Explanation:
         improvement: When not optimal, how much better the optimum is: firms (more
             covered) and objective (saved).
         unit: "km" (objective distance) or "cost".
-        backend: "flow" (exact, from the certificate) or "cpsat" (pinned re-solves).
+        backend: the solver behind the figures: "flow" or "cpsat" (re-solves when the
+            scenario's rules need them; each alternative's ``status`` says how sure it is).
         seconds: Wall time.
     """
 
@@ -171,19 +180,63 @@ def explain(
     """
     from .solve import choose_backend
 
+    if scenario.config.assignment.mode == "teams":
+        raise ValueError("explain covers pairings of single cadres; mode teams (task forces) "
+                         "is not explained yet: see the teams table of the plan")
     start = time.perf_counter()
     table = pairing.pairs if isinstance(pairing, Pairing) else pairing
-    cand = build_candidates(scenario, with_load=choose_backend(scenario) == "cpsat")
-    ctx = _Context.make(scenario, cand, table)
-    want_firms, want_cadres = ctx.selection(firms, cadres)
-    if choose_backend(scenario) == "cpsat":
-        from .explain_cpsat import explain_cpsat
+    cfg = scenario.config.assignment
+    meta = {"scenario": scenario.name, "top": top}
+    if (choose_backend(scenario) == "cpsat" or scenario.previous is not None
+            or cfg.balance != "none"):
+        from .explain_resolve import explain_resolve
 
-        result = explain_cpsat(ctx, want_firms, want_cadres, top, time_limit, seed)
-    else:
-        result = _explain_flow(ctx, want_firms, want_cadres, top)
-    return Explanation(**result, seconds=time.perf_counter() - start,
-                       meta={"scenario": scenario.name, "top": top})
+        result = explain_resolve(scenario, table, firms, cadres, top, time_limit, seed)
+        return Explanation(**result, seconds=time.perf_counter() - start, meta=meta)
+    from .pins import split_pins
+
+    pins = split_pins(scenario)
+    work: Scenario = pins.sub if pins.any else scenario  # type: ignore[assignment]
+    pinned_ids = set(scenario.firms["id"].astype(str).to_numpy()[pins.pinned.firm])
+    free = table[~table["firm_id"].astype(str).isin(pinned_ids)]
+    cand = build_candidates(work, with_load=False)
+    source = pairing.meta.get("source", "pairing") if isinstance(pairing, Pairing) else "pairing"
+    ctx = _Context.make(work, cand, free, str(source))
+    want_firms, want_cadres = ctx.selection(
+        [f for f in firms if f not in pinned_ids] if firms else firms, cadres)
+    result = _explain_flow(ctx, want_firms, want_cadres, top)
+    result["firms"]["pinned"] = False
+    if pins.any:
+        result = _add_pins(scenario, pins, result, firms, cadres)
+    return Explanation(**result, seconds=time.perf_counter() - start, meta=meta)
+
+
+def _add_pins(scenario: Scenario, pins, result: dict, firms, cadres) -> dict:
+    """Put the pinned pairs back: listed as pinned (no alternative is open), counted in
+    their cadres' firms."""
+    p = pins.pinned
+    fid = scenario.firms["id"].astype(str).to_numpy()
+    cid = scenario.cadres["id"].astype(str).to_numpy()
+    keep = np.ones(len(p), bool)
+    if firms:
+        keep &= np.isin(fid[p.firm], firms)
+    elif cadres:
+        keep &= np.isin(cid[p.cadre], cadres)
+    rows = pd.DataFrame({
+        "firm_id": fid[p.firm][keep], "firm_name": scenario.firms["name"].to_numpy()[p.firm][keep],
+        "cadre_id": cid[p.cadre][keep], "cadre_name": scenario.cadres["name"].to_numpy()[p.cadre][keep],
+        "distance_km": np.round(p.distance_km[keep], 4), "cost": np.round(p.cost[keep], 6),
+        "pinned": True})
+    firms_df = _stack(result["firms"], rows) if len(rows) else result["firms"]
+    order = pd.Index(fid).get_indexer(firms_df["firm_id"])
+    result["firms"] = firms_df.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
+    cad = result["cadres"].copy()
+    extra = pd.Series(pins.count, index=cid)
+    cad["firms"] = cad["firms"].to_numpy() + extra.reindex(cad["cadre_id"].astype(str)).to_numpy()
+    cad["max_firms"] = scenario.cadres.set_index(scenario.cadres["id"].astype(str))[
+        "max_firms"].reindex(cad["cadre_id"].astype(str)).to_numpy(float)
+    result["cadres"] = cad
+    return result
 
 
 @dataclass
@@ -201,7 +254,8 @@ class _Context:
     unit: str
 
     @classmethod
-    def make(cls, scenario: Scenario, cand: Candidates, table: pd.DataFrame) -> _Context:
+    def make(cls, scenario: Scenario, cand: Candidates, table: pd.DataFrame,
+             label: str = "pairing") -> _Context:
         cadres, firms = scenario.cadres, scenario.firms
         n = len(firms)
         icost, scale, _ = cost_units(cand.cost)
@@ -209,7 +263,6 @@ class _Context:
         ranks = priority_ranks(firms["priority"].to_numpy())
         ci = pd.Index(cadres["id"].astype(str)).get_indexer(table["cadre_id"].astype(str))
         fi = pd.Index(firms["id"].astype(str)).get_indexer(table["firm_id"].astype(str))
-        label = "pairing"
         problems = []
         for col, idx in (("cadre_id", ci), ("firm_id", fi)):
             for r in np.flatnonzero(idx < 0)[:20]:
@@ -352,6 +405,14 @@ def _walk(cert: _Certificate, a: int, b: int, m: int) -> list[tuple[int, int]]:
     return steps[::-1]
 
 
+def _at(values: np.ndarray, idx: np.ndarray, missing: int) -> np.ndarray:
+    """``values[idx]`` where ``idx >= 0``, else ``missing`` (int64)."""
+    out = np.full(len(idx), missing, np.int64)
+    has = idx >= 0
+    out[has] = values[idx[has]]
+    return out
+
+
 def _split(total: np.ndarray, base: int, scale: int) -> tuple[np.ndarray, np.ndarray]:
     """Coverage part (in base units) and objective part (in cost units) of cycle costs."""
     k = np.rint(np.asarray(total, float) / base)
@@ -379,13 +440,13 @@ def _explain_flow(ctx: _Context, want_f: np.ndarray, want_c: np.ndarray, top: in
     improvement = {"firms": int((own >= 0).sum() - (ctx.own >= 0).sum()),
                    "objective": float(np.round(obj_gain[0], 6))}
     sink = m
-    node = np.where(own >= 0, ctx.cand.cadre[np.maximum(own, 0)], sink)
-    own_cost = np.where(own >= 0, ctx.icost[np.maximum(own, 0)], reward)
+    node = _at(ctx.cand.cadre, own, sink)
+    own_cost = np.where(own >= 0, _at(ctx.icost, own, 0), reward)
 
     # forced alternatives for every pair of the explained covered firms
     explained = np.zeros(n, bool)
     explained[want_f] = True
-    given_cadre = np.where(ctx.own >= 0, cand.cadre[np.maximum(ctx.own, 0)], -1)
+    given_cadre = _at(cand.cadre, ctx.own, -1)
     covered_given = ctx.own >= 0
     sel = explained[cand.firm] & covered_given[cand.firm] & (cand.cadre != given_cadre[cand.firm])
     p = np.flatnonzero(sel)
@@ -422,7 +483,7 @@ def _explain_flow(ctx: _Context, want_f: np.ndarray, want_c: np.ndarray, top: in
     })
     bad = _inadmissible(ctx, want_f, top, want_c)
     if len(bad):
-        alts = pd.concat([alts, bad], ignore_index=True)
+        alts = _stack(alts, bad)
     alts = alts.astype({"rank": np.int64, "distance_km": float, "cost": float,
                         "extra_cost": float, "admissible": bool})
     alts["_f"] = pd.Index(fid).get_indexer(alts["firm_id"])
@@ -443,6 +504,13 @@ def _explain_flow(ctx: _Context, want_f: np.ndarray, want_c: np.ndarray, top: in
             "backend": "flow"}
 
 
+def _stack(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """Rows of ``b`` under ``a`` (same columns), column by column so all-NaN columns of
+    either keep their float type."""
+    return pd.DataFrame({c: np.concatenate([a[c].to_numpy(object), b[c].to_numpy(object)])
+                         for c in a.columns})
+
+
 def _firm_rows(ctx: _Context, want_f: np.ndarray) -> pd.DataFrame:
     cand, sc = ctx.cand, ctx.scenario
     f = want_f[ctx.own[want_f] >= 0]
@@ -460,10 +528,10 @@ def why_not(scenario: Scenario, ci: np.ndarray, fi: np.ndarray, dist: np.ndarray
     from .candidates import PairRules
 
     cfg = scenario.config.assignment
+    from dataclasses import replace
+
     rules = PairRules.of(scenario)
-    skills_ok = PairRules(rules.cadre_mask, rules.need_mask, rules.primary,
-                          np.ones(len(rules.usable), bool), rules.require, rules.objective,
-                          rules.skill_gap_km).keep(ci, fi)
+    skills_ok = replace(rules, usable=np.ones(len(rules.usable), bool)).keep(ci, fi)
     listed = None
     if scenario.pairs is not None:
         listed = set(zip(scenario.pairs["cadre_id"].astype(str),
@@ -485,8 +553,6 @@ def why_not(scenario: Scenario, ci: np.ndarray, fi: np.ndarray, dist: np.ndarray
                        if x not in held]
             out.append("lacks the skill " + ", ".join(category_label(x) for x in lacking))
         else:
-            from .rules import exclusion_reason
-
             out.append(exclusion_reason(scenario, c, f) or "excluded by the scenario's rules")
     return out
 
@@ -500,9 +566,16 @@ def _distances(scenario: Scenario, f: np.ndarray) -> np.ndarray:
 
 def _inadmissible(ctx: _Context, want_f: np.ndarray, top: int, want_c: np.ndarray) -> pd.DataFrame:
     """Cadres nearer than a firm's own that may not serve it (or named with --cadre), and why."""
-    cand, sc = ctx.cand, ctx.scenario
-    m = len(ctx.capacity)
     f = want_f[ctx.own[want_f] >= 0]
+    own_km = ctx.cand.distance_km[ctx.own[f]]
+    return _inadmissible_frame(ctx.scenario, ctx.cand, f, own_km, top, want_c)
+
+
+def _inadmissible_frame(sc: Scenario, cand: Candidates, f: np.ndarray, own_km: np.ndarray,
+                        top: int, want_c: np.ndarray) -> pd.DataFrame:
+    """For firms ``f`` served at ``own_km``: nearer cadres that may not serve them (at most
+    ``top`` each) and the named cadres ``want_c`` that may not, with why."""
+    m = len(sc.cadres)
     cols = ["firm_id", "rank", "cadre_id", "cadre_name", "distance_km", "cost", "extra_cost",
             "admissible", "why", "uncovers", "status"]
     if len(f) == 0 or sc.cadres["lat"].isna().any() or sc.firms["lat"].isna().any():
@@ -519,7 +592,7 @@ def _inadmissible(ctx: _Context, want_f: np.ndarray, top: int, want_c: np.ndarra
     for s in range(0, len(f), 2048):
         ff = f[s:s + 2048]
         d = _distances(sc, ff)
-        own_d = np.nan_to_num(cand.distance_km[ctx.own[ff]], nan=np.inf)
+        own_d = np.nan_to_num(np.asarray(own_km, float)[s:s + 2048], nan=np.inf)
         near = (np.argpartition(d, kk - 1, axis=1)[:, :kk] if kk < m
                 else np.tile(np.arange(m), (len(ff), 1)))
         near = np.take_along_axis(near, np.argsort(np.take_along_axis(d, near, 1), 1), 1)
@@ -568,7 +641,12 @@ def _uncovered(ctx, want_f, cert, own, reward, base, node, place_covers
     count = ctx.counts()
     order = np.argsort(cand.firm, kind="stable")
     bounds = np.searchsorted(cand.firm[order], np.arange(len(sc.firms) + 1))
-    fixes, fix_c, fix_y, kinds, reasons = [], [], [], [], []
+    fixes: list[str] = []
+    fix_c: list[str | None] = []
+    pins: list[str | None] = []
+    fix_y: list[float] = []
+    kinds: list[str] = []
+    reasons: list[str] = []
     crow: list[np.ndarray] = []
     cfg = sc.config.assignment
     unit = " km" if ctx.unit == "km" else ""
@@ -581,9 +659,11 @@ def _uncovered(ctx, want_f, cert, own, reward, base, node, place_covers
             fix_c.append(None)
             fix_y.append(np.nan)
             kinds.append("none")
+            pins.append(None)
             fixes.append(_no_cadre_text(sc, f, reason, cfg))
             continue
         if own[f] >= 0:  # covered in the optimum, uncovered in the given plan
+            pins.append(None)
             fix_c.append(cid[cand.cadre[own[f]]])
             fix_y.append(0.0)
             kinds.append("optimum")
@@ -594,6 +674,7 @@ def _uncovered(ctx, want_f, cert, own, reward, base, node, place_covers
             x = min(places, key=lambda c: cert.dist[m, c])
             _, y = _split(np.array([cert.dist[m, x]]), base, ctx.scale)
             kinds.append("place")
+            pins.append(None)
             fixes.append(f"one more place for cadre {cid[x]} covers it at {y[0]:+.3f}{unit}")
         else:
             via = ctx.icost[ps][:, None] + cert.dist[cand.cadre[ps], :m]
@@ -601,15 +682,17 @@ def _uncovered(ctx, want_f, cert, own, reward, base, node, place_covers
             _, y = _split(np.array([float(via[best]) - float(reward[f])]), base, ctx.scale)
             x, pin = int(best[1]), int(cand.cadre[ps[best[0]]])
             kinds.append("place_and_pin")
-            fixes.append(f"one more place for cadre {cid[x]}, with the firm pinned to cadre "
-                         f"{cid[pin]}, covers it at {y[0]:+.3f}{unit} or less")
+            pins.append(cid[pin])
+            to = "it" if pin == x else f"cadre {cid[pin]}"
+            fixes.append(f"one more place for cadre {cid[x]}, with the firm pinned to {to}, "
+                         f"covers it at {y[0]:+.3f}{unit} or less")
         fix_c.append(cid[x])
         fix_y.append(float(np.round(y[0], 6)))
     unc = pd.DataFrame({
         "firm_id": fid[f_un], "firm_name": sc.firms["name"].to_numpy()[f_un],
         "priority": sc.firms["priority"].to_numpy()[f_un], "reason": reasons,
         "detail": [REASONS[r] for r in reasons], "fix_cadre_id": fix_c,
-        "fix_extra_cost": fix_y, "fix_kind": kinds, "fix": fixes,
+        "fix_extra_cost": fix_y, "fix_kind": kinds, "fix_pin_cadre_id": pins, "fix": fixes,
     })
     if len(unc):
         unc = unc.iloc[np.lexsort((np.arange(len(unc)), -unc["priority"].to_numpy()))]
@@ -620,11 +703,22 @@ def _uncovered(ctx, want_f, cert, own, reward, base, node, place_covers
         "firm_id": fid[cf], "cadre_id": cid[cc], "cadre_name": sc.cadres["name"].to_numpy()[cc],
         "cost": np.round(cand.cost[q], 6), "firms": count[cc],
         "max_firms": sc.cadres["max_firms"].to_numpy(float)[cc],
+        "holds": holdings(ctx)[cc] if len(cc) else [],
     })
     if len(cands):
         cands = cands.iloc[np.lexsort((cands["cost"].to_numpy(), pd.Index(fid).get_indexer(
             cands["firm_id"])))].reset_index(drop=True)
     return unc, cands
+
+
+def holdings(ctx: _Context) -> np.ndarray:
+    """Per cadre, the firms the given plan gives it (";"-joined ids)."""
+    fid = ctx.scenario.firms["id"].astype(str).to_numpy()
+    c, f = ctx.cand.cadre[ctx.chosen], ctx.cand.firm[ctx.chosen]
+    held = pd.Series(fid[f]).groupby(c).agg(";".join)
+    out = np.full(len(ctx.capacity), "", dtype=object)
+    out[held.index.to_numpy()] = held.to_numpy()
+    return out
 
 
 def _no_cadre_text(sc: Scenario, f: int, reason: str, cfg) -> str:
@@ -756,6 +850,13 @@ def _fix_zh(u, km: bool) -> str:
         return ""
     unit = " 公里" if km else ""
     what = "总距离" if km else "总成本"
+    if u.fix_kind == "optimum":
+        return "最优方案可覆盖该企业。"
+    if u.fix_kind == "place_and_pin":
+        pin = u.fix_pin_cadre_id or u.fix_cadre_id
+        who = "其" if pin == u.fix_cadre_id else f"干部 {pin} "
+        return (f"若干部 {u.fix_cadre_id} 多联系一家企业, 并指定由{who}联系该企业, 即可覆盖, "
+                f"{what}最多增加 {u.fix_extra_cost:.1f}{unit}。")
     return (f"若干部 {u.fix_cadre_id} 多联系一家企业, 即可覆盖该企业, "
             f"{what}增加 {u.fix_extra_cost:.1f}{unit}。")
 
@@ -765,8 +866,9 @@ EXPLAIN_HEADERS_ZH = {
     "alt_distance_km": "备选距离(公里)", "extra_cost": "目标增加", "admissible": "可派",
     "why": "不可派原因", "uncovers": "将无人联系的企业", "status": "求解状态",
     "fix_cadre_id": "增额干部编号", "fix_extra_cost": "增额后目标增加", "fix_kind": "方案类型",
-    "fix": "补救办法", "marginal_value": "增一名额节省", "firms_gained": "增一名额多覆盖",
-    "covers": "可覆盖企业", "sentence": "说明",
+    "fix_pin_cadre_id": "指定联系干部", "fix": "补救办法", "marginal_value": "增一名额节省",
+    "firms_gained": "增一名额多覆盖",
+    "covers": "可覆盖企业", "sentence": "说明", "holds": "已联系企业",
 }
 """Chinese headers of the explanation's own columns (the rest as in pairing lists)."""
 
@@ -782,7 +884,7 @@ def flat_table(ex: Explanation) -> pd.DataFrame:
     return pd.concat([rows, unc], ignore_index=True)
 
 
-def write_explanation(ex: Explanation, path, lang: str = "zh", manifest: dict | None = None):
+def write_explanation(ex: Explanation, path, lang: str = "en", manifest: dict | None = None):
     """Write the explanation; the format follows the suffix (.json, .csv, .xlsx).
 
     JSON has the keys firms / uncovered / cadres (and the manifest inside); CSV is

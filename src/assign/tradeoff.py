@@ -127,6 +127,7 @@ def evaluate(pr: _Problem, chosen: np.ndarray, name: str) -> float:
     if name == "balance":
         return float(np.bincount(cand.cadre[chosen], minlength=m).max(initial=0))
     if name == "workload":
+        assert cand.load is not None
         return float(np.round(np.bincount(cand.cadre[chosen], weights=cand.load[chosen],
                                           minlength=m).max(initial=0), 6))
     if name == "changes":
@@ -153,24 +154,31 @@ def tradeoff(
         between: Two of :data:`OBJECTIVES` (a list or "a,b"); the first is minimised, the
             second bounded.
         points: Most bounds tried (all integer bounds when there are no more than this).
-        previous: The previous plan, for ``changes``.
+        previous: The previous plan, for ``changes`` (default: the scenario's
+            ``assignment.previous``).
         time_limit: Seconds per CP-SAT solve (default: the scenario's ``time_limit_s``
             divided among the solves, at least 1 s).
         seed: CP-SAT seed.
     """
+    if scenario.config.assignment.mode == "teams":
+        raise ValueError("tradeoff covers pairings of single cadres; mode teams (task forces) "
+                         "is not supported yet")
     start = time.perf_counter()
-    if isinstance(between, str):
-        between = [b.strip() for b in between.split(",")]
-    between = tuple(between)
-    if len(between) != 2 or between[0] == between[1]:
-        raise ValueError(f"--between takes two different objectives, not '{','.join(between)}'")
-    for b in between:
-        if b not in OBJECTIVES:
-            raise ValueError(f"unknown objective '{b}'; choose from {', '.join(OBJECTIVES)}")
+    names = [x.strip() for x in between.split(",")] if isinstance(between, str) else list(between)
+    if len(names) != 2 or names[0] == names[1]:
+        raise ValueError(f"--between takes two different objectives, not '{','.join(names)}'")
+    for name in names:
+        if name not in OBJECTIVES:
+            raise ValueError(f"unknown objective '{name}'; choose from {', '.join(OBJECTIVES)}")
     if points < 2:
         raise ValueError("--points must be at least 2")
-    pr = _problem(scenario, between, previous)
-    a, b = between
+    a, b = names
+    if scenario.pinned is not None and len(scenario.pinned):
+        raise ValueError("tradeoff does not take pinned pairs yet; trace the front without "
+                         "assignment.pinned (the pins' firms and cadres' places aside)")
+    if previous is None:
+        previous = scenario.previous
+    pr = _problem(scenario, (a, b), previous)
     has_work = bool((pr.work >= 0).any())
     if not has_work and {a, b} <= {"distance", "cost", "balance"} and "balance" in (a, b):
         raw = _flow_front(pr, a, b, points)
@@ -216,7 +224,9 @@ def _flow_front(pr: _Problem, a: str, b: str, points: int) -> list[tuple]:
     out = []
     for bound in bounds:
         chosen = best if bound == hi else run(int(bound))
-        out.append((chosen, float(bound), "optimal"))
+        # with balance first, the same plan is the optimum for a bound at its own cost
+        out.append((chosen, float(bound) if b == "balance" else evaluate(pr, chosen, b),
+                    "optimal"))
     return out
 
 

@@ -13,9 +13,10 @@ from functools import lru_cache
 
 from mesa.visualization import SolaraViz, make_plot_component
 
-from assign import Pairing, load_scenario, solve
+from assign import Pairing, load_scenario
+from sim.batches import BatchPlan
 from sim.config import SimulationConfig, simulation_config
-from sim.experiment import staffing_scenario
+from sim.experiment import prepare_pairing, staffing_scenario
 from sim.model import ServiceModel
 
 SCENARIO = load_scenario(os.environ.get("ZHUQI_DASHBOARD_SCENARIO", "scenarios/zhangye-2022"))
@@ -24,8 +25,8 @@ MAX_CADRES = len(SCENARIO.cadres)
 
 
 @lru_cache(maxsize=32)
-def _pairing(cadres: int) -> Pairing:
-    return solve(staffing_scenario(SCENARIO, cadres))
+def _pairing(cadres: int) -> Pairing | BatchPlan | None:
+    return prepare_pairing(staffing_scenario(SCENARIO, cadres), BASE)
 
 
 def _config(collection: str, escalation_capacity: int) -> SimulationConfig:

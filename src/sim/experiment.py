@@ -41,13 +41,15 @@ class RunResult:
 
 
 def prepare_pairing(scenario: Scenario, config: SimulationConfig,
-                    pairing: Pairing | None = None) -> Pairing | BatchPlan | None:
+                    pairing: Pairing | BatchPlan | None = None) -> Pairing | BatchPlan | None:
     """What the runs of a scenario need, computed once for all replications: the pairing
-    (solved when None and service is assigned), or each period's when cadres serve in
+    (solved when None and service is assigned or team), or each period's when cadres serve in
     batches (``start_day`` / ``end_day``; a given pairing is the first period's)."""
+    if isinstance(pairing, BatchPlan):
+        return pairing
     if has_batches(scenario):
         return plan_batches(scenario, config.days, pairing, assigned=config.service == "assigned")
-    if pairing is None and config.service == "assigned":
+    if pairing is None and config.service in ("assigned", "team"):
         return solve(scenario)
     return pairing
 
@@ -198,7 +200,7 @@ def _collect(results: Iterable[RunResult], seed: int, keep_issues: bool) -> tupl
 
 def simulate_scenario(
     scenario: Scenario,
-    pairing: Pairing | None = None,
+    pairing: Pairing | BatchPlan | None = None,
     config: SimulationConfig | None = None,
     replications: int = 10,
     seed: int = 0,
@@ -211,7 +213,8 @@ def simulate_scenario(
 
     Args:
         scenario: The scenario.
-        pairing: Who serves which firm; solved once when None and service is assigned.
+        pairing: Who serves which firm; solved once when None and service is assigned or
+            team (each period's, when cadres serve in batches: see :func:`prepare_pairing`).
         config: Simulation settings (default: the scenario's section).
         replications: Number of replications.
         seed: Master seed; replication ``r`` uses ``SeedSequence(seed, spawn_key=(r,))``.
@@ -221,8 +224,8 @@ def simulate_scenario(
         scheduler: Dask scheduler address, to run on a cluster.
     """
     config = config or simulation_config(scenario)
-    pairing = prepare_pairing(scenario, config, pairing)
-    jobs = [(scenario, pairing, config, seed, r, keep_issues) for r in range(replications)]
+    plan = prepare_pairing(scenario, config, pairing)
+    jobs = [(scenario, plan, config, seed, r, keep_issues) for r in range(replications)]
     results = run_many(jobs, workers, progress, scheduler)
     runs, cats, series, issues = _collect(results, seed, keep_issues)
     meta = {
@@ -236,7 +239,7 @@ def simulate_scenario(
         "overrides": scenario.overrides,
         "cadres": int(len(scenario.cadres)),
         "firms": int(len(scenario.firms)),
-        "pairing": None if pairing is None else pairing.summary() | {"meta": None},
+        "pairing": None if plan is None else plan.summary() | {"meta": None},
     }
     return SimulationResult(runs, cats, series, issues, meta)
 
@@ -326,8 +329,8 @@ def compare_staffing(
     for n in levels:
         sc = staffing_scenario(scenario, n, pick)
         pairing = prepare_pairing(sc, config)
-        covered[n] = (pairing.assigned if pairing is not None and config.service == "assigned"
-                      else len(sc.firms))
+        covered[n] = (pairing.assigned if pairing is not None and config.service in (
+            "assigned", "team") else len(sc.firms))
         jobs += [(sc, pairing, config, seed, r, False) for r in range(replications)]
     results = run_many(jobs, workers, progress, scheduler)
     rows, out_levels = [], []

@@ -13,8 +13,10 @@ SLA_DAYS = (7.0, 30.0)
 
 
 def sla_name(days: float) -> str:
-    """The metric name of "closed within ``days`` days": ``closed_within_30d``."""
-    return f"closed_within_{days:g}d"
+    """The metric name of "closed within ``days`` days": ``closed_within_30d`` (a
+    fraction's point becomes an underscore, ``closed_within_0_5d``, so the name stays an
+    identifier, as targets and store columns need)."""
+    return f"closed_within_{days:g}d".replace(".", "_")
 
 
 def metric_names(sla_days: Sequence[float] = SLA_DAYS) -> tuple[str, ...]:

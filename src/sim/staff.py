@@ -32,8 +32,9 @@ import numpy as np
 
 from assign import Scenario
 
+from .arrivals import cumulative
 from .config import SimulationConfig, simulation_config
-from .design import CADRES, scenario_hash
+from .design import CADRES, canonical
 from .erlang import mmc_mean_wait
 from .executors import Executor, make_executor
 from .store import Store
@@ -41,6 +42,8 @@ from .sweep import (
     Progress,
     Shared,
     apply_point,
+    choose_cadres,
+    content_key,
     execute_tasks,
     manifest,
     plan_tasks,
@@ -154,14 +157,17 @@ def _f(x: float) -> float | None:
 
 
 def offered_load(scenario: Scenario, config: SimulationConfig) -> tuple[float, float]:
-    """(issues a day, work per issue in cadre-days at the stated mean effort)."""
+    """(issues a day, work per issue in cadre-days at the stated mean effort); with a rate
+    profile, the issues a day averaged over the run."""
     rates = scenario.firms["rate_per_day"].fillna(config.arrival.rate_per_firm_day)
-    lam = float(rates.sum())
+    lam = float(rates.sum()) * cumulative(config.arrival.profile, config.days) / config.days
     return lam, config.effort.mean_hours / config.hours_per_day
 
 
-def starting_guess(scenario: Scenario, config: SimulationConfig, target: Target) -> dict[str, Any]:
-    """The capacity bound and a first level to try (Erlang C for waiting-time targets)."""
+def starting_guess(scenario: Scenario, config: SimulationConfig, target: Target,
+                   most: int | None = None) -> dict[str, Any]:
+    """The capacity bound and a first level to try (Erlang C for waiting-time targets),
+    looking no further than ``most`` cadres (default: the roster)."""
     lam, work = offered_load(scenario, config)
     a = lam * work
     floor = int(math.floor(a)) + 1
@@ -170,7 +176,8 @@ def starting_guess(scenario: Scenario, config: SimulationConfig, target: Target)
     if target.metric == "mean_wait_days" and target.op == "<=" and lam > 0:
         mu = 1.0 / work
         c = floor
-        while mmc_mean_wait(lam, mu, c) > target.value and c < floor + 10_000:
+        most = max(floor, most if most is not None else len(scenario.cadres))
+        while c < most and mmc_mean_wait(lam, mu, c) > target.value:
             c += 1
         guess, method = c, "Erlang C"
     return {"offered_load": a, "arrivals_per_day": lam, "capacity_bound": floor, "guess": guess,
@@ -193,6 +200,7 @@ def find_staffing(
     max_replications: int = 80,
     progress: Progress | None = None,
     executor: Executor | None = None,
+    pick: str = "best",
 ) -> StaffResult:
     """The smallest number of cadres whose mean ``target.metric`` meets the target.
 
@@ -210,6 +218,8 @@ def find_staffing(
         max_replications: Cap per level; a level still undecided there is an edge.
         progress: Called with (runs done, runs asked) as runs finish.
         executor: An executor to use instead of ``workers`` / ``scheduler``.
+        pick: A level's cadres: ``best`` (chosen by an optimal plan under the cadre budget,
+            once per level, in this process) or ``first`` (the roster's first N).
     """
     t0 = time.perf_counter()
     target = parse_target(target) if isinstance(target, str) else target
@@ -229,8 +239,10 @@ def find_staffing(
         raise ValueError(f"--min/--max must satisfy 1 <= min <= max <= {top} (the roster's cadres)")
     for n in (min_cadres, hi_cap):
         apply_point(scenario, {CADRES: n})  # raises on an impossible level
-    content = scenario_hash(scenario)
-    bracket = starting_guess(scenario, config, target)
+    if pick not in ("best", "first"):
+        raise ValueError(f"--pick must be best or first, not '{pick}'")
+    content = content_key(scenario, pick)
+    bracket = starting_guess(scenario, config, target, hi_cap)
     own_store = not isinstance(store, Store)
     if store is None:
         import tempfile
@@ -244,6 +256,7 @@ def find_staffing(
     ex = executor or make_executor(workers, scheduler)
     shared = Shared(scenario, content, None)
     levels: dict[int, Level] = {}
+    chosen: dict[int, tuple[str, ...] | None] = {}
     asked = [0, 0]
 
     def note(done: int, total: int) -> None:
@@ -251,11 +264,15 @@ def find_staffing(
             progress(asked[0] + done, asked[1])
 
     def runs(n: int, reps: range) -> list[float]:
-        tasks = plan_tasks(content, [{CADRES: n}], reps, seed, True)
+        point = {CADRES: n}
+        if n not in chosen:
+            chosen[n] = choose_cadres(scenario, point, pick)
+        tasks = plan_tasks(content, [point], reps, seed, True, {canonical(point): chosen[n]})
         have = st.values([t.run_key for t in tasks], target.metric)
         todo = [t for t in tasks if t.run_key not in have]
         asked[1] += len(todo)
-        rows = execute_tasks(st, shared, todo, ex, note)
+        rows: list[dict[str, Any]] = []
+        execute_tasks(st, shared, todo, ex, note, rows.append)
         asked[0] += len(todo)
         for row in rows:
             if row["status"] != "ok":
@@ -291,7 +308,7 @@ def find_staffing(
         st.record_design("staff", scenario.name, content, [CADRES],
                          {"target": str(target), "confidence": confidence, "tolerance": tolerance,
                           "seed": seed, "min": min_cadres, "max": hi_cap},
-                         manifest(scenario, content, None, {"bracket": bracket}))
+                         manifest(scenario, content, None, {"bracket": bracket}, seed))
         star = _search(evaluate, min_cadres, hi_cap,
                        min(max(bracket["guess"], min_cadres), hi_cap))
         if star is not None and star > min_cadres:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,6 +21,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from assign.export import with_manifest
+
 from .cli import (
     EXIT_INVALID,
     EXIT_NO_PLAN,
@@ -33,6 +36,7 @@ from .cli import (
     out,
     run_guarded,
 )
+from .runinfo import run_manifest
 
 Workers = Annotated[
     int | None, typer.Option(min=1, help="Local processes (default: one per core; 1 = in this "
@@ -152,6 +156,7 @@ def report(
             raise ValueError(f"{out_file}: the summary must be .csv or .xlsx")
         if plot is not None and plot.suffix.lower() not in (".png", ".svg", ".pdf"):
             raise ValueError(f"{plot}: the chart must be .png, .svg or .pdf")
+        started = time.time()
         table = summarize(store, _split(by), _split(metric))
         factors = list(table.columns[: list(table.columns).index("runs")])
         metrics = [c for c in table.columns[len(factors) + 1:]
@@ -169,8 +174,9 @@ def report(
                       "in --out[/dim]")
         if table.attrs.get("failed"):
             err.print(f"[yellow]warning:[/yellow] {table.attrs['failed']} failed runs are left out")
+        man = run_manifest(None, {"store": store}, started=started)
         if out_file is not None:
-            err.print(f"wrote [bold]{write_summary(table, out_file)}[/bold]")
+            err.print(f"wrote [bold]{with_manifest(write_summary(table, out_file), man)}[/bold]")
         if plot is not None:
             axis = x or (factors[0] if factors else None)
             if axis is None:
@@ -178,7 +184,8 @@ def report(
             if axis not in factors:
                 raise ValueError(f"--x: '{axis}' is not one of the grouping factors "
                                  f"({', '.join(factors)})")
-            err.print(f"wrote [bold]{plot_summary(table, shown[0], axis, plot)}[/bold]")
+            drawn = with_manifest(plot_summary(table, shown[0], axis, plot), man)
+            err.print(f"wrote [bold]{drawn}[/bold]")
         return EXIT_OK
 
     run_guarded(debug, body)
@@ -198,6 +205,8 @@ def staff(
     max_replications: Annotated[int, typer.Option(min=2, help="Replications at most per "
                                                   "level.")] = 80,
     seed: Annotated[int, typer.Option(help="Master seed (common to all levels).")] = 0,
+    pick: Annotated[str, typer.Option(help="A level's cadres: best (an optimal plan under the "
+                                      "cadre budget picks them) or first (roster order).")] = "best",
     store: Annotated[Path | None, typer.Option(help="Results store: runs are kept and "
                                                "reused.")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the answer as JSON.")] = None,
@@ -216,12 +225,15 @@ def staff(
         from sim.staff import find_staffing, parse_target
 
         _where(workers, scheduler)
+        started = time.time()
         tgt = parse_target(target)
+        if pick not in ("best", "first"):
+            raise ValueError(f"--pick must be best or first, not '{pick}'")
         scenario = _load(path, set_)
         with eta_bar(f"staffing {scenario.name}") as update:
             res = find_staffing(scenario, tgt, confidence, min_, max_, tolerance, seed, store,
                                 workers, scheduler, max_replications=max_replications,
-                                progress=update)
+                                progress=update, pick=pick)
         pct = f"{confidence:.0%}"
         t = Table(title=f"{scenario.name}: {tgt} ({pct} CI, tolerance {tolerance:g})")
         for col in ("cadres", "replications", f"mean [{pct} CI]", "decision", "stopped by"):
@@ -239,7 +251,8 @@ def staff(
             err.print(f"[yellow]warning:[/yellow] not monotone: {lo} cadres meet the target but "
                       f"{hi} do not")
         if json_out is not None:
-            err.print(f"wrote [bold]{write_json(json_out, res.to_json())}[/bold]")
+            man = run_manifest(scenario, {"store": store}, seed=seed, started=started)
+            err.print(f"wrote [bold]{write_json(json_out, res.to_json(), man)}[/bold]")
         if res.cadres is None:
             err.print(f"[bold red]no level up to {res.max_cadres} cadres meets {tgt}[/bold red]")
             return EXIT_NO_PLAN

@@ -45,7 +45,8 @@ def explain_cmd(
     top: Annotated[int, typer.Option(min=1, help="Alternatives per firm.")] = 3,
     out_file: Annotated[Path | None, typer.Option(
         "--out", help="Explanation: .json, .csv or .xlsx.")] = None,
-    lang: Annotated[str, typer.Option(help="Sentences and headers: zh | en.")] = "zh",
+    lang: Annotated[str, typer.Option(
+        help="Column headers and sheet names: en | zh (workbooks always open with 说明).")] = "en",
     time_limit: Annotated[float, typer.Option(
         help="Seconds per pinned re-solve (workload limits only).")] = 5.0,
     set_: SetOpt = None,
@@ -123,11 +124,13 @@ def _print_explanation(ex: Any, lang: str, rows: int = 12) -> None:
     cad = ex.cadres.sort_values(["firms_gained", "marginal_value"], ascending=False).head(5)
     cad = cad[(cad["firms_gained"] > 0) | (cad["marginal_value"] > 0)]
     if len(cad):
-        c = Table(title="bottleneck cadres: one more place is worth")
-        for col in ("cadre", "firms", "firms gained", f"{ex.unit} saved"):
-            c.add_column(col, justify="left" if col == "cadre" else "right")
+        c = Table(title="bottleneck cadres: what one more place is worth")
+        for col in ("cadre", "firms", "one more place"):
+            c.add_column(col, justify="right" if col == "firms" else "left")
         for r in cad.itertuples(index=False):
-            c.add_row(r.cadre_id, str(r.firms), str(r.firms_gained), f"{r.marginal_value:.3f}")
+            effect = (f"covers {r.covers} ({-r.marginal_value:+.3f} {ex.unit})"
+                      if r.firms_gained > 0 else f"saves {r.marginal_value:.3f} {ex.unit}")
+            c.add_row(r.cadre_id, str(r.firms), effect)
         out.print(c)
 
 
@@ -155,7 +158,8 @@ def diff_cmd(
         started = time.time()
         diff = diff_pairings(old, new)
         counts = diff_counts(diff)
-        t = Table(title=f"{old.name} -> {new.name}")
+        out.print(f"{old} -> {new}", highlight=False)
+        t = Table(title="what changed")
         t.add_column("firms")
         t.add_column("count", justify="right")
         for status, n in counts.items():

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import time
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
 from assign import load_scenario, solve, write_json, write_pairs
+from assign.manifest import build_manifest, scenario_inputs
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
@@ -25,11 +27,14 @@ def main(argv: list[str] | None = None) -> int:
         table.add_column(col, justify="left" if col in ("scenario", "status") else "right")
     written = []
     for folder in sorted(p for p in args.scenarios.iterdir() if (p / "scenario.yaml").exists()):
+        started = time.time()
         scenario = load_scenario(folder)
         pairing = solve(scenario)
         target = args.out / scenario.name
-        written.append(write_pairs(pairing, target / "pairs.csv"))
-        write_json(target / "summary.json", pairing.summary())
+        man = build_manifest(scenario_inputs(scenario), command="make demo", seed=0,
+                             started=started, seconds=time.time() - started)
+        written.append(write_pairs(pairing, target / "pairs.csv", manifest=man))
+        write_json(target / "summary.json", pairing.summary(), man)
         unit = "km" if scenario.config.assignment.objective == "distance" else "cost"
         table.add_row(
             scenario.name, str(len(scenario.cadres)), str(len(scenario.firms)),
@@ -49,6 +54,7 @@ def _simulate(console: Console, out: Path) -> None:
         from sim import simulate_scenario
     except ImportError:  # pragma: no cover
         return
+    started = time.time()
     scenario = load_scenario(SCENARIOS / "zhangye-2022")
     result = simulate_scenario(scenario, replications=10, seed=1)
     table = Table(title="zhangye-2022: 120 days, 10 replications (mean, 95% CI)")
@@ -59,7 +65,9 @@ def _simulate(console: Console, out: Path) -> None:
         lo, hi = v["ci95"]
         table.add_row(name, f"{v['mean']:.3f}", f"[{lo:.3f}, {hi:.3f}]")
     console.print(table)
-    path = write_json(out / "zhangye-2022" / "simulation.json", result.to_json())
+    man = build_manifest(scenario_inputs(scenario), command="make demo", seed=1,
+                         started=started, seconds=time.time() - started)
+    path = write_json(out / "zhangye-2022" / "simulation.json", result.to_json(), man)
     console.print(f"simulation results: [bold]{path}[/bold]")
 
 

@@ -51,8 +51,10 @@ def run_manifest(
 
 def _current_context() -> Any:
     """The running command's context (Typer bundles its own copy of click)."""
+    import importlib
+
     try:
-        from typer._click.globals import get_current_context
+        module = importlib.import_module("typer._click.globals")
     except ImportError:  # older Typer: plain click
-        from click import get_current_context
-    return get_current_context(silent=True)
+        module = importlib.import_module("click")
+    return module.get_current_context(silent=True)

@@ -93,3 +93,17 @@ def test_calibration_fits_the_base_rate_under_a_surge():
     raised = cal.achieved["issues_raised"]["mean"]
     assert abs(raised - 120) <= 4 * math.sqrt(120 / 6)
     assert SimulationConfig.model_validate(cal.simulation).arrival.profile.surge == s
+
+
+def test_staffing_bound_uses_the_average_rate_under_a_profile():
+    """The staffing search starts from the mean issues a day: with weekly multipliers
+    3, 1 then 0.5 over 28 days that is the base rate x (3 + 1 + 0.5 + 0.5) / 4."""
+    from sim.staff import offered_load
+
+    scenario = load_scenario(SCENARIOS / "nanan-2020", {
+        "simulation.days": 28,
+        "simulation.arrival.profile": {"period_days": 7, "multipliers": [3, 1, 0.5]}})
+    cfg = simulation_config(scenario)
+    base = scenario.firms["rate_per_day"].fillna(cfg.arrival.rate_per_firm_day).sum()
+    lam, _ = offered_load(scenario, cfg)
+    assert lam == pytest.approx(base * 5.0 / 4)

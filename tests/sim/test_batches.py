@@ -52,6 +52,16 @@ def test_each_period_is_served_by_its_own_pairing(zhangye_batches):
     h = model.config.hours_per_day
     want = 50 * work_hours(60, h) + 103 * (work_hours(120, h) - work_hours(60, h))
     assert model.available_hours() == pytest.approx(want)
+    # the daily utilisation: hours worked by each day (from the log) over hours available
+    end = started["escalated"].fillna(
+        started["resolved"].where(started["closed_by"] == "cadre")).fillna(np.inf)
+    series = model.datacollector.get_model_vars_dataframe()["utilization"].to_numpy()
+    for d in (30, 59, 60, 61, 90, 120):
+        worked = sum(work_hours(min(d, e), h) - work_hours(min(d, s), h)
+                     for s, e in zip(started["started"], end, strict=True))
+        avail = 50 * work_hours(min(d, 60), h) + 103 * (
+            work_hours(max(d, 60), h) - work_hours(60, h))
+        assert series[d] == pytest.approx(worked / avail, abs=1e-12)
 
 
 def test_batches_in_a_simulation_and_a_pairing_per_period(zhangye_batches):
@@ -94,3 +104,24 @@ def test_end_day_must_follow_start_day():
         build_scenario(cadres, firms)
     assert "line 2, column 'end_day': end_day must come after start_day" in str(info.value)
     assert "line 3" not in str(info.value)
+
+
+def test_a_later_batch_is_replanned_keeping_firms_with_their_cadre():
+    """Cadre a serves both firms from day 0; b, nearer to both, joins on day 30. A fresh
+    solve would give b both firms (shorter); replanning against the first period changes
+    no firm (coverage is the same), so a keeps both, as the planning rules' previous plan
+    asks; with a change cost below the distance saved, b takes them."""
+    cadres = pd.DataFrame({"id": ["a", "b"], "lat": [30.0, 30.1], "lon": [110.0, 110.2],
+                           "start_day": ["", 30]})
+    firms = pd.DataFrame({"id": ["f1", "f2"], "lat": [30.1, 30.11], "lon": [110.21, 110.2]})
+    scenario = build_scenario(cadres, firms, mode="one_to_many")
+    fresh = solve(scenario)
+    assert set(fresh.pairs["cadre_id"]) == {"b"}
+    from sim import plan_batches
+
+    plan = plan_batches(scenario, 60.0)
+    assert [p.start for p in plan.periods] == [0.0, 30.0]
+    assert set(plan.periods[0].pairing.pairs["cadre_id"]) == {"a"}
+    assert set(plan.periods[1].pairing.pairs["cadre_id"]) == {"a"}
+    cheap = build_scenario(cadres, firms, mode="one_to_many", change_cost=0.5)
+    assert set(plan_batches(cheap, 60.0).periods[1].pairing.pairs["cadre_id"]) == {"b"}

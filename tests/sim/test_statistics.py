@@ -153,7 +153,7 @@ def test_service_levels_backlog_and_km_median_from_the_issue_log():
     horizon, warmup = 120.0, 5.0
     rows = list(log.itertuples())
     for n, name in ((7, "closed_within_7d"), (30, "closed_within_30d"),
-                    (45.5, "closed_within_45.5d")):
+                    (45.5, "closed_within_45_5d")):
         seen = [r for r in rows if warmup <= r.raised <= horizon - n]
         want = sum(1 for r in seen if r.closed - r.raised <= n) / len(seen)
         assert got[name] == pytest.approx(want)
@@ -168,4 +168,19 @@ def test_service_levels_backlog_and_km_median_from_the_issue_log():
     # open issues pull the median above the median of the resolved ones alone
     resolved = [t for t, d in zip(durations, done, strict=True) if d]
     assert got["km_median_time_to_resolve_days"] > np.median(resolved)
-    assert set(result.summary()["metrics"]) >= {"closed_within_45.5d", "backlog_at_end"}
+    assert set(result.summary()["metrics"]) >= {"closed_within_45_5d", "backlog_at_end"}
+
+
+def test_pooled_service_warns_with_the_count_of_pairs_without_travel():
+    """Pooled: any cadre may visit any firm; one cadre of three without coordinates and
+    four firms make 4 pairs with no travel time (counted without listing every pair)."""
+    from dataclasses import replace
+
+    from tests.sim.helpers import mmc_config, pooled_scenario
+
+    sc = pooled_scenario(3, firms=4)
+    sc = replace(sc, cadres=sc.cadres.assign(lat=[np.nan, 30.0, 30.0],
+                                             lon=[np.nan, 110.0, 110.0]))
+    cfg = mmc_config(1.0, 2.0, firms=4, days=10, warmup=0).model_copy(update={"travel": True})
+    with pytest.warns(ScenarioWarning, match="^simulation: 4 cadre-firm pairs .*: c0\\)"):
+        ServiceModel(sc, None, cfg, 1)

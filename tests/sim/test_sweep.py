@@ -41,12 +41,13 @@ def reference(mmc, tmp_path_factory):
 def test_a_sweep_run_is_the_simulation_of_its_point(mmc, reference):
     """Independent path: simulate the staffing level directly with the run's seed."""
     from sim import run_once
-    from sim.sweep import apply_point
+    from sim.sweep import apply_point, content_key
 
-    content = scenario_hash(mmc)
+    content = content_key(mmc, "best")
+    assert content != scenario_hash(mmc)  # how cadres are picked is part of a run's content
     row = reference[(reference.cadres == 6) & (reference.replication == 2)].iloc[0]
     assert row["seed"] == run_seed(11, content, None, 2)
-    sc = apply_point(mmc, {"cadres": 6})
+    sc = apply_point(mmc, {"cadres": 6}, "best")
     assert len(sc.cadres) == 6
     direct = run_once(sc, None, simulation_config(sc), int(row["seed"]), 2).metrics
     assert direct["mean_wait_days"] == row["mean_wait_days"]
@@ -69,15 +70,6 @@ def test_resume_runs_nothing_twice(mmc, reference, tmp_path):
         assert len(st.designs()) == 2
         manifest = st.designs()["manifest"].iloc[-1]
         assert '"scenario_sha256"' in manifest and "scenario.yaml" in manifest
-
-
-def test_local_processes_match_in_process(mmc, reference, tmp_path):
-    path = tmp_path / "p.sqlite"
-    res = run_sweep(mmc, design_from_dict(DESIGN), path, workers=2)
-    assert (res.ok, res.executor) == (6, "processes")
-    got = store_rows(path)
-    pd.testing.assert_frame_equal(got[RESULT_COLUMNS], reference)
-    assert got["worker"].nunique() >= 1
 
 
 def test_failing_runs_are_recorded_and_retried_only_on_request(tmp_path):
@@ -145,6 +137,14 @@ def test_dask_cluster_matches_even_when_a_worker_is_killed(mmc, reference, tmp_p
         assert out.exit_code == 0, out.output
         assert '"executor": "dask"' in out.output
         pd.testing.assert_frame_equal(store_rows(cli_store)[RESULT_COLUMNS], reference)
+        # the staffing search on the cluster: the same levels, numbers and answer
+        from sim.staff import find_staffing
+
+        with DaskExecutor(client) as ex:
+            on_dask = find_staffing(mmc, "mean_wait_days <= 0.3", seed=1, executor=ex)
+        here = find_staffing(mmc, "mean_wait_days <= 0.3", seed=1, workers=1)
+        assert on_dask.to_json()["levels"] == here.to_json()["levels"]
+        assert on_dask.cadres == here.cadres == 6
 
 
 def _cli(*args: str) -> list[str]:
@@ -152,8 +152,9 @@ def _cli(*args: str) -> list[str]:
 
 
 def test_resume_after_sigkill_of_the_process_group(tmp_path):
-    """Kill the whole sweep (CLI and its worker processes) mid-run with SIGKILL, rerun:
-    every run key once, no partial row, results equal to an uninterrupted sweep."""
+    """Kill the whole sweep (CLI and its two worker processes) mid-run with SIGKILL, rerun
+    in one process: every run key once, no partial row, results equal to an uninterrupted
+    in-process sweep (so local processes and one process give the same numbers)."""
     folder = write_mmc_scenario(tmp_path / "slow", days=1200)
     design = write_design(tmp_path / "design.yaml",
                           "factors: {cadres: [5, 6]}\nreplications: 8\nseed: 3\n")
@@ -172,7 +173,7 @@ def test_resume_after_sigkill_of_the_process_group(tmp_path):
                         stored = db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
                 except sqlite3.OperationalError:
                     stored = 0
-                if stored >= 2:
+                if stored >= 4:
                     break
             time.sleep(0.05)
     finally:
@@ -183,7 +184,7 @@ def test_resume_after_sigkill_of_the_process_group(tmp_path):
         at_kill = db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
         partial = db.execute("SELECT COUNT(*) FROM runs WHERE status != 'ok' OR "
                              "mean_wait_days IS NULL").fetchone()[0]
-    assert 2 <= at_kill < 16, "the sweep must be killed mid-run"
+    assert 4 <= at_kill < 16, "the sweep must be killed mid-run"
     assert partial == 0
     from typer.testing import CliRunner
 
@@ -198,6 +199,7 @@ def test_resume_after_sigkill_of_the_process_group(tmp_path):
                                                        "replications": 8, "seed": 3}),
               ref_store, workers=1)
     got, ref = store_rows(store), store_rows(ref_store)
+    assert got["worker"].nunique() >= 2  # worker processes, then this one
     assert got.index.is_unique and len(got) == 16
     pd.testing.assert_frame_equal(got[RESULT_COLUMNS], ref[RESULT_COLUMNS])
 
@@ -216,3 +218,50 @@ def test_sweep_with_simulate_scenario_agrees_on_a_single_point(mmc):
     direct = simulate_scenario(mmc, None, simulation_config(mmc), replications=8, seed=5)
     a, b = mean_ci(swept), mean_ci(direct.runs["mean_wait_days"].to_numpy())
     assert a["ci95"][0] <= b["ci95"][1] and b["ci95"][0] <= a["ci95"][1]
+
+
+def test_sampled_factors_and_kept_metrics_are_columns(mmc, tmp_path):
+    design = design_from_dict({"sample": {"n": 4, "method": "sobol", "ranges": {
+        "simulation.arrival.rate_per_firm_day": [0.2, 0.4]}}, "replications": 1, "seed": 3,
+        "metrics": ["issues_raised", "mean_wait_days"]})
+    path = tmp_path / "s.sqlite"
+    res = run_sweep(mmc, design, path, workers=1)
+    assert res.ok == 4
+    rows = store_rows(path)
+    rates = sorted(p["simulation.arrival.rate_per_firm_day"] for p in design.points())
+    assert sorted(rows["simulation.arrival.rate_per_firm_day"]) == rates
+    with Store(path) as st:
+        assert st.metrics() == ["issues_raised", "mean_wait_days"]
+    # issues counted after the 10-day warm-up: 10 firms x rate x 290 days, within Poisson noise
+    for _, r in rows.iterrows():
+        expected = 10 * r["simulation.arrival.rate_per_firm_day"] * 290
+        assert abs(r["issues_raised"] - expected) < 5 * expected**0.5
+    bad = design_from_dict({"replications": 1, "metrics": ["no_such_metric"]})
+    res = run_sweep(mmc, bad, tmp_path / "b.sqlite", workers=1)
+    assert res.failed == 1 and "no_such_metric" in res.errors[0][2]
+
+
+def test_best_cadres_are_chosen_once_and_recorded(tmp_path):
+    """With pick: best the sweep plans each level's cadres once (an optimal plan under the
+    cadre budget) and every run serves with them; the manifest lists them."""
+    import json
+
+    from sim.experiment import staffing_scenario
+
+    folder = write_mmc_scenario(tmp_path / "a", cadres=6, firms=9, service="assigned",
+                                days=40, warmup=0)
+    scenario = load_scenario(folder)
+    path = tmp_path / "b.sqlite"
+    design = design_from_dict({"factors": {"cadres": [2, 3]}, "replications": 2, "pick": "best"})
+    res = run_sweep(scenario, design, path, workers=1)
+    assert res.ok == 4
+    with Store(path) as st:
+        chosen = json.loads(st.designs()["manifest"].iloc[-1])["cadres_chosen"]
+    for n in (2, 3):
+        expected = (
+            staffing_scenario(scenario, n, pick="best").cadres["id"].tolist())
+        assert chosen[f'{{"cadres":{n}}}'] == expected
+    first = run_sweep(scenario, design_from_dict({"factors": {"cadres": [2, 3]},
+                                                  "replications": 2, "pick": "first"}),
+                      path, workers=1)
+    assert first.ran == 4  # another way of picking cadres: other runs
