@@ -92,6 +92,8 @@ def pinned_candidates(scenario) -> Candidates:
     road = road_values(scenario, i, j)  # by road when the scenario has roads
     if road is not None:
         crow, (dist, minutes) = dist, road
+    elif scenario.config.assignment.objective == "travel_time":  # as the pair table does
+        minutes = np.nan_to_num(dist) / scenario.config.assignment.load.speed_kmh * 60.0
     basis = minutes if minutes is not None and scenario.config.assignment.objective == \
         "travel_time" else dist
     cost = rules.cost(np.nan_to_num(basis), match)
@@ -101,13 +103,13 @@ def pinned_candidates(scenario) -> Candidates:
         key = pd.MultiIndex.from_arrays([pins["cadre_id"], pins["firm_id"]])
         pos = given.index.get_indexer(key)
         has = pos >= 0
-        if scenario.config.assignment.objective != "distance":
+        if scenario.config.assignment.objective == "cost":
             cost = np.where(has, given["cost"].to_numpy(float)[np.maximum(pos, 0)], cost)
         gl = given["load"].to_numpy(float)[np.maximum(pos, 0)]
         load = np.where(has & ~np.isnan(gl), gl, load)
     return Candidates(i, j, np.nan_to_num(dist, nan=np.nan), match, np.asarray(cost, float),
                       np.asarray(load, float), np.full(len(firms), "", dtype=object),
-                      crow, minutes, road is not None)
+                      crow, minutes if road is not None else None, road is not None)
 
 
 def warn_pins(scenario, pinned: Candidates) -> None:

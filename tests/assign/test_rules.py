@@ -563,3 +563,18 @@ def test_max_changes_against_a_reduced_workload_is_explained():
     assert f"cadre c0's max_workload is {cadres['max_workload'].iat[0]:g} h" in conflict.text
     for rule in conflict.rules:
         assert solve(_relaxed(sc, rule), previous=previous, time_limit=10).is_feasible()
+
+
+def test_pins_under_the_travel_time_objective_cost_minutes():
+    """Objective travel_time: a pinned pair costs its minutes at the load speed, as every
+    other pair does (scipy on the minutes matrix with the pinned row and column removed)."""
+    rng = np.random.default_rng(13)
+    cadres, firms = tables(rng, 5, 5)
+    sc = build(cadres, firms, mode="one_to_one", objective="travel_time",
+               pinned=pd.DataFrame({"cadre_id": ["c2"], "firm_id": ["f4"]}))
+    p = solve(sc)
+    speed = sc.config.assignment.load.speed_kmh
+    minutes = np.round(dist(cadres, firms) / speed * 60, 3)
+    rest = np.delete(np.delete(minutes, 2, axis=0), 4, axis=1)
+    r, c = linear_sum_assignment(rest)
+    assert p.objective == pytest.approx(minutes[2, 4] + rest[r, c].sum(), abs=0.01)
