@@ -15,8 +15,8 @@ from pydantic import (
     NonNegativeInt,
     PositiveFloat,
     PositiveInt,
-    model_validator,
     field_validator,
+    model_validator,
 )
 
 
