@@ -58,6 +58,9 @@ MOVE, DROP, COVER, SPARE, RELEASE = 0, 1, 2, 3, 4
 an uncovered firm gains one, a cadre uses a free place, a cadre gives a place up."""
 
 
+UNITS = {"distance": "km", "travel_time": "min", "cost": "cost"}
+"""Unit of the objective's figures, by objective."""
+
 FLOYD_MAX = 400
 """Largest number of cadres for which all-pairs paths use Floyd-Warshall (else Johnson)."""
 
@@ -295,7 +298,7 @@ class _Context:
             raise ScenarioError(problems)
         own = np.full(n, -1, np.int64)
         own[cand.firm[chosen]] = chosen
-        unit = "km" if scenario.config.assignment.objective == "distance" else "cost"
+        unit = UNITS.get(scenario.config.assignment.objective, "cost")
         return cls(scenario, cand, icost, scale, capacity, ranks, chosen, own, unit)
 
     def selection(self, firms: list[str] | None, cadres: list[str] | None):
@@ -553,7 +556,10 @@ def why_not(scenario: Scenario, ci: np.ndarray, fi: np.ndarray, dist: np.ndarray
                        if x not in held]
             out.append("lacks the skill " + ", ".join(category_label(x) for x in lacking))
         else:
-            out.append(exclusion_reason(scenario, c, f) or "excluded by the scenario's rules")
+            why = exclusion_reason(scenario, c, f)
+            if why is None and getattr(scenario.config, "roads", None) is not None:
+                why = "out of reach by road (the scenario's travel limits)"
+            out.append(why or "excluded by the scenario's rules")
     return out
 
 
@@ -567,7 +573,8 @@ def _distances(scenario: Scenario, f: np.ndarray) -> np.ndarray:
 def _inadmissible(ctx: _Context, want_f: np.ndarray, top: int, want_c: np.ndarray) -> pd.DataFrame:
     """Cadres nearer than a firm's own that may not serve it (or named with --cadre), and why."""
     f = want_f[ctx.own[want_f] >= 0]
-    own_km = ctx.cand.distance_km[ctx.own[f]]
+    crow = ctx.cand.crow_km  # great-circle km when distance_km is by road
+    own_km = (crow if crow is not None else ctx.cand.distance_km)[ctx.own[f]]
     return _inadmissible_frame(ctx.scenario, ctx.cand, f, own_km, top, want_c)
 
 

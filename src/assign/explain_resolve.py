@@ -41,7 +41,7 @@ def _with_pins(scenario: Scenario, pairs: list[tuple[str, str]]) -> Scenario:
 def explain_resolve(scenario: Scenario, table: pd.DataFrame, firms: list[str] | None,
                     cadres: list[str] | None, top: int, time_limit: float, seed: int) -> dict:
     from .errors import Problem, ScenarioError
-    from .explain import _inadmissible_frame, _no_cadre_text
+    from .explain import UNITS, _inadmissible_frame, _no_cadre_text
     from .solve import solve
 
     sc = scenario
@@ -141,7 +141,8 @@ def explain_resolve(scenario: Scenario, table: pd.DataFrame, firms: list[str] | 
     own_idx[:] = pos
     movable = np.array([fid[f] in covered and fid[f] not in pinned for f in want_f.tolist()],
                        bool)
-    own_km = np.array([float(gp.loc[fid[f], "distance_km"]) if fid[f] in covered else np.nan
+    km_col = "crow_km" if "crow_km" in gp.columns else "distance_km"  # great-circle km
+    own_km = np.array([float(gp.loc[fid[f], km_col]) if fid[f] in covered else np.nan
                        for f in want_f.tolist()])
     bad = _inadmissible_frame(sc, cand, want_f[movable], own_km[movable], top, want_c)
     alts = _merge_alts(alts, bad, fid)
@@ -238,7 +239,7 @@ def explain_resolve(scenario: Scenario, table: pd.DataFrame, firms: list[str] | 
                                                "distance_km", "cost", "pinned"])
     return {"firms": firm_df, "alternatives": alts, "uncovered": unc, "candidates": cands,
             "cadres": cad, "optimal": bool(optimal), "improvement": improvement,
-            "unit": "km" if sc.config.assignment.objective == "distance" else "cost",
+            "unit": UNITS.get(sc.config.assignment.objective, "cost"),
             "backend": given.backend}
 
 

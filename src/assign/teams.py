@@ -37,6 +37,7 @@ from ortools.sat.python import cp_model
 
 from .categories import CATEGORY_KEYS, label
 from .coverage import priority_ranks, scaled_loads
+from .cpsat import STATUS
 from .errors import Problem
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -50,15 +51,6 @@ TEAM_COLUMNS = [
     "zone_firms", "linked", "distance_km", "cost",
 ]
 """Columns of :attr:`Pairing.teams`, in order."""
-
-STATUS = {
-    cp_model.OPTIMAL: "optimal",
-    cp_model.FEASIBLE: "feasible",
-    cp_model.INFEASIBLE: "infeasible",
-    cp_model.MODEL_INVALID: "unknown",
-    cp_model.UNKNOWN: "unknown",
-}
-
 
 def check_team_config(cfg: AssignmentConfig) -> None:
     """Raise ValueError when the team size keys contradict each other."""
