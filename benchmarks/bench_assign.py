@@ -26,35 +26,52 @@ def scenario(scale: str) -> str:
     return str(folder)
 
 
-def compare(scale: str, with_peer: bool = True) -> dict:
+def compare(scale: str, with_peer: bool = True, repeat: int = 1) -> dict:
+    """zhuqi's CLI against the bare pipeline, ``repeat`` times each, alternating (zhuqi,
+    bare, zhuqi, bare, ...) so that a change in the machine's load falls on both; the
+    ratio is of the summed times, and each pair's own ratio is kept."""
     folder = scenario(scale)
     summary = WORK / f"liaoning-{scale}-summary.json"
-    summary.unlink(missing_ok=True)
-    ours = run([*ZHUQI, "solve", folder, "--summary", str(summary)])
-    if ours.code != 0:  # e.g. killed for want of memory: a result to report, not a crash
-        return {**SCALES[scale], "zhuqi": {"seconds": ours.seconds, "peak_mib": ours.peak_mib,
-                                           "exit_code": ours.code,
-                                           "stderr": ours.stderr[-2000:]}}
-    s = json.loads(summary.read_text())
+    ours_t, bare_t, ours_mib, bare_mib = [], [], [], []
+    s: dict = {}
+    b: dict = {}
+    for _ in range(repeat if with_peer else 1):
+        summary.unlink(missing_ok=True)
+        ours = run([*ZHUQI, "solve", folder, "--summary", str(summary)])
+        if ours.code != 0:  # e.g. killed for want of memory: a result to report, not a crash
+            return {**SCALES[scale], "zhuqi": {"seconds": ours.seconds,
+                                               "peak_mib": ours.peak_mib,
+                                               "exit_code": ours.code,
+                                               "stderr": ours.stderr[-2000:]}}
+        s = json.loads(summary.read_text())
+        ours_t.append(ours.seconds)
+        ours_mib.append(ours.peak_mib)
+        if with_peer:
+            bare = run([PY, str(BENCH / "peers" / "assign_bare.py"), folder, "100", "10"])
+            assert bare.code == 0, bare.stderr
+            b = json.loads(bare.stdout)
+            bare_t.append(bare.seconds)
+            bare_mib.append(bare.peak_mib)
     out = {
         **SCALES[scale],
-        "zhuqi": {"seconds": ours.seconds, "peak_mib": ours.peak_mib, "assigned": s["assigned"],
+        "zhuqi": {"seconds": sum(ours_t) / len(ours_t), "runs_s": ours_t,
+                  "peak_mib": max(ours_mib), "assigned": s["assigned"],
                   "total_km": s["objective"], "status": s["status"],
                   "pairs": s["meta"]["candidate_pairs"], "pricing": s["meta"].get("pricing")},
     }
     if with_peer:
-        bare = run([PY, str(BENCH / "peers" / "assign_bare.py"), folder, "100", "10"])
-        assert bare.code == 0, bare.stderr
-        b = json.loads(bare.stdout)
-        out["bare"] = {"seconds": bare.seconds, "peak_mib": bare.peak_mib, **b}
-        out["zhuqi_over_bare"] = ours.seconds / bare.seconds
+        out["bare"] = {"seconds": sum(bare_t) / len(bare_t), "runs_s": bare_t,
+                       "peak_mib": max(bare_mib), **{k: v for k, v in b.items()
+                                                      if k != "seconds"}}
+        out["zhuqi_over_bare"] = sum(ours_t) / sum(bare_t)
+        out["pair_ratios"] = [o / r for o, r in zip(ours_t, bare_t, strict=True)]
         out["same_coverage"] = b["assigned"] == s["assigned"]
         out["km_difference"] = abs(b["total_km"] - s["objective"])
     return out
 
 
-def main(full: bool = False) -> dict:
-    results = {"tenth": compare("tenth")}
+def main(full: bool = False, repeat: int = 1) -> dict:
+    results = {"tenth": compare("tenth", repeat=repeat)}
     if full:
         results["full"] = compare("full", with_peer=False)
     save("assign", results)

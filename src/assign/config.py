@@ -16,6 +16,7 @@ from pydantic import (
     PositiveFloat,
     PositiveInt,
     field_validator,
+    model_validator,
 )
 
 
@@ -49,8 +50,10 @@ class ConflictRule(_Strict):
 class AssignmentConfig(_Strict):
     """The ``assignment`` section: limits and objective of the cadre-firm pairing."""
 
-    mode: Literal["one_to_one", "one_to_many"] = Field(
-        "one_to_one", description="one_to_one: each cadre serves at most one firm."
+    mode: Literal["one_to_one", "one_to_many", "teams"] = Field(
+        "one_to_one",
+        description="one_to_one: each cadre serves at most one firm; teams: one task force "
+        "(专班) per zone of firms (see assign.teams).",
     )
     max_firms_per_cadre: PositiveInt | None = Field(
         None, description="Default max_firms for cadres without one; absent means no count limit."
@@ -95,6 +98,16 @@ class AssignmentConfig(_Strict):
     balance: Literal["none", "firms", "workload"] = Field(
         "none", description="Minimise the largest load (firm count or hours) after coverage.")
     max_cadres: PositiveInt | None = Field(None, description="Use at most this many cadres.")
+    team_size: PositiveInt | None = Field(None, description="mode teams: members of every team.")
+    team_size_min: PositiveInt | None = Field(None, description="mode teams: fewest members.")
+    team_size_max: PositiveInt | None = Field(None, description="mode teams: most members.")
+
+    @model_validator(mode="after")
+    def _team_sizes(self) -> AssignmentConfig:
+        from .teams import check_team_config
+
+        check_team_config(self)
+        return self
 
 
 class RoadsConfig(_Strict):

@@ -34,9 +34,13 @@ def decimal_scale(values: np.ndarray, max_decimals: int = MAX_DECIMALS) -> tuple
     """
     v = np.asarray(values, float)
     v = v[np.isfinite(v)]
+
+    def whole(x: np.ndarray) -> bool:
+        return bool(np.all(np.abs(x - np.rint(x)) <= 1e-9 + 1e-12 * np.abs(x)))
+
+    probe = v[:: max(1, len(v) // 4096)]  # a scale that fails on a sample fails on all
     for k in range(max_decimals + 1):
-        x = v * 10**k
-        if bool(np.all(np.abs(x - np.rint(x)) <= 1e-9 + 1e-12 * np.abs(x))):
+        if whole(probe * 10**k) and whole(v * 10**k):
             return 10**k, True
     return 10**max_decimals, False
 

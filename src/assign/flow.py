@@ -20,8 +20,13 @@ from scipy.sparse.csgraph import connected_components
 
 from .coverage import linear_weights
 
-GROUP_PAIRS = 4_000_000
-"""Pair tables larger than this are split into groups of whole connected components."""
+GROUP_PAIRS = 500_000
+"""Pair tables larger than this are split into groups of whole connected components.
+
+Small components are packed together up to this many pairs; a larger component is a
+group of its own. The flow solver's time grows faster than the network's size (on a
+tenth of Liaoning, seven components solved apart take about 60% of the time of the same
+components packed into two groups of up to 4 million pairs), so smaller groups pay."""
 
 
 def count_capacity(max_firms: np.ndarray, n: int) -> np.ndarray:
@@ -81,14 +86,26 @@ def solve_flow(
     if len(groups) == 1:
         return _solve_group(cadre, firm, cost, capacity, ranks)
     chosen: list[np.ndarray] = []
+    c_map = np.full(m, -1, np.int64)
+    f_map = np.full(n, -1, np.int64)
     for idx in groups:
-        cadres, c_local = np.unique(cadre[idx], return_inverse=True)
-        firms, f_local = np.unique(firm[idx], return_inverse=True)
-        picked, status = _solve_group(c_local, f_local, cost[idx], capacity[cadres], ranks[firms])
+        ci, fi = cadre[idx], firm[idx]
+        cadres, firms = _present(ci, m), _present(fi, n)
+        c_map[cadres] = np.arange(len(cadres))
+        f_map[firms] = np.arange(len(firms))
+        picked, status = _solve_group(c_map[ci], f_map[fi], cost[idx], capacity[cadres],
+                                      ranks[firms])
         if status != "optimal":
             return np.zeros(0, np.int64), status
         chosen.append(idx[picked])
     return np.sort(np.concatenate(chosen)), "optimal"
+
+
+def _present(index: np.ndarray, size: int) -> np.ndarray:
+    """The distinct values of ``index`` (all in 0..size-1), sorted; a linear-time unique."""
+    seen = np.zeros(size, bool)
+    seen[index] = True
+    return np.flatnonzero(seen)
 
 
 def _solve_group(cadre, firm, cost, capacity, ranks) -> tuple[np.ndarray, str]:

@@ -358,6 +358,10 @@ def check_scenario(scenario: Scenario, labels: dict[str, str]) -> Scenario:
     early = (cadres["end_day"] <= cadres["start_day"].fillna(0)).to_numpy()
     problems.extend(Problem(labels["cadres"], "end_day must come after start_day", int(i) + 2,
                             "end_day") for i in np.flatnonzero(early)[:20])
+    if cfg.mode == "teams":
+        from .teams import team_problems
+
+        problems += team_problems(cadres, firms, labels)
     raise_if(problems)
     if cfg.require_skills != "none" and all(len(n) == 0 for n in firms["needs"]):
         warnings.warn(

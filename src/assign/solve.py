@@ -105,6 +105,10 @@ def solve(
     """
     start = time.perf_counter()
     cfg = scenario.config.assignment
+    if cfg.mode == "teams":  # task forces per zone: CP-SAT (assign.teams)
+        from .teams import solve_teams
+
+        return solve_teams(scenario, backend, time_limit, seed, previous)
     previous = as_previous(previous) if previous is not None else scenario.previous
     used = choose_backend(scenario, backend)
     limit = float(time_limit if time_limit is not None else cfg.time_limit_s)

@@ -233,6 +233,9 @@ class ServiceModel(Model):
             for i, k in enumerate(CATEGORY_KEYS)
         }
         shared = WorkQueue(self) if cfg.service == "pooled" else None
+        if cfg.service == "team" and (isinstance(pairing, BatchPlan) or has_batches(scenario)):
+            raise ValueError("service 'team' does not model cadre batches (start_day/end_day) "
+                             "yet; use service assigned or pooled")
         plan, given = (pairing, None) if isinstance(pairing, BatchPlan) else (None, pairing)
         if plan is None and has_batches(scenario):
             plan = plan_batches(scenario, cfg.days, given, assigned=shared is None)
@@ -254,6 +257,9 @@ class ServiceModel(Model):
         if plan is not None:  # before any other event of that day
             for period in plan.periods[1:]:
                 self.schedule_event(self._next_period, at=period.start, priority=Priority.HIGH)
+        if cfg.service == "team":  # batches were refused above
+            self._team_queues(pairing if isinstance(pairing, Pairing) else None)
+            return
         if shared is not None:
             return
         if plan is not None:
@@ -329,6 +335,36 @@ class ServiceModel(Model):
             f = firm[issue]
             self._route(issue, travel and f not in visited)
             visited.add(f)
+
+    def _team_queues(self, pairing: Pairing | None) -> None:
+        """Service ``team``: one queue per zone, served by its task force's members (the
+        cadres' own queues are unused, so a member works only for its team)."""
+        from assign.teams import team_members
+
+        scenario = self.case
+        if pairing is None:
+            from assign import solve
+
+            pairing = solve(scenario)
+        self.pairing = pairing
+        cadre_row = {cid: i for i, cid in enumerate(scenario.cadres["id"])}
+        zone_queue: dict[str, WorkQueue] = {}
+        for zone, ids in team_members(pairing, scenario).items():
+            if not ids:  # no team (infeasible plan): the zone's issues stay open
+                continue
+            queue = zone_queue[zone] = WorkQueue(self)
+            for cid in ids:
+                agent = self.cadre_agents[cadre_row[cid]]
+                own = agent.server.queue
+                own.idle.remove(agent.server)
+                agent.server.queue = queue
+                queue.idle.append(agent.server)
+        zones = scenario.firms["zone"].fillna("").astype(str).str.strip()
+        self.firm_queue = [zone_queue.get(z) for z in zones]
+        self.queues += list(zone_queue.values())
+        firm_row = {fid: j for j, fid in enumerate(scenario.firms["id"])}
+        for fid, cid in zip(pairing.pairs["firm_id"], pairing.pairs["cadre_id"], strict=True):
+            self.firm_agents[firm_row[fid]].cadre = self.cadre_agents[cadre_row[cid]]
 
     # --- events ------------------------------------------------------------------
     def _arrive(self) -> None:

@@ -16,7 +16,6 @@ from rich.table import Table
 
 from assign import read_pairing, write_csv, write_json
 from assign.export import atomic_write, with_manifest
-from sim import compare_staffing, simulate_scenario, simulation_config
 
 from .cli import EXIT_OK, Debug, PathArg, SetOpt, _load, app, busy, err, out, run_guarded
 from .runinfo import run_manifest
@@ -46,6 +45,8 @@ def progress_bar(label: str) -> Iterator[Any]:
 
 
 def _config(scenario: Any, days: float | None) -> Any:
+    from sim import simulation_config  # imported on use: `zhuqi solve` never loads Mesa
+
     extra = {} if days is None else {"days": days}
     return simulation_config(scenario, **extra)
 
@@ -90,6 +91,8 @@ def simulate(
         scenario = _load(path, set_)
         config = _config(scenario, days)
         pairing = read_pairing(pairs, scenario) if pairs is not None else None
+        from sim import simulate_scenario
+
         with progress_bar(f"simulating {scenario.name}") as update:
             result = simulate_scenario(
                 scenario, pairing, config, replications, seed, workers or os.cpu_count() or 1,
@@ -145,6 +148,8 @@ def compare(
         started = time.time()
         scenario = _load(path, set_)
         config = _config(scenario, days)
+        from sim import compare_staffing
+
         with progress_bar(f"comparing {len(levels)} staffing levels") as update:
             result = compare_staffing(scenario, levels, replications, seed,
                                       workers or os.cpu_count() or 1, config, update, scheduler,
@@ -309,6 +314,8 @@ def dashboard(
     def body() -> int:
         import importlib.util
         import sys
+
+        from sim import simulation_config
 
         scenario = _load(path, None)
         simulation_config(scenario)
