@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+# a wide terminal for Rich, so that messages checked by the tests are not wrapped
+os.environ["COLUMNS"] = "240"
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"

@@ -233,6 +233,12 @@ def zhangye() -> None:
         {"mode": "one_to_one", "max_distance_km": 80, "objective": "cost", "skill_gap_km": 10},
         simulation=ZHANGYE_SIMULATION,
     )
+    from zhangye_roads import main as zhangye_roads  # the generated road graph (see its README)
+
+    zhangye_roads()
+    yml = ROOT / "zhangye-2022" / "scenario.yaml"
+    yml.write_text(yml.read_text(encoding="utf-8").replace(
+        "firms: firms.csv\n", "firms: firms.csv\nroads: roads\n", 1), encoding="utf-8")
 
 
 def zhangye_batch2() -> None:
@@ -286,9 +292,112 @@ def zhangye_batch2() -> None:
     write_csv(folder / "forbidden.csv", forbid)
 
 
+# Dadukou's home units: the united front (the district federation of industry and commerce,
+# the seven democratic parties named in the article) and the district departments it names,
+# with the categories their remit covers.
+DADUKOU_UNITS = [
+    ("区工商联", "financing;supplies;policy"),
+    ("民革区委会", "policy;legal;financing"),
+    ("民盟区委会", "policy;hiring"),
+    ("民建区委会", "financing;cost_reduction"),
+    ("民进区委会", "policy;permits;hiring"),
+    ("农工党区委会", "supplies;safety;policy"),
+    ("致公党区支部", "sales;logistics;financing"),
+    ("九三学社区委会", "permits;legal"),
+    ("区人力社保局", "hiring;policy"),
+    ("区发展改革委", "policy;cost_reduction;permits"),
+    ("区财政局", "financing;policy"),
+    ("区商务委", "logistics;sales;cost_reduction"),
+    ("区经济信息委", "permits;cost_reduction;logistics"),
+    ("属地镇街", "permits;policy;hiring"),
+    ("区交通局", "logistics;permits"),
+]
+
+# 建桥园区C区 is named in the article; the other 13 zones (the park's other parcels and the
+# district's towns and streets) are named for this case.
+DADUKOU_ZONES = [
+    ("建桥园区A区", 29.410, 106.468), ("建桥园区B区", 29.402, 106.480),
+    ("建桥园区C区", 29.395, 106.466), ("建桥园区D区", 29.388, 106.478),
+    ("跳磴片区", 29.375, 106.452), ("建胜片区", 29.420, 106.458),
+    ("八桥片区", 29.462, 106.490), ("茄子溪片区", 29.455, 106.470),
+    ("新山村片区", 29.487, 106.484), ("跃进村片区", 29.480, 106.498),
+    ("九宫庙片区", 29.496, 106.492), ("春晖路片区", 29.472, 106.478),
+    ("钓鱼嘴片区", 29.440, 106.452), ("重钢片区", 29.470, 106.505),
+]
+
+
+def dadukou() -> None:
+    rng = np.random.default_rng(2020_03_12)
+    n_cadres = 64
+    # each unit sends about the same number of cadres (unit order shuffled)
+    pick = rng.permutation(np.arange(n_cadres) % len(DADUKOU_UNITS))
+    la, lo = scatter(rng, n_cadres, 29.4843, 106.4823, 3.0)
+    cadres = pd.DataFrame({
+        "id": [f"DDK-C{i:03d}" for i in range(1, n_cadres + 1)],
+        "name": [f"专班成员{i:03d}" for i in range(1, n_cadres + 1)],
+        "home_unit": [DADUKOU_UNITS[k][0] for k in pick],
+        "lat": la, "lon": lo,
+        "skills": [DADUKOU_UNITS[k][1] for k in pick],
+    })
+    # the article's example: 建桥C区专班 led by a full-time deputy chair of the Democratic
+    # League's district committee; that cadre may serve only zone C
+    cadres.loc[0, ["name", "home_unit", "skills"]] = ["民盟区委会专职副主委", "民盟区委会",
+                                                      "policy;hiring"]
+    cadres["zone"] = ""
+    cadres.loc[0, "zone"] = "建桥园区C区"
+    per_zone = rng.integers(6, 15, len(DADUKOU_ZONES))
+    zone = np.repeat([z for z, _, _ in DADUKOU_ZONES], per_zone)
+    n = len(zone)
+    lat = np.empty(n)
+    lon = np.empty(n)
+    start = 0
+    for (_, zlat, zlon), k in zip(DADUKOU_ZONES, per_zone, strict=True):
+        lat[start:start + k], lon[start:start + k] = scatter(rng, k, zlat, zlon, 0.5)
+        start += k
+    # the article's problems: weak awareness of policies, hiring, financing, cumbersome
+    # resumption procedures, rent (cost reduction)
+    needs = needs_from(rng, n, ["policy", "hiring", "financing", "permits", "cost_reduction"],
+                       [4, 3, 3, 2, 1])
+    # 28 supply firms (保供企业) whose transport had to be unblocked: key firms, logistics first
+    supply = np.sort(rng.choice(n, 28, replace=False))
+    for j in supply:
+        needs[j] = "logistics" + ("" if rng.random() < 0.5 else ";" + needs[j].split(";")[0])
+    # 40 firms short of masks and disinfectant, helped by the chamber of commerce
+    short = rng.choice(np.setdiff1d(np.arange(n), supply), 40, replace=False)
+    for j in short:
+        needs[j] = needs[j].split(";")[0] + ";supplies"
+    priority = np.zeros(n, dtype=int)
+    priority[supply] = 1
+    firms = pd.DataFrame(
+        {
+            "id": [f"DDK-F{i:03d}" for i in range(1, n + 1)],
+            "name": [f"大渡口民营企业{i:03d}" for i in range(1, n + 1)],
+            "sector": rng.choice(["机械制造", "生物医药", "新材料", "物流", "食品", "电子信息"], n),
+            "lat": lat, "lon": lon,
+            "employees": np.maximum(10, rng.lognormal(np.log(120), 0.8, n).astype(int)),
+            "priority": priority,
+            "needs": needs,
+            "zone": zone,
+        }
+    )
+    write_scenario(
+        ROOT / "dadukou-2020", cadres, firms, "dadukou-2020",
+        "Dadukou district, Chongqing (重庆日报, 2020): 14 resumption service task forces (企业复工复产"
+        "服务专班), each covering a zone of the industrial parks, e.g. 建桥园区C区; masks for 40 "
+        "firms, transport unblocked for 28 supply firms.",
+        {"mode": "teams", "team_size_min": 3, "team_size_max": 5, "max_firms_per_cadre": 6,
+         "require_skills": "primary", "objective": "distance", "time_limit_s": 15},
+        simulation={"days": 60, "arrival": {"rate_per_firm_day": 0.093, "mix": {
+            "policy": 4, "hiring": 3, "financing": 3, "permits": 2, "cost_reduction": 1,
+            "logistics": 2, "supplies": 2}},
+            "collection": "daily", "service": "team"},
+    )
+
+
 if __name__ == "__main__":
     yifeng()
     nanan()
     quanzhou()
     zhangye()
     zhangye_batch2()
+    dadukou()

@@ -12,8 +12,11 @@ from .candidates import Candidates as Candidates
 from .candidates import build_candidates as build_candidates
 from .categories import CATEGORIES as CATEGORIES
 from .categories import CATEGORY_KEYS as CATEGORY_KEYS
+from .changes import read_previous as read_previous
 from .config import AssignmentConfig as AssignmentConfig
 from .config import ScenarioConfig as ScenarioConfig
+from .conflicts import Conflict as Conflict
+from .conflicts import explain_infeasible as explain_infeasible
 from .diff import diff_pairings as diff_pairings
 from .errors import Problem as Problem
 from .errors import ScenarioError as ScenarioError

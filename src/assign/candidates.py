@@ -30,18 +30,27 @@ REASONS = {
     "no_cadre_with_skill": "no cadre in reach holds the required skill",
     "no_admissible_pair": "the pair table lists no cadre for this firm",
     "capacity_used_up": "every cadre who could serve it is at capacity",
+    "team_out_of_reach": "no member of its zone's team is in reach with capacity left",
+    "no_team": "its zone's task force cannot be formed (see the conflicts)",
     "not_in_list": "the pairing list read from file gives it no cadre",
+    "off_network": "the firm lies farther than snap_tolerance_m from the road network",
     "excluded_by_rules": "only forbidden pairs or conflict-of-interest rules keep every cadre away",
     "rules_conflict": "the planning rules conflict, so no plan can be made (see conflicts)",
 }
 """Reason keys for uncovered firms, with their explanations."""
+
+ROAD_REACH = "no cadre within the travel limit by road"
+"""The explanation of ``no_cadre_in_reach`` when pairs are measured by road."""
 
 REASONS_ZH = {
     "no_cadre_in_reach": "距离限制内没有干部",
     "no_cadre_with_skill": "可达干部均不具备所需专长",
     "no_admissible_pair": "结对表未列出可服务该企业的干部",
     "capacity_used_up": "可服务该企业的干部均已满额",
+    "team_out_of_reach": "所在片区专班无可达且未满额的成员",
+    "no_team": "所在片区无法组建专班(见冲突说明)",
     "not_in_list": "读入的结对名单未给该企业安排干部",
+    "off_network": "企业距路网过远（超过 snap_tolerance_m）",
     "excluded_by_rules": "可服务的干部均因禁止结对或利益冲突规则被排除",
     "rules_conflict": "结对规则相互矛盾, 无法形成方案 (见冲突说明)",
 }
@@ -60,6 +69,10 @@ class Candidates:
         cost: The objective's cost of each pair (km for objective ``distance``).
         load: Weekly hours the firm costs the cadre (None when not computed).
         reason: Per firm, a key of :data:`REASONS` when it has no admissible pair, else "".
+        crow_km: Great-circle km of each pair when ``distance_km`` is road km, else None.
+        travel_min: Minutes from cadre to firm (by road with roads, else at the load speed),
+            or None when no rule needs them.
+        by_road: Whether ``distance_km`` and ``travel_min`` are by road.
     """
 
     cadre: np.ndarray
@@ -69,6 +82,9 @@ class Candidates:
     cost: np.ndarray
     load: np.ndarray | None
     reason: np.ndarray
+    crow_km: np.ndarray | None = None
+    travel_min: np.ndarray | None = None
+    by_road: bool = False
 
     def __len__(self) -> int:
         return len(self.cadre)
@@ -220,9 +236,10 @@ class PairRules:
         return out
 
     def cost(self, dist: np.ndarray, skill_match: np.ndarray) -> np.ndarray:
-        """The objective's cost of each pair from its km and skill match, in whole metres
-        (so that solvers work on exact integers; see :data:`assign.coverage.COST_SCALE`)."""
-        if self.objective == "distance":
+        """The objective's cost of each pair from its km (or minutes, objective travel_time)
+        and skill match, rounded to thousandths (so that solvers work on exact integers; see
+        :data:`assign.coverage.COST_SCALE`)."""
+        if self.objective in ("distance", "travel_time"):
             return np.round(dist, 3)
         return np.round(dist + self.skill_gap_km * (1.0 - skill_match), 3)
 
@@ -240,7 +257,11 @@ def build_candidates(scenario: Scenario, with_load: bool = True) -> Candidates:
     m, n = len(cadres), len(firms)
     reason = np.full(n, "", dtype=object)
     given_cost = given_load = None
-    if scenario.pairs is not None:
+    road = road_reach(scenario)
+    if road is not None:
+        i, j, dist, minutes, crow, given_cost, given_load = road
+        reason[:] = road_reasons(scenario)
+    elif scenario.pairs is not None:
         ci = pd.Index(cadres["id"]).get_indexer(scenario.pairs["cadre_id"])
         fi = pd.Index(firms["id"]).get_indexer(scenario.pairs["firm_id"])
         i, j = ci.astype(np.int32), fi.astype(np.int32)
@@ -273,42 +294,143 @@ def build_candidates(scenario: Scenario, with_load: bool = True) -> Candidates:
             cadres["lat"].to_numpy()[i], cadres["lon"].to_numpy()[i],
             firms["lat"].to_numpy()[j], firms["lon"].to_numpy()[j],
         )
+    if road is None:
+        crow = None
+        minutes = np.nan_to_num(dist) / cfg.load.speed_kmh * 60.0
+        if cfg.max_travel_min is not None:
+            near = minutes <= cfg.max_travel_min
+            i, j, dist, minutes = i[near], j[near], dist[near], minutes[near]
+            if given_cost is not None and given_load is not None:
+                given_cost, given_load = given_cost[near], given_load[near]
     in_reach = np.bincount(j, minlength=n) > 0
     reason[(reason == "") & ~in_reach] = "no_cadre_in_reach"
 
     rules = PairRules.of(scenario)
     keep = rules.keep(i, j)
-    i, j, dist = i[keep], j[keep], dist[keep]
+    i, j, dist, minutes = i[keep], j[keep], dist[keep], minutes[keep]
+    crow = crow[keep] if crow is not None else None
     if given_cost is not None and given_load is not None:
         given_cost, given_load = given_cost[keep], given_load[keep]
     reason[(reason == "") & (np.bincount(j, minlength=n) == 0)] = "no_cadre_with_skill"
     if len(rules.forbid) or rules.conflicts:
         keep = rules.allowed(i, j)
-        i, j, dist = i[keep], j[keep], dist[keep]
+        i, j, dist, minutes = i[keep], j[keep], dist[keep], minutes[keep]
+        crow = crow[keep] if crow is not None else None
         if given_cost is not None and given_load is not None:
             given_cost, given_load = given_cost[keep], given_load[keep]
         reason[(reason == "") & (np.bincount(j, minlength=n) == 0)] = "excluded_by_rules"
     skill_match = rules.skill_match(i, j)
-    cost = given_cost if given_cost is not None and cfg.objective != "distance" else rules.cost(
-        dist, skill_match)
+    basis = minutes if cfg.objective == "travel_time" else dist
+    cost = given_cost if given_cost is not None and cfg.objective == "cost" else rules.cost(
+        basis, skill_match)
     if given_load is not None and not np.isnan(given_load).all():
         # a blank load in pairs.csv means the load model's estimate for that pair
         load = given_load.copy()
         blank = np.isnan(load)
         if blank.any():
-            load[blank] = pair_load(scenario, i[blank], j[blank], dist[blank])
+            load[blank] = pair_load(scenario, i[blank], j[blank], dist[blank],
+                                    minutes[blank] if road is not None else None)
     elif with_load:
-        load = pair_load(scenario, i, j, dist)
+        load = pair_load(scenario, i, j, dist, minutes if road is not None else None)
     else:
         load = None
-    return Candidates(i, j, dist, skill_match, np.asarray(cost, float), load, reason)
+    return Candidates(i, j, dist, skill_match, np.asarray(cost, float), load, reason, crow,
+                      minutes, road is not None)
 
 
-def pair_load(scenario: Scenario, i: np.ndarray, j: np.ndarray, dist: np.ndarray) -> np.ndarray:
-    """Expected weekly hours firm ``j`` costs cadre ``i`` (see :class:`~assign.config.LoadConfig`)."""
+# --- road travel (assign.roads): reach and distance by road ----------------------------------
+
+
+def road_reach(scenario: Scenario) -> tuple | None:
+    """Pairs reachable by road within the limits, or None when the scenario is not by road.
+
+    Returns (i, j, road km, minutes, crow km, given cost, given load); the given cost and
+    load are those of the pair table (None without one), whose pairs out of reach drop out.
+    """
+    from .roads import RoadTravel
+    from .scenario import uses_roads
+
+    if not uses_roads(scenario):
+        return None
+    cfg = scenario.config
+    a = cfg.assignment
+    travel = RoadTravel.snap(scenario.roads, scenario.cadres, scenario.firms,
+                             cfg.roads.access_kmh if cfg.roads else 15.0, a.snap_tolerance_m)
+    starts = None
+    if scenario.pairs is not None:
+        starts = np.unique(pd.Index(scenario.cadres["id"]).get_indexer(scenario.pairs["cadre_id"]))
+    if (a.max_travel_min is None and a.max_distance_km is None and scenario.pairs is None
+            and len(scenario.cadres) * len(scenario.firms) > DENSE_LIMIT):
+        raise ValueError(
+            f"{len(scenario.cadres)} cadres x {len(scenario.firms)} firms is too many pairs to "
+            "enumerate; set assignment.max_travel_min or max_distance_km to prune them")
+    i, j, km, minutes = travel.pairs(a.max_travel_min, a.max_distance_km, starts)
+    given_cost = given_load = None
+    if scenario.pairs is not None:
+        ci = pd.Index(scenario.cadres["id"]).get_indexer(scenario.pairs["cadre_id"])
+        fi = pd.Index(scenario.firms["id"]).get_indexer(scenario.pairs["firm_id"])
+        n = len(scenario.firms)
+        listed = pd.Index(ci.astype(np.int64) * n + fi)
+        at = listed.get_indexer(i.astype(np.int64) * n + j)
+        keep = at >= 0
+        i, j, km, minutes, at = i[keep], j[keep], km[keep], minutes[keep], at[keep]
+        given_cost = scenario.pairs["cost"].to_numpy(float)[at]
+        given_load = (scenario.pairs["load"].to_numpy(float)[at] if "load" in scenario.pairs
+                      else np.full(len(at), np.nan))
+    c, f = scenario.cadres, scenario.firms
+    crow = haversine_km(c["lat"].to_numpy()[i], c["lon"].to_numpy()[i],
+                        f["lat"].to_numpy()[j], f["lon"].to_numpy()[j])
+    return i, j, km, minutes, crow, given_cost, given_load
+
+
+def road_values(scenario: Scenario, i: np.ndarray, j: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray] | None:
+    """Road km and minutes of given pairs (NaN when the firm is off the network), or None
+    when the scenario is not by road. For pins, which hold whatever the limits."""
+    from .roads import RoadTravel
+    from .scenario import uses_roads
+
+    if not uses_roads(scenario) or len(i) == 0:
+        return None
+    cfg = scenario.config
+    travel = RoadTravel.snap(scenario.roads, scenario.cadres, scenario.firms,
+                             cfg.roads.access_kmh if cfg.roads else 15.0,
+                             cfg.assignment.snap_tolerance_m)
+    ri, rj, km, minutes = travel.pairs(cadres=np.unique(i))
+    n = len(scenario.firms)
+    at = pd.Index(ri.astype(np.int64) * n + rj).get_indexer(np.asarray(i, np.int64) * n + j)
+    found = at >= 0
+    out_km, out_min = np.full(len(i), np.nan), np.full(len(i), np.nan)
+    out_km[found], out_min[found] = km[at[found]], minutes[at[found]]
+    return out_km, out_min
+
+
+def road_reasons(scenario: Scenario) -> np.ndarray:
+    """Per firm: "off_network" beyond the snap tolerance, "no_admissible_pair" when the pair
+    table lists none for it, else ""."""
+    n = len(scenario.firms)
+    reason = np.full(n, "", dtype=object)
+    if scenario.pairs is not None:
+        fi = pd.Index(scenario.firms["id"]).get_indexer(scenario.pairs["firm_id"])
+        reason[np.bincount(fi, minlength=n) == 0] = "no_admissible_pair"
+    _, snap_m = scenario.roads.snap(scenario.firms["lat"].to_numpy(float),
+                                       scenario.firms["lon"].to_numpy(float))
+    reason[~(snap_m <= scenario.config.assignment.snap_tolerance_m)] = "off_network"
+    return reason
+
+
+def pair_load(scenario: Scenario, i: np.ndarray, j: np.ndarray, dist: np.ndarray,
+              travel_min: np.ndarray | None = None) -> np.ndarray:
+    """Expected weekly hours firm ``j`` costs cadre ``i`` (see :class:`~assign.config.LoadConfig`).
+
+    Travel is there and back at the load speed, or twice the road minutes when given.
+    """
     lc = scenario.config.assignment.load
     firms = scenario.firms
-    travel = 2 * np.nan_to_num(dist) / lc.speed_kmh
+    if travel_min is not None:
+        travel = 2 * np.nan_to_num(travel_min) / 60.0
+    else:
+        travel = 2 * np.nan_to_num(dist) / lc.speed_kmh
     rate = firms["rate_per_day"].to_numpy(float)
     issues_week = np.where(np.isnan(rate), lc.issues_per_week, rate * 7.0)
     levels = skill_levels(scenario.cadres["skills"])

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveFloat, PositiveInt
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    field_validator,
+    model_validator,
+)
 
 
 class _Strict(BaseModel):
@@ -41,8 +50,10 @@ class ConflictRule(_Strict):
 class AssignmentConfig(_Strict):
     """The ``assignment`` section: limits and objective of the cadre-firm pairing."""
 
-    mode: Literal["one_to_one", "one_to_many"] = Field(
-        "one_to_one", description="one_to_one: each cadre serves at most one firm."
+    mode: Literal["one_to_one", "one_to_many", "teams"] = Field(
+        "one_to_one",
+        description="one_to_one: each cadre serves at most one firm; teams: one task force "
+        "(专班) per zone of firms (see assign.teams).",
     )
     max_firms_per_cadre: PositiveInt | None = Field(
         None, description="Default max_firms for cadres without one; absent means no count limit."
@@ -51,8 +62,10 @@ class AssignmentConfig(_Strict):
     require_skills: Literal["none", "primary", "all"] = Field(
         "none", description="primary: the cadre holds the firm's first need; all: every need."
     )
-    objective: Literal["distance", "cost"] = Field(
-        "distance", description="distance: sum of great-circle km; cost: sum of pair costs."
+    objective: Literal["distance", "cost", "travel_time"] = Field(
+        "distance",
+        description="distance: sum of km (road km with roads); cost: sum of pair costs; "
+        "travel_time: sum of travel minutes.",
     )
     skill_gap_km: float = Field(
         10.0, ge=0, description="Cost of a pair (objective cost) per unmet share of needs, in km."
@@ -61,6 +74,17 @@ class AssignmentConfig(_Strict):
     backend: Literal["auto", "flow", "cpsat"] = Field("auto", description="Solver backend.")
     workers: PositiveInt = Field(2, description="CP-SAT search workers.")
     load: LoadConfig = Field(default_factory=lambda: LoadConfig())
+    # road travel (see assign.roads)
+    distance: Literal["great_circle", "road"] | None = Field(
+        None, description="How pairs are measured; default road when the scenario has roads."
+    )
+    max_travel_min: PositiveFloat | None = Field(
+        None, description="Longest admissible trip from cadre to firm, minutes."
+    )
+    snap_tolerance_m: PositiveFloat = Field(
+        1000.0, description="Farthest a cadre or firm may lie from the road network, metres."
+    )
+
     # planning rules (see assign.rules)
     pinned: str | None = Field(None, description="pinned.csv (cadre_id, firm_id): pairs in the plan.")
     forbidden: str | None = Field(
@@ -74,6 +98,29 @@ class AssignmentConfig(_Strict):
     balance: Literal["none", "firms", "workload"] = Field(
         "none", description="Minimise the largest load (firm count or hours) after coverage.")
     max_cadres: PositiveInt | None = Field(None, description="Use at most this many cadres.")
+    team_size: PositiveInt | None = Field(None, description="mode teams: members of every team.")
+    team_size_min: PositiveInt | None = Field(None, description="mode teams: fewest members.")
+    team_size_max: PositiveInt | None = Field(None, description="mode teams: most members.")
+
+    @model_validator(mode="after")
+    def _team_sizes(self) -> AssignmentConfig:
+        from .teams import check_team_config
+
+        check_team_config(self)
+        return self
+
+
+class RoadsConfig(_Strict):
+    """The ``roads`` key: a road graph file and how to read it (a bare path is ``path``)."""
+
+    path: str = Field(min_length=1, description="OSM XML (.osm/.gz/.bz2), GraphML or a folder.")
+    service_roads: bool = Field(False, description="Keep OSM highway=service roads.")
+    speeds_kmh: dict[str, PositiveFloat] = Field(
+        default_factory=dict, description="Per road class speeds replacing the default table."
+    )
+    access_kmh: PositiveFloat = Field(
+        15.0, description="Speed between a point and its nearest road node (snap distance)."
+    )
 
 
 class ScenarioConfig(_Strict):
@@ -84,5 +131,17 @@ class ScenarioConfig(_Strict):
     cadres: str = Field(min_length=1, description="Path of cadres.csv, relative to the yaml.")
     firms: str = Field(min_length=1, description="Path of firms.csv, relative to the yaml.")
     pairs: str | None = Field(None, description="Optional explicit pair table.")
+    cadres_sheet: str | None = Field(None, description="Sheet of an .xlsx cadre roster.")
+    firms_sheet: str | None = Field(None, description="Sheet of an .xlsx firm list.")
+    pairs_sheet: str | None = Field(None, description="Sheet of an .xlsx pair table.")
+    coordinates: Literal["wgs84", "gcj02", "bd09"] = Field(
+        "wgs84", description="Datum of lat/lon in the rosters; converted to WGS-84 on load."
+    )
+    roads: RoadsConfig | None = Field(None, description="Road graph for road travel.")
+
+    @field_validator("roads", mode="before")
+    @classmethod
+    def _roads_path(cls, v: Any) -> Any:
+        return {"path": v} if isinstance(v, str) else v
     assignment: AssignmentConfig = Field(default_factory=lambda: AssignmentConfig())
     simulation: dict[str, Any] = Field(default_factory=dict)

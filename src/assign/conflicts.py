@@ -202,13 +202,21 @@ def explain_infeasible(scenario, previous: pd.DataFrame | None, time_limit: floa
     cadre = np.concatenate([cand.cadre, pinned.cadre[extra]]).astype(np.int64)
     firm = np.concatenate([cand.firm, pinned.firm[extra]]).astype(np.int64)
     assert cand.load is not None
-    load = np.rint(np.concatenate([cand.load, pinned.load[extra]]) * 1000).astype(np.int64)
+    from .coverage import scaled_loads
+
+    load, work_cap, _, _ = scaled_loads(np.concatenate([cand.load, pinned.load[extra]]),
+                                        cadres["max_workload"].to_numpy(float))
     index = {int(k): p for p, k in enumerate((cadre * n + firm).tolist())}
 
     model = cp_model.CpModel()
     x = [model.new_bool_var(f"x{p}") for p in range(len(cadre))]
-    for f in np.unique(firm).tolist():
-        model.add_at_most_one([x[p] for p in np.flatnonzero(firm == f).tolist()])
+    by_firm: dict[int, list[int]] = {}
+    by_cadre: dict[int, list[int]] = {}
+    for p, (c, f) in enumerate(zip(cadre.tolist(), firm.tolist(), strict=True)):
+        by_firm.setdefault(f, []).append(p)
+        by_cadre.setdefault(c, []).append(p)
+    for ps in by_firm.values():
+        model.add_at_most_one([x[p] for p in ps])
     rules: list[tuple[str, str, object]] = []
 
     def rule(name: str, text: str):
@@ -225,24 +233,20 @@ def explain_infeasible(scenario, previous: pd.DataFrame | None, time_limit: floa
         model.add(x[p] == 1).only_enforce_if(lit)
     max_firms = cadres["max_firms"].to_numpy(float)
     max_work = cadres["max_workload"].to_numpy(float)
-    for c in range(len(cadres)):
-        ps = np.flatnonzero(cadre == c).tolist()
-        if not ps:
-            continue
+    for c, ps in sorted(by_cadre.items()):
         if not np.isnan(max_firms[c]) and len(ps) > max_firms[c]:
             lit = rule(f"max_firms:{cid[c]}",
                        f"cadre {cid[c]} may serve {int(max_firms[c])} firms (max_firms)")
             model.add(sum(x[p] for p in ps) <= int(max_firms[c])).only_enforce_if(lit)
-        if not np.isnan(max_work[c]) and load[ps].sum() > max_work[c] * 1000:
+        if work_cap[c] >= 0 and load[ps].sum() > work_cap[c]:
             lit = rule(f"max_workload:{cid[c]}",
                        f"cadre {cid[c]}'s max_workload is {_fmt(max_work[c])} h")
-            model.add(sum(int(load[p]) * x[p] for p in ps)
-                      <= int(np.floor(max_work[c] * 1000 + 1e-6))).only_enforce_if(lit)
+            model.add(sum(int(load[p]) * x[p] for p in ps) <= int(work_cap[c])).only_enforce_if(lit)
     if cfg.max_cadres is not None:
         use = []
-        for c in np.unique(cadre).tolist():
+        for c, ps in sorted(by_cadre.items()):
             u = model.new_bool_var(f"u{c}")
-            for p in np.flatnonzero(cadre == c).tolist():
+            for p in ps:
                 model.add_implication(x[p], u)
             use.append(u)
         lit = rule("max_cadres", f"at most {cfg.max_cadres} cadres (assignment.max_cadres)")

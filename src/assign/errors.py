@@ -14,11 +14,15 @@ class Problem:
     row: int | None = None
     column: str | None = None
     key: str | None = None
+    sheet: str | None = None
+    """The sheet of a workbook (then ``row`` is the row as Excel numbers it)."""
 
     def __str__(self) -> str:
         where = self.file
+        if self.sheet is not None:
+            where += f", sheet '{self.sheet}'"
         if self.row is not None:
-            where += f", line {self.row}"
+            where += f", {'row' if self.sheet is not None else 'line'} {self.row}"
         if self.column is not None:
             where += f", column '{self.column}'"
         if self.key is not None:

@@ -23,8 +23,11 @@ any cost change along a simple cycle, so each figure splits exactly into a cover
 given pairing is not optimal, its residual graph holds a negative cycle: the explanation
 then says so, states the improvement, and prices alternatives exactly against the optimum.
 
-With workload limits (the CP-SAT path) each alternative is a re-solve with the pair pinned,
-reported with the solver's status.
+Pinned pairs stay: the certificate is that of the rest of the plan, with the pinned firms
+taken out and their cadres' limits reduced (as :mod:`assign.pins` solves it). With rules a
+plain min-cost flow does not cover (workload limits, ``max_cadres``, ``max_changes``,
+``balance``, a previous plan) each figure is a re-solve with the pair pinned
+(:mod:`assign.explain_resolve`), reported with the solver's status.
 """
 
 from __future__ import annotations
@@ -55,6 +58,9 @@ MOVE, DROP, COVER, SPARE, RELEASE = 0, 1, 2, 3, 4
 an uncovered firm gains one, a cadre uses a free place, a cadre gives a place up."""
 
 
+UNITS = {"distance": "km", "travel_time": "min", "cost": "cost"}
+"""Unit of the objective's figures, by objective."""
+
 FLOYD_MAX = 400
 """Largest number of cadres for which all-pairs paths use Floyd-Warshall (else Johnson)."""
 
@@ -65,7 +71,7 @@ class Explanation:
 
     Attributes:
         firms: One row per explained covered firm: firm_id, firm_name, cadre_id,
-            cadre_name, distance_km, cost.
+            cadre_name, distance_km, cost, pinned (pinned by the planner: no alternatives).
         alternatives: One row per (firm, alternative cadre): firm_id, rank, cadre_id,
             cadre_name, distance_km, cost, extra_cost (exact increase of the optimal
             objective with the firm forced to that cadre and everything else re-optimised;
@@ -88,7 +94,8 @@ class Explanation:
         improvement: When not optimal, how much better the optimum is: firms (more
             covered) and objective (saved).
         unit: "km" (objective distance) or "cost".
-        backend: "flow" (exact, from the certificate) or "cpsat" (pinned re-solves).
+        backend: the solver behind the figures: "flow" or "cpsat" (re-solves when the
+            scenario's rules need them; each alternative's ``status`` says how sure it is).
         seconds: Wall time.
     """
 
@@ -176,20 +183,63 @@ def explain(
     """
     from .solve import choose_backend
 
+    if scenario.config.assignment.mode == "teams":
+        raise ValueError("explain covers pairings of single cadres; mode teams (task forces) "
+                         "is not explained yet: see the teams table of the plan")
     start = time.perf_counter()
     table = pairing.pairs if isinstance(pairing, Pairing) else pairing
-    cand = build_candidates(scenario, with_load=choose_backend(scenario) == "cpsat")
-    source = pairing.meta.get("source", "pairing") if isinstance(pairing, Pairing) else "pairing"
-    ctx = _Context.make(scenario, cand, table, str(source))
-    want_firms, want_cadres = ctx.selection(firms, cadres)
-    if choose_backend(scenario) == "cpsat":
-        from .explain_cpsat import explain_cpsat
+    cfg = scenario.config.assignment
+    meta = {"scenario": scenario.name, "top": top}
+    if (choose_backend(scenario) == "cpsat" or scenario.previous is not None
+            or cfg.balance != "none"):
+        from .explain_resolve import explain_resolve
 
-        result = explain_cpsat(ctx, want_firms, want_cadres, top, time_limit, seed)
-    else:
-        result = _explain_flow(ctx, want_firms, want_cadres, top)
-    return Explanation(**result, seconds=time.perf_counter() - start,
-                       meta={"scenario": scenario.name, "top": top})
+        result = explain_resolve(scenario, table, firms, cadres, top, time_limit, seed)
+        return Explanation(**result, seconds=time.perf_counter() - start, meta=meta)
+    from .pins import split_pins
+
+    pins = split_pins(scenario)
+    work: Scenario = pins.sub if pins.any else scenario  # type: ignore[assignment]
+    pinned_ids = set(scenario.firms["id"].astype(str).to_numpy()[pins.pinned.firm])
+    free = table[~table["firm_id"].astype(str).isin(pinned_ids)]
+    cand = build_candidates(work, with_load=False)
+    source = pairing.meta.get("source", "pairing") if isinstance(pairing, Pairing) else "pairing"
+    ctx = _Context.make(work, cand, free, str(source))
+    want_firms, want_cadres = ctx.selection(
+        [f for f in firms if f not in pinned_ids] if firms else firms, cadres)
+    result = _explain_flow(ctx, want_firms, want_cadres, top)
+    result["firms"]["pinned"] = False
+    if pins.any:
+        result = _add_pins(scenario, pins, result, firms, cadres)
+    return Explanation(**result, seconds=time.perf_counter() - start, meta=meta)
+
+
+def _add_pins(scenario: Scenario, pins, result: dict, firms, cadres) -> dict:
+    """Put the pinned pairs back: listed as pinned (no alternative is open), counted in
+    their cadres' firms."""
+    p = pins.pinned
+    fid = scenario.firms["id"].astype(str).to_numpy()
+    cid = scenario.cadres["id"].astype(str).to_numpy()
+    keep = np.ones(len(p), bool)
+    if firms:
+        keep &= np.isin(fid[p.firm], firms)
+    elif cadres:
+        keep &= np.isin(cid[p.cadre], cadres)
+    rows = pd.DataFrame({
+        "firm_id": fid[p.firm][keep], "firm_name": scenario.firms["name"].to_numpy()[p.firm][keep],
+        "cadre_id": cid[p.cadre][keep], "cadre_name": scenario.cadres["name"].to_numpy()[p.cadre][keep],
+        "distance_km": np.round(p.distance_km[keep], 4), "cost": np.round(p.cost[keep], 6),
+        "pinned": True})
+    firms_df = _stack(result["firms"], rows) if len(rows) else result["firms"]
+    order = pd.Index(fid).get_indexer(firms_df["firm_id"])
+    result["firms"] = firms_df.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
+    cad = result["cadres"].copy()
+    extra = pd.Series(pins.count, index=cid)
+    cad["firms"] = cad["firms"].to_numpy() + extra.reindex(cad["cadre_id"].astype(str)).to_numpy()
+    cad["max_firms"] = scenario.cadres.set_index(scenario.cadres["id"].astype(str))[
+        "max_firms"].reindex(cad["cadre_id"].astype(str)).to_numpy(float)
+    result["cadres"] = cad
+    return result
 
 
 @dataclass
@@ -248,7 +298,7 @@ class _Context:
             raise ScenarioError(problems)
         own = np.full(n, -1, np.int64)
         own[cand.firm[chosen]] = chosen
-        unit = "km" if scenario.config.assignment.objective == "distance" else "cost"
+        unit = UNITS.get(scenario.config.assignment.objective, "cost")
         return cls(scenario, cand, icost, scale, capacity, ranks, chosen, own, unit)
 
     def selection(self, firms: list[str] | None, cadres: list[str] | None):
@@ -358,6 +408,14 @@ def _walk(cert: _Certificate, a: int, b: int, m: int) -> list[tuple[int, int]]:
     return steps[::-1]
 
 
+def _at(values: np.ndarray, idx: np.ndarray, missing: int) -> np.ndarray:
+    """``values[idx]`` where ``idx >= 0``, else ``missing`` (int64)."""
+    out = np.full(len(idx), missing, np.int64)
+    has = idx >= 0
+    out[has] = values[idx[has]]
+    return out
+
+
 def _split(total: np.ndarray, base: int, scale: int) -> tuple[np.ndarray, np.ndarray]:
     """Coverage part (in base units) and objective part (in cost units) of cycle costs."""
     k = np.rint(np.asarray(total, float) / base)
@@ -385,13 +443,13 @@ def _explain_flow(ctx: _Context, want_f: np.ndarray, want_c: np.ndarray, top: in
     improvement = {"firms": int((own >= 0).sum() - (ctx.own >= 0).sum()),
                    "objective": float(np.round(obj_gain[0], 6))}
     sink = m
-    node = np.where(own >= 0, ctx.cand.cadre[np.maximum(own, 0)], sink)
-    own_cost = np.where(own >= 0, ctx.icost[np.maximum(own, 0)], reward)
+    node = _at(ctx.cand.cadre, own, sink)
+    own_cost = np.where(own >= 0, _at(ctx.icost, own, 0), reward)
 
     # forced alternatives for every pair of the explained covered firms
     explained = np.zeros(n, bool)
     explained[want_f] = True
-    given_cadre = np.where(ctx.own >= 0, cand.cadre[np.maximum(ctx.own, 0)], -1)
+    given_cadre = _at(cand.cadre, ctx.own, -1)
     covered_given = ctx.own >= 0
     sel = explained[cand.firm] & covered_given[cand.firm] & (cand.cadre != given_cadre[cand.firm])
     p = np.flatnonzero(sel)
@@ -498,7 +556,10 @@ def why_not(scenario: Scenario, ci: np.ndarray, fi: np.ndarray, dist: np.ndarray
                        if x not in held]
             out.append("lacks the skill " + ", ".join(category_label(x) for x in lacking))
         else:
-            out.append(exclusion_reason(scenario, c, f) or "excluded by the scenario's rules")
+            why = exclusion_reason(scenario, c, f)
+            if why is None and getattr(scenario.config, "roads", None) is not None:
+                why = "out of reach by road (the scenario's travel limits)"
+            out.append(why or "excluded by the scenario's rules")
     return out
 
 
@@ -511,9 +572,17 @@ def _distances(scenario: Scenario, f: np.ndarray) -> np.ndarray:
 
 def _inadmissible(ctx: _Context, want_f: np.ndarray, top: int, want_c: np.ndarray) -> pd.DataFrame:
     """Cadres nearer than a firm's own that may not serve it (or named with --cadre), and why."""
-    cand, sc = ctx.cand, ctx.scenario
-    m = len(ctx.capacity)
     f = want_f[ctx.own[want_f] >= 0]
+    crow = ctx.cand.crow_km  # great-circle km when distance_km is by road
+    own_km = (crow if crow is not None else ctx.cand.distance_km)[ctx.own[f]]
+    return _inadmissible_frame(ctx.scenario, ctx.cand, f, own_km, top, want_c)
+
+
+def _inadmissible_frame(sc: Scenario, cand: Candidates, f: np.ndarray, own_km: np.ndarray,
+                        top: int, want_c: np.ndarray) -> pd.DataFrame:
+    """For firms ``f`` served at ``own_km``: nearer cadres that may not serve them (at most
+    ``top`` each) and the named cadres ``want_c`` that may not, with why."""
+    m = len(sc.cadres)
     cols = ["firm_id", "rank", "cadre_id", "cadre_name", "distance_km", "cost", "extra_cost",
             "admissible", "why", "uncovers", "status"]
     if len(f) == 0 or sc.cadres["lat"].isna().any() or sc.firms["lat"].isna().any():
@@ -530,7 +599,7 @@ def _inadmissible(ctx: _Context, want_f: np.ndarray, top: int, want_c: np.ndarra
     for s in range(0, len(f), 2048):
         ff = f[s:s + 2048]
         d = _distances(sc, ff)
-        own_d = np.nan_to_num(cand.distance_km[ctx.own[ff]], nan=np.inf)
+        own_d = np.nan_to_num(np.asarray(own_km, float)[s:s + 2048], nan=np.inf)
         near = (np.argpartition(d, kk - 1, axis=1)[:, :kk] if kk < m
                 else np.tile(np.arange(m), (len(ff), 1)))
         near = np.take_along_axis(near, np.argsort(np.take_along_axis(d, near, 1), 1), 1)
@@ -621,8 +690,9 @@ def _uncovered(ctx, want_f, cert, own, reward, base, node, place_covers
             x, pin = int(best[1]), int(cand.cadre[ps[best[0]]])
             kinds.append("place_and_pin")
             pins.append(cid[pin])
-            fixes.append(f"one more place for cadre {cid[x]}, with the firm pinned to cadre "
-                         f"{cid[pin]}, covers it at {y[0]:+.3f}{unit} or less")
+            to = "it" if pin == x else f"cadre {cid[pin]}"
+            fixes.append(f"one more place for cadre {cid[x]}, with the firm pinned to {to}, "
+                         f"covers it at {y[0]:+.3f}{unit} or less")
         fix_c.append(cid[x])
         fix_y.append(float(np.round(y[0], 6)))
     unc = pd.DataFrame({
@@ -791,7 +861,8 @@ def _fix_zh(u, km: bool) -> str:
         return "最优方案可覆盖该企业。"
     if u.fix_kind == "place_and_pin":
         pin = u.fix_pin_cadre_id or u.fix_cadre_id
-        return (f"若干部 {u.fix_cadre_id} 多联系一家企业, 并指定由干部 {pin} 联系该企业, 即可覆盖, "
+        who = "其" if pin == u.fix_cadre_id else f"干部 {pin} "
+        return (f"若干部 {u.fix_cadre_id} 多联系一家企业, 并指定由{who}联系该企业, 即可覆盖, "
                 f"{what}最多增加 {u.fix_extra_cost:.1f}{unit}。")
     return (f"若干部 {u.fix_cadre_id} 多联系一家企业, 即可覆盖该企业, "
             f"{what}增加 {u.fix_extra_cost:.1f}{unit}。")

@@ -24,6 +24,8 @@ HEADERS_ZH = {
     "firm_id": "企业编号",
     "firm_name": "企业名称",
     "distance_km": "距离(公里)",
+    "crow_km": "直线距离(公里)",
+    "travel_min": "行车时间(分钟)",
     "skill_match": "专长匹配度",
     "cost": "成本",
     "load": "周工作量(小时)",
@@ -35,6 +37,15 @@ HEADERS_ZH = {
     "detail": "说明",
     "firm_list": "联系企业",
     "change": "变动",
+    "zone": "片区",
+    "team": "专班",
+    "members": "成员",
+    "member_ids": "成员编号",
+    "home_units": "派出单位",
+    "skills_needed": "所需专长",
+    "skills_covered": "覆盖专长",
+    "zone_firms": "片区企业数",
+    "linked": "已联系企业数",
 }
 """Chinese column headers for pairing lists (``lang="zh"``)."""
 
@@ -127,13 +138,29 @@ def _write_xlsx(pairing: Pairing, path: Path, lang: str) -> None:
         lambda s: "、".join(map(str, s)))
     cadres = pairing.cadre_loads.assign(
         firm_list=pairing.cadre_loads["cadre_id"].map(listed).fillna(""))
+    sheets = [pairing.pairs, cadres, pairing.uncovered]
+    titles = list(names)
+    if pairing.teams is not None:  # mode teams: one row per task force
+        titles.append("专班" if lang == "zh" else "teams")
+        sheets.append(_team_sheet(pairing.teams, lang))
     with pd.ExcelWriter(path, engine="openpyxl") as xw:
-        for name, df in zip(names, (pairing.pairs, cadres, pairing.uncovered), strict=True):
+        for name, df in zip(titles, sheets, strict=True):
             headed(df, lang).to_excel(xw, sheet_name=name, index=False)
             sheet = xw.sheets[name]
             for col in sheet.columns:
                 width = max(len(str(c.value or "")) for c in col[:200]) + 4
                 sheet.column_dimensions[col[0].column_letter].width = min(width, 40)
+
+
+def _team_sheet(teams: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The teams table for a workbook: skills as labels in ``lang``."""
+    from .categories import label
+
+    def labels(keys: str) -> str:
+        return "、".join(label(k, lang) for k in str(keys).split(";") if k)
+
+    return teams.assign(skills_needed=teams["skills_needed"].map(labels),
+                        skills_covered=teams["skills_covered"].map(labels))
 
 
 def _jsonable(o: Any) -> Any:

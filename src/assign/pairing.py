@@ -39,6 +39,8 @@ class Pairing:
         changes: Against a previous plan, ``{kept, moved, new, dropped}`` (else None).
         conflicts: When the rules make any plan impossible, the smallest conflicting
             sets of rules in plain words (see :mod:`assign.conflicts`).
+        teams: With ``mode: teams``, one row per task force (see
+            :data:`assign.teams.TEAM_COLUMNS`); else None.
     """
 
     pairs: pd.DataFrame
@@ -51,6 +53,7 @@ class Pairing:
     backend: str
     meta: dict[str, Any] = field(default_factory=dict)
     changes: dict[str, int] | None = None
+    teams: pd.DataFrame | None = None
     conflicts: list[str] = field(default_factory=list)
 
     @property
@@ -89,6 +92,9 @@ class Pairing:
             "backend": self.backend,
             "fairness": self.fairness(),
             "conflicts": list(self.conflicts),
+            **({} if self.teams is None else {"teams": [
+                {**r, "member_ids": [m for m in r["member_ids"].split(";") if m]}
+                for r in self.teams.to_dict(orient="records")]}),
         }
         if self.changes is not None:
             out["changes"] = dict(self.changes)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from .candidates import Candidates, PairRules, pair_load
+from .candidates import Candidates, PairRules, pair_load, road_values
 from .errors import ScenarioWarning
 from .geo import haversine_km
 from .rules import rule_label
@@ -59,10 +59,19 @@ class Pins:
             np.concatenate([self.keep_firms[cand.firm], p.firm]).astype(np.int32),
             np.concatenate([cand.distance_km, p.distance_km]),
             np.concatenate([cand.skill_match, p.skill_match]),
-            np.concatenate([cand.cost, p.cost]), load, reason)
+            np.concatenate([cand.cost, p.cost]), load, reason,
+            *_road_columns(cand, p))
         picked = np.concatenate([np.asarray(chosen, np.int64),
                                  np.arange(len(cand), len(cand) + len(p), dtype=np.int64)])
         return full, picked
+
+
+def _road_columns(cand: Candidates, pins: Candidates) -> tuple:
+    """crow_km, travel_min and by_road of the merged candidates (by road when both are)."""
+    if not (cand.by_road and pins.by_road):
+        return None, None, False
+    return (np.concatenate([cand.crow_km, pins.crow_km]),
+            np.concatenate([cand.travel_min, pins.travel_min]), True)
 
 
 def pinned_candidates(scenario) -> Candidates:
@@ -79,19 +88,28 @@ def pinned_candidates(scenario) -> Candidates:
                         firms["lat"].to_numpy(float)[j], firms["lon"].to_numpy(float)[j])
     rules = PairRules.of(scenario)
     match = rules.skill_match(i, j)
-    cost = rules.cost(dist, match)
-    load = pair_load(scenario, i, j, dist)
+    crow = minutes = None
+    road = road_values(scenario, i, j)  # by road when the scenario has roads
+    if road is not None:
+        crow, (dist, minutes) = dist, road
+    elif scenario.config.assignment.objective == "travel_time":  # as the pair table does
+        minutes = np.nan_to_num(dist) / scenario.config.assignment.load.speed_kmh * 60.0
+    basis = minutes if minutes is not None and scenario.config.assignment.objective == \
+        "travel_time" else dist
+    cost = rules.cost(np.nan_to_num(basis), match)
+    load = pair_load(scenario, i, j, dist, minutes)
     if scenario.pairs is not None:  # a pairs table gives cost and load where it lists the pin
         given = scenario.pairs.set_index(["cadre_id", "firm_id"])
         key = pd.MultiIndex.from_arrays([pins["cadre_id"], pins["firm_id"]])
         pos = given.index.get_indexer(key)
         has = pos >= 0
-        if scenario.config.assignment.objective != "distance":
+        if scenario.config.assignment.objective == "cost":
             cost = np.where(has, given["cost"].to_numpy(float)[np.maximum(pos, 0)], cost)
         gl = given["load"].to_numpy(float)[np.maximum(pos, 0)]
         load = np.where(has & ~np.isnan(gl), gl, load)
     return Candidates(i, j, np.nan_to_num(dist, nan=np.nan), match, np.asarray(cost, float),
-                      np.asarray(load, float), np.full(len(firms), "", dtype=object))
+                      np.asarray(load, float), np.full(len(firms), "", dtype=object),
+                      crow, minutes if road is not None else None, road is not None)
 
 
 def warn_pins(scenario, pinned: Candidates) -> None:

@@ -10,17 +10,21 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import yaml
 from pydantic import ValidationError
 
+if TYPE_CHECKING:  # pragma: no cover
+    from .roads import RoadNetwork
+
 from .config import ScenarioConfig
+from .crs import to_wgs84
 from .errors import Problem, ScenarioError, ScenarioWarning, raise_if
 from .rules import attach_rules, frame_rules, read_rule_tables
-from .tables import Column, check_table, decode, read_table
+from .tables import ALIASES, Column, check_table, decode, read_table
 
 CADRE_COLUMNS = [
     Column("id", "id", required=True),
@@ -83,6 +87,8 @@ class Scenario:
     pinned: pd.DataFrame | None = None
     forbidden: pd.DataFrame | None = None
     previous: pd.DataFrame | None = None
+    roads: RoadNetwork | None = None
+    """The road graph named by ``roads:`` (None without one)."""
 
     @property
     def name(self) -> str:
@@ -179,23 +185,26 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     base = ypath.parent
     problems: list[Problem] = []
 
-    def table(rel: str, columns: list[Column], extra: bool = False) -> pd.DataFrame:
-        df, found = read_table(base / rel, columns, str(base / rel), extra)
+    def table(rel: str, columns: list[Column], kind: str, sheet: str | None = None,
+              extra: bool = False) -> pd.DataFrame:
+        df, found = read_table(base / rel, columns, str(base / rel), extra, sheet, ALIASES[kind])
         problems.extend(found)
         return df
 
-    cadres = table(config.cadres, CADRE_COLUMNS, extra=True)
-    firms = table(config.firms, FIRM_COLUMNS, extra=True)
-    pairs = table(config.pairs, PAIR_COLUMNS) if config.pairs else None
+    cadres = table(config.cadres, CADRE_COLUMNS, "cadres", config.cadres_sheet, extra=True)
+    firms = table(config.firms, FIRM_COLUMNS, "firms", config.firms_sheet, extra=True)
+    pairs = (table(config.pairs, PAIR_COLUMNS, "pairs", config.pairs_sheet) if config.pairs
+             else None)
     rule_tables, found = read_rule_tables(Scenario(config, cadres, firms), base)
     problems.extend(found)
     raise_if(problems)
-    cadres = _complete(cadres, CADRE_COLUMNS)
-    firms = _complete(firms, FIRM_COLUMNS)
+    cadres = _to_wgs84(_complete(cadres, CADRE_COLUMNS), config.coordinates)
+    firms = _to_wgs84(_complete(firms, FIRM_COLUMNS), config.coordinates)
     labels = {"cadres": str(base / config.cadres), "firms": str(base / config.firms)}
     if pairs is not None:
         labels["pairs"] = str(base / (config.pairs or ""))
-    scenario = Scenario(config, cadres, firms, pairs, ypath.parent, overrides)
+    network = _load_roads(config, base, ylabel)
+    scenario = Scenario(config, cadres, firms, pairs, ypath.parent, overrides, roads=network)
     scenario = check_scenario(scenario, labels)
     labels.update({k: str(base / getattr(config.assignment, k)) for k in rule_tables})
     scenario = attach_rules(scenario, rule_tables, labels, ylabel)
@@ -204,7 +213,44 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
 
         scenario = replace(scenario, previous=read_previous(base / config.assignment.previous,
                                                             scenario))
+    if network is not None and uses_roads(scenario):
+        _warn_off_network(scenario, labels["cadres"])
     return scenario
+
+
+def uses_roads(scenario: Scenario) -> bool:
+    """Whether pairs are measured by road (``assignment.distance``, default road with roads)."""
+    mode = scenario.config.assignment.distance
+    return scenario.roads is not None and mode != "great_circle"
+
+
+def _load_roads(config: ScenarioConfig, base: Path, ylabel: str) -> RoadNetwork | None:
+    if config.roads is None:
+        if config.assignment.distance == "road":
+            raise ScenarioError([Problem(ylabel, "distance 'road' needs a road graph (key 'roads')",
+                                         key="assignment.distance")])
+        return None
+    from .roads import load_roads
+
+    rc = config.roads
+    return load_roads(base / rc.path, str(base / rc.path), rc.speeds_kmh, rc.service_roads)
+
+
+def _warn_off_network(scenario: Scenario, label: str) -> None:
+    from .roads import RoadTravel
+
+    cfg = scenario.config
+    travel = RoadTravel.snap(scenario.roads, scenario.cadres, scenario.firms,
+                             cfg.roads.access_kmh, cfg.assignment.snap_tolerance_m)
+    far = np.flatnonzero(travel.cadre_off)
+    if len(far):
+        ids = ", ".join(f"{scenario.cadres['id'].iat[k]} ({travel.cadre_snap_m[k]:.0f} m)"
+                        for k in far[:10])
+        warnings.warn(
+            f"{label}: {len(far)} cadre(s) lie farther than "
+            f"{cfg.assignment.snap_tolerance_m:g} m from the road network: {ids}"
+            f"{' ...' if len(far) > 10 else ''}; their trips start at the nearest road node",
+            ScenarioWarning, stacklevel=3)
 
 
 def build_scenario(
@@ -249,6 +295,14 @@ def build_scenario(
     labels = {"cadres": "cadres", "firms": "firms", "pairs": "pairs"}
     scenario = check_scenario(scenario, labels)
     return attach_rules(scenario, rule_tables, labels, "arguments")
+
+
+def _to_wgs84(df: pd.DataFrame, system: str) -> pd.DataFrame:
+    """The table with lat/lon converted from ``system`` (GCJ-02, BD-09) to WGS-84."""
+    if system == "wgs84" or len(df) == 0:
+        return df
+    lat, lon = to_wgs84(df["lat"].to_numpy(float), df["lon"].to_numpy(float), system)
+    return df.assign(lat=lat, lon=lon)
 
 
 def _complete(df: pd.DataFrame, columns: list[Column]) -> pd.DataFrame:
@@ -304,6 +358,10 @@ def check_scenario(scenario: Scenario, labels: dict[str, str]) -> Scenario:
     early = (cadres["end_day"] <= cadres["start_day"].fillna(0)).to_numpy()
     problems.extend(Problem(labels["cadres"], "end_day must come after start_day", int(i) + 2,
                             "end_day") for i in np.flatnonzero(early)[:20])
+    if cfg.mode == "teams":
+        from .teams import team_problems
+
+        problems += team_problems(cadres, firms, labels)
     raise_if(problems)
     if cfg.require_skills != "none" and all(len(n) == 0 for n in firms["needs"]):
         warnings.warn(

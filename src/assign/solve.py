@@ -12,7 +12,14 @@ import numpy as np
 import pandas as pd
 
 from .balance import balanced_capacity
-from .candidates import REASONS, Candidates, PairRules, build_candidates, pair_load
+from .candidates import (
+    REASONS,
+    ROAD_REACH,
+    Candidates,
+    PairRules,
+    build_candidates,
+    pair_load,
+)
 from .changes import as_previous, change_counts, change_labels, had_cadre
 from .conflicts import pin_conflicts
 from .constrained import SideRules, solve_constrained
@@ -22,7 +29,7 @@ from .flow import count_capacity, solve_flow
 from .pairing import PAIR_COLUMNS, Pairing
 from .pins import Pins, pinned_candidates, split_pins
 from .priced import LARGE_PAIRS, NEAREST, estimate_pairs, solve_priced
-from .scenario import Scenario
+from .scenario import Scenario, uses_roads
 
 Backend = Literal["auto", "flow", "cpsat"]
 
@@ -98,6 +105,10 @@ def solve(
     """
     start = time.perf_counter()
     cfg = scenario.config.assignment
+    if cfg.mode == "teams":  # task forces per zone: CP-SAT (assign.teams)
+        from .teams import solve_teams
+
+        return solve_teams(scenario, backend, time_limit, seed, previous)
     previous = as_previous(previous) if previous is not None else scenario.previous
     used = choose_backend(scenario, backend)
     limit = float(time_limit if time_limit is not None else cfg.time_limit_s)
@@ -232,7 +243,7 @@ def cost_units(cost: np.ndarray) -> tuple[np.ndarray, int, bool]:
 def _large(scenario: Scenario) -> bool:
     """Whether the pair table is too large to hold whole (solved by pricing instead)."""
     cfg = scenario.config.assignment
-    if cfg.max_distance_km is None or scenario.pairs is not None:
+    if cfg.max_distance_km is None or scenario.pairs is not None or uses_roads(scenario):
         return False
     if len(scenario.cadres) * len(scenario.firms) <= LARGE_PAIRS:
         return False
@@ -246,8 +257,10 @@ def _pairing(
     cadres, firms = scenario.cadres, scenario.firms
     chosen = np.sort(np.asarray(chosen, dtype=np.int64))
     ci, fi = cand.cadre[chosen], cand.firm[chosen]
+    minutes = cand.travel_min[chosen] if cand.travel_min is not None else None
     load = (cand.load[chosen] if cand.load is not None
-            else pair_load(scenario, ci, fi, cand.distance_km[chosen]))
+            else pair_load(scenario, ci, fi, cand.distance_km[chosen],
+                           minutes if cand.by_road else None))
     pairs = pd.DataFrame(
         {
             "cadre_id": cadres["id"].to_numpy()[ci],
@@ -262,6 +275,10 @@ def _pairing(
         },
         columns=PAIR_COLUMNS,
     )
+    if cand.by_road:  # road km in distance_km, with the crow's km and the minutes beside it
+        at = PAIR_COLUMNS.index("distance_km") + 1
+        pairs.insert(at, "crow_km", np.round(cand.crow_km[chosen], 4))
+        pairs.insert(at + 1, "travel_min", np.round(minutes, 2))
     order = np.lexsort((fi, ci))
     pairs = pairs.iloc[order].reset_index(drop=True)
     changes = None
@@ -295,7 +312,8 @@ def _pairing(
             "firm_name": firms["name"].to_numpy()[un],
             "priority": firms["priority"].to_numpy()[un],
             "reason": reason[un],
-            "detail": [REASONS[r] for r in reason[un]],
+            "detail": [ROAD_REACH if r == "no_cadre_in_reach" and cand.by_road else REASONS[r]
+                       for r in reason[un]],
         }
     )
     if status in ("optimal", "feasible") and len(pairs) == 0 and len(firms) > 0:

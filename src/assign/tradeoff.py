@@ -154,11 +154,15 @@ def tradeoff(
         between: Two of :data:`OBJECTIVES` (a list or "a,b"); the first is minimised, the
             second bounded.
         points: Most bounds tried (all integer bounds when there are no more than this).
-        previous: The previous plan, for ``changes``.
+        previous: The previous plan, for ``changes`` (default: the scenario's
+            ``assignment.previous``).
         time_limit: Seconds per CP-SAT solve (default: the scenario's ``time_limit_s``
             divided among the solves, at least 1 s).
         seed: CP-SAT seed.
     """
+    if scenario.config.assignment.mode == "teams":
+        raise ValueError("tradeoff covers pairings of single cadres; mode teams (task forces) "
+                         "is not supported yet")
     start = time.perf_counter()
     names = [x.strip() for x in between.split(",")] if isinstance(between, str) else list(between)
     if len(names) != 2 or names[0] == names[1]:
@@ -169,6 +173,11 @@ def tradeoff(
     if points < 2:
         raise ValueError("--points must be at least 2")
     a, b = names
+    if scenario.pinned is not None and len(scenario.pinned):
+        raise ValueError("tradeoff does not take pinned pairs yet; trace the front without "
+                         "assignment.pinned (the pins' firms and cadres' places aside)")
+    if previous is None:
+        previous = scenario.previous
     pr = _problem(scenario, (a, b), previous)
     has_work = bool((pr.work >= 0).any())
     if not has_work and {a, b} <= {"distance", "cost", "balance"} and "balance" in (a, b):
@@ -215,7 +224,9 @@ def _flow_front(pr: _Problem, a: str, b: str, points: int) -> list[tuple]:
     out = []
     for bound in bounds:
         chosen = best if bound == hi else run(int(bound))
-        out.append((chosen, float(bound), "optimal"))
+        # with balance first, the same plan is the optimum for a bound at its own cost
+        out.append((chosen, float(bound) if b == "balance" else evaluate(pr, chosen, b),
+                    "optimal"))
     return out
 
 

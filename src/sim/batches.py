@@ -4,7 +4,9 @@
 ``[start_day, end_day)`` of the run (blank: from day 0, to the end). The run falls into
 periods in which the same cadres serve; each period with assigned service has its own
 pairing, solved over the cadres serving then (a pairing given by the user is used for the
-first period). When a period starts, the issues waiting for a cadre follow their firm to
+first period), each later one replanned against the one before: as few firms as possible
+change cadre (the planning rules' ``previous`` plan; ``assignment.change_cost`` prices
+changes instead). When a period starts, the issues waiting for a cadre follow their firm to
 its cadre in the new pairing; a cadre who leaves finishes the issue in hand and takes no
 other.
 """
@@ -86,7 +88,8 @@ def plan_batches(scenario: Scenario, days: float, pairing: Pairing | None = None
     Args:
         scenario: The scenario (cadres with ``start_day`` / ``end_day``).
         days: The run's horizon.
-        pairing: The first period's pairing (default: solved like the others).
+        pairing: The first period's pairing (default: solved, against the scenario's own
+            ``assignment.previous`` if it has one).
         assigned: Whether firms are paired with cadres (False: pooled service, no pairing).
     """
     start, end = serving_windows(scenario)
@@ -98,7 +101,13 @@ def plan_batches(scenario: Scenario, days: float, pairing: Pairing | None = None
             continue
         plan = None
         if assigned and rows:
-            plan = pairing if not periods and pairing is not None else solve(
-                serving_scenario(scenario, rows))
+            last = next((p.pairing for p in reversed(periods) if p.pairing is not None), None)
+            if not periods and pairing is not None:
+                plan = pairing
+            elif last is None:
+                plan = solve(serving_scenario(scenario, rows))
+            else:  # replanning: as few firms as possible change cadre
+                plan = solve(serving_scenario(scenario, rows),
+                             previous=last.pairs[["cadre_id", "firm_id"]])
         periods.append(Period(t, rows, plan))
     return BatchPlan(tuple(periods))

@@ -26,6 +26,7 @@ from pydantic import (
 
 from assign import Scenario, ScenarioError
 from assign.categories import CATEGORIES
+from assign.errors import Problem
 from assign.scenario import validation_problems
 
 
@@ -135,7 +136,10 @@ class SimulationConfig(_Strict):
     warmup_days: float = Field(0.0, ge=0, description="Issues raised earlier are not counted.")
     arrival: ArrivalConfig = Field(default_factory=lambda: ArrivalConfig())
     collection: Literal["immediate", "daily", "weekly"] = "daily"
-    service: Literal["assigned", "pooled"] = "assigned"
+    service: Literal["assigned", "pooled", "team"] = Field(
+        "assigned", description="assigned: each firm's cadre; pooled: one queue for all "
+        "cadres; team: a zone's issues go to one queue served by its task force "
+        "(assignment mode teams).")
     hours_per_day: float = Field(8.0, gt=0, le=24, description="Cadre working hours a day.")
     effort: EffortConfig = Field(default_factory=lambda: EffortConfig())
     escalation: EscalationConfig = Field(default_factory=lambda: EscalationConfig())
@@ -164,10 +168,23 @@ def simulation_config(scenario: Scenario, **overrides: Any) -> SimulationConfig:
     from assign.scenario import apply_overrides
 
     data = apply_overrides(dict(scenario.config.simulation), overrides)
+    ypath = scenario.path / "scenario.yaml" if scenario.path else None
+    sets = {k: v for k, v in scenario.overrides.items() if k.startswith("simulation.")}
+    sets.update({f"simulation.{k}": v for k, v in overrides.items()})
     try:
-        return SimulationConfig.model_validate(data)
+        config = SimulationConfig.model_validate(data)
     except ValidationError as exc:
-        ypath = scenario.path / "scenario.yaml" if scenario.path else None
-        sets = {k: v for k, v in scenario.overrides.items() if k.startswith("simulation.")}
-        sets.update({f"simulation.{k}": v for k, v in overrides.items()})
         raise ScenarioError(validation_problems(exc, ypath, sets, prefix=("simulation",))) from None
+    if config.service == "team":
+        from .batches import has_batches
+
+        why = ("service 'team' needs assignment.mode 'teams'"
+               if scenario.config.assignment.mode != "teams" else
+               "service 'team' does not model cadre batches (start_day/end_day) yet; use "
+               "service assigned or pooled" if has_batches(scenario) else None)
+        if why is not None:
+            where = ("--set simulation.service=team" if "simulation.service" in sets
+                     else str(ypath) if ypath else "arguments")
+            raise ScenarioError([Problem(where, why, key=None if where.startswith("--set")
+                                         else "simulation.service")])
+    return config

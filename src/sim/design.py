@@ -3,7 +3,7 @@
 A design file (YAML) names the factors and their values::
 
     factors:                      # full grid: every combination of these lists
-      cadres: [4, 6, 8]           # staffing level (cadre budget, else the first N cadres)
+      cadres: [4, 6, 8]           # staffing level (see pick)
       simulation.collection: [daily, weekly]
     sample:                       # or a space-filling sample (scipy.stats.qmc)
       n: 16
@@ -13,6 +13,8 @@ A design file (YAML) names the factors and their values::
     seed: 2024
     metrics: [resolution_rate, mean_wait_days]   # optional: keep only these
     common_random_numbers: true   # optional: design points share replication seeds
+    pick: best                    # optional: a level's cadres: best (chosen by an optimal
+                                  # plan under the cadre budget) or first (roster order)
 
 ``factors`` and ``sample`` may be combined (the grid crossed with the sample). Factor keys
 are any ``--set`` key of the scenario (``assignment.*``, ``simulation.*``) or ``cadres``.
@@ -55,6 +57,7 @@ class Design:
         metrics: Metrics to keep (None = every metric the model reports).
         common_random_numbers: Replication r shares its seed across design points.
         source: The design file (for messages and the manifest).
+        pick: How a staffing level's cadres are chosen: ``best`` or ``first``.
     """
 
     factors: dict[str, list[Any]] = field(default_factory=dict)
@@ -64,6 +67,7 @@ class Design:
     metrics: tuple[str, ...] | None = None
     common_random_numbers: bool = True
     source: str = "design"
+    pick: str = "best"
 
     @property
     def keys(self) -> list[str]:
@@ -84,7 +88,7 @@ class Design:
         """Plain data (as stored in the ``design`` table)."""
         return {"factors": self.factors, "sample": self.sample, "replications": self.replications,
                 "seed": self.seed, "metrics": list(self.metrics) if self.metrics else None,
-                "common_random_numbers": self.common_random_numbers}
+                "common_random_numbers": self.common_random_numbers, "pick": self.pick}
 
 
 def sample_points(sample: dict[str, Any], seed: int) -> list[dict[str, float]]:
@@ -103,7 +107,7 @@ def sample_points(sample: dict[str, Any], seed: int) -> list[dict[str, float]]:
     return [{k: float(v) for k, v in zip(keys, row, strict=True)} for row in values]
 
 
-_KEYS = {"factors", "sample", "replications", "seed", "metrics", "common_random_numbers"}
+_KEYS = {"factors", "sample", "replications", "seed", "metrics", "common_random_numbers", "pick"}
 
 
 def load_design(path: str | Path) -> Design:
@@ -171,6 +175,10 @@ def design_from_dict(data: dict[str, Any], label: str = "design") -> Design:
     if not isinstance(crn, bool):
         bad("common_random_numbers", "must be true or false")
         crn = True
+    pick = data.get("pick", "best")
+    if pick not in ("best", "first"):
+        bad("pick", f"must be best or first, not '{pick}'")
+        pick = "best"
     names = list(factors) + list((sample or {}).get("ranges", {}))
     for name in names:
         if name in RESERVED:
@@ -182,7 +190,8 @@ def design_from_dict(data: dict[str, Any], label: str = "design") -> Design:
         bad("sample.ranges", "names a factor that is also in factors")
     if problems:
         raise ScenarioError(problems)
-    return Design(factors, sample, reps, seed, tuple(metrics) if metrics else None, crn, label)
+    return Design(factors, sample, reps, seed, tuple(metrics) if metrics else None, crn, label,
+                  pick)
 
 
 def _check_sample(sample: Any, bad) -> dict[str, Any] | None:

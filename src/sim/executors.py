@@ -165,15 +165,21 @@ class DaskExecutor(Executor):
             except OSError as exc:
                 raise ValueError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
         self.slots = max(1, sum(self.client.nthreads().values()))
+        self._shared: Any = None
+        self._shared_f: Any = None
 
     def map_unordered(self, fn: Fn, shared: Any, tasks: Iterable[Any],
                       max_in_flight: int | None = None) -> Iterator[Outcome]:
         from distributed import as_completed
 
         limit = max_in_flight or max(4, 2 * self.slots)
-        shared_f = self.client.scatter(shared, broadcast=True, hash=False)
+        if self._shared is not shared:  # scattered once, reused by later calls (staff levels)
+            self._release()
+            self._shared_f = self.client.scatter(shared, broadcast=True, hash=False)
+            self._shared = shared
+        shared_f = self._shared_f
         it = iter(tasks)
-        queue = as_completed([], with_results=False)
+        queue = as_completed([], loop=self.client.loop, with_results=False)
         pending: dict[Any, Any] = {}
 
         def submit() -> bool:
@@ -182,7 +188,7 @@ class DaskExecutor(Executor):
             except StopIteration:
                 return False
             fut = self.client.submit(_dask_call, fn, shared_f, task, pure=False)
-            pending[fut.key] = task
+            pending[fut.key] = (task, fut)
             queue.add(fut)
             return True
 
@@ -190,7 +196,7 @@ class DaskExecutor(Executor):
             pass
         try:
             for fut in queue:
-                task = pending.pop(fut.key)
+                task, _ = pending.pop(fut.key)
                 if fut.status == "finished":
                     yield task, fut.result(), None
                 else:
@@ -202,11 +208,16 @@ class DaskExecutor(Executor):
                 fut.release()
                 submit()
         finally:
-            for key in list(pending):
-                pending.pop(key)
-            self.client.cancel(shared_f)
+            if pending:  # stopped early: drop what is still queued
+                self.client.cancel([f for _, f in pending.values()])
+
+    def _release(self) -> None:
+        if self._shared_f is not None:
+            self.client.cancel(self._shared_f)
+        self._shared, self._shared_f = None, None
 
     def close(self) -> None:
+        self._release()
         if self._own:
             self.client.close()
 

@@ -43,13 +43,13 @@ class RunResult:
 def prepare_pairing(scenario: Scenario, config: SimulationConfig,
                     pairing: Pairing | BatchPlan | None = None) -> Pairing | BatchPlan | None:
     """What the runs of a scenario need, computed once for all replications: the pairing
-    (solved when None and service is assigned), or each period's when cadres serve in
+    (solved when None and service is assigned or team), or each period's when cadres serve in
     batches (``start_day`` / ``end_day``; a given pairing is the first period's)."""
     if isinstance(pairing, BatchPlan):
         return pairing
     if has_batches(scenario):
         return plan_batches(scenario, config.days, pairing, assigned=config.service == "assigned")
-    if pairing is None and config.service == "assigned":
+    if pairing is None and config.service in ("assigned", "team"):
         return solve(scenario)
     return pairing
 
@@ -213,8 +213,8 @@ def simulate_scenario(
 
     Args:
         scenario: The scenario.
-        pairing: Who serves which firm; solved once when None and service is assigned
-            (each period's, when cadres serve in batches: see :func:`prepare_pairing`).
+        pairing: Who serves which firm; solved once when None and service is assigned or
+            team (each period's, when cadres serve in batches: see :func:`prepare_pairing`).
         config: Simulation settings (default: the scenario's section).
         replications: Number of replications.
         seed: Master seed; replication ``r`` uses ``SeedSequence(seed, spawn_key=(r,))``.
@@ -329,8 +329,8 @@ def compare_staffing(
     for n in levels:
         sc = staffing_scenario(scenario, n, pick)
         pairing = prepare_pairing(sc, config)
-        covered[n] = (pairing.assigned if pairing is not None and config.service == "assigned"
-                      else len(sc.firms))
+        covered[n] = (pairing.assigned if pairing is not None and config.service in (
+            "assigned", "team") else len(sc.firms))
         jobs += [(sc, pairing, config, seed, r, False) for r in range(replications)]
     results = run_many(jobs, workers, progress, scheduler)
     rows, out_levels = [], []

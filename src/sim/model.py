@@ -170,6 +170,8 @@ class ServiceModel(Model):
         self._rad_lat = np.radians(lat).tolist()  # NaN: location unknown
         self._rad_lon = np.radians(lon).tolist()
         self._n_cadres = len(cadres)
+        self._road = _road_travel(scenario)  # road minutes when the scenario has roads
+        self._road_minutes: np.ndarray | None = None
         self._trip_hours = self._pair_table_trips()
         # settings read on every event, kept as plain attributes
         self.hours_per_day = cfg.hours_per_day
@@ -231,6 +233,9 @@ class ServiceModel(Model):
             for i, k in enumerate(CATEGORY_KEYS)
         }
         shared = WorkQueue(self) if cfg.service == "pooled" else None
+        if cfg.service == "team" and (isinstance(pairing, BatchPlan) or has_batches(scenario)):
+            raise ValueError("service 'team' does not model cadre batches (start_day/end_day) "
+                             "yet; use service assigned or pooled")
         plan, given = (pairing, None) if isinstance(pairing, BatchPlan) else (None, pairing)
         if plan is None and has_batches(scenario):
             plan = plan_batches(scenario, cfg.days, given, assigned=shared is None)
@@ -252,6 +257,9 @@ class ServiceModel(Model):
         if plan is not None:  # before any other event of that day
             for period in plan.periods[1:]:
                 self.schedule_event(self._next_period, at=period.start, priority=Priority.HIGH)
+        if cfg.service == "team":  # batches were refused above
+            self._team_queues(pairing if isinstance(pairing, Pairing) else None)
+            return
         if shared is not None:
             return
         if plan is not None:
@@ -327,6 +335,36 @@ class ServiceModel(Model):
             f = firm[issue]
             self._route(issue, travel and f not in visited)
             visited.add(f)
+
+    def _team_queues(self, pairing: Pairing | None) -> None:
+        """Service ``team``: one queue per zone, served by its task force's members (the
+        cadres' own queues are unused, so a member works only for its team)."""
+        from assign.teams import team_members
+
+        scenario = self.case
+        if pairing is None:
+            from assign import solve
+
+            pairing = solve(scenario)
+        self.pairing = pairing
+        cadre_row = {cid: i for i, cid in enumerate(scenario.cadres["id"])}
+        zone_queue: dict[str, WorkQueue] = {}
+        for zone, ids in team_members(pairing, scenario).items():
+            if not ids:  # no team (infeasible plan): the zone's issues stay open
+                continue
+            queue = zone_queue[zone] = WorkQueue(self)
+            for cid in ids:
+                agent = self.cadre_agents[cadre_row[cid]]
+                own = agent.server.queue
+                own.idle.remove(agent.server)
+                agent.server.queue = queue
+                queue.idle.append(agent.server)
+        zones = scenario.firms["zone"].fillna("").astype(str).str.strip()
+        self.firm_queue = [zone_queue.get(z) for z in zones]
+        self.queues += list(zone_queue.values())
+        firm_row = {fid: j for j, fid in enumerate(scenario.firms["id"])}
+        for fid, cid in zip(pairing.pairs["firm_id"], pairing.pairs["cadre_id"], strict=True):
+            self.firm_agents[firm_row[fid]].cadre = self.cadre_agents[cadre_row[cid]]
 
     # --- events ------------------------------------------------------------------
     def _arrive(self) -> None:
@@ -495,16 +533,29 @@ class ServiceModel(Model):
     def trip_hours(self, cadre: int, firm: int) -> float:
         """Hours of a visit's round trip from a cadre to a firm.
 
-        The pair table's ``travel_min`` (one way) when it gives one, else the great-circle
-        distance at ``speed_kmh``; 0 when neither is known (warned about at set-up).
+        The pair table's ``travel_min`` (one way) when it gives one, else twice the road
+        minutes when the scenario has roads, else the great-circle distance at ``speed_kmh``;
+        0 when none is known (warned about at set-up).
         """
         key = (cadre, firm)
         hours = self._trip_hours.get(key)
         if hours is None:
-            km = self.distance_km(cadre, firm)
-            hours = 0.0 if km != km else 2.0 * km / self.speed_kmh
+            minutes = self._road_trip_minutes(cadre, firm)
+            if math.isfinite(minutes):
+                hours = 2.0 * minutes / 60.0
+            else:
+                km = self.distance_km(cadre, firm)
+                hours = 0.0 if km != km else 2.0 * km / self.speed_kmh
             self._trip_hours[key] = hours
         return hours
+
+    def _road_trip_minutes(self, cadre: int, firm: int) -> float:
+        """Road minutes from a cadre to a firm (inf without roads or off the network)."""
+        if self._road is None:
+            return math.inf
+        if self._road_minutes is None:  # every cadre to every firm, once per scenario
+            self._road_minutes = self._road.minutes_matrix()
+        return float(self._road_minutes[cadre, firm])
 
     def _pair_table_trips(self) -> dict[tuple[int, int], float]:
         """Round-trip hours of the pairs whose ``travel_min`` the pair table gives."""
@@ -652,3 +703,15 @@ def _first(ids, k: int = 5) -> str:
     """The first ``k`` ids, comma-separated, and how many more."""
     shown = ", ".join(str(x) for x in ids[:k])
     return shown + (f" and {len(ids) - k} more" if len(ids) > k else "")
+
+
+def _road_travel(scenario: Scenario):
+    """Cadres and firms snapped to the scenario's roads (None when travel is not by road)."""
+    from assign.roads import RoadTravel
+    from assign.scenario import uses_roads
+
+    if not uses_roads(scenario):
+        return None
+    cfg = scenario.config
+    return RoadTravel.snap(scenario.roads, scenario.cadres, scenario.firms,
+                           cfg.roads.access_kmh, cfg.assignment.snap_tolerance_m)

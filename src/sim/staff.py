@@ -34,7 +34,7 @@ from assign import Scenario
 
 from .arrivals import cumulative
 from .config import SimulationConfig, simulation_config
-from .design import CADRES, scenario_hash
+from .design import CADRES, canonical
 from .erlang import mmc_mean_wait
 from .executors import Executor, make_executor
 from .store import Store
@@ -42,6 +42,8 @@ from .sweep import (
     Progress,
     Shared,
     apply_point,
+    choose_cadres,
+    content_key,
     execute_tasks,
     manifest,
     plan_tasks,
@@ -198,6 +200,7 @@ def find_staffing(
     max_replications: int = 80,
     progress: Progress | None = None,
     executor: Executor | None = None,
+    pick: str = "best",
 ) -> StaffResult:
     """The smallest number of cadres whose mean ``target.metric`` meets the target.
 
@@ -215,6 +218,8 @@ def find_staffing(
         max_replications: Cap per level; a level still undecided there is an edge.
         progress: Called with (runs done, runs asked) as runs finish.
         executor: An executor to use instead of ``workers`` / ``scheduler``.
+        pick: A level's cadres: ``best`` (chosen by an optimal plan under the cadre budget,
+            once per level, in this process) or ``first`` (the roster's first N).
     """
     t0 = time.perf_counter()
     target = parse_target(target) if isinstance(target, str) else target
@@ -234,7 +239,9 @@ def find_staffing(
         raise ValueError(f"--min/--max must satisfy 1 <= min <= max <= {top} (the roster's cadres)")
     for n in (min_cadres, hi_cap):
         apply_point(scenario, {CADRES: n})  # raises on an impossible level
-    content = scenario_hash(scenario)
+    if pick not in ("best", "first"):
+        raise ValueError(f"--pick must be best or first, not '{pick}'")
+    content = content_key(scenario, pick)
     bracket = starting_guess(scenario, config, target, hi_cap)
     own_store = not isinstance(store, Store)
     if store is None:
@@ -249,6 +256,7 @@ def find_staffing(
     ex = executor or make_executor(workers, scheduler)
     shared = Shared(scenario, content, None)
     levels: dict[int, Level] = {}
+    chosen: dict[int, tuple[str, ...] | None] = {}
     asked = [0, 0]
 
     def note(done: int, total: int) -> None:
@@ -256,7 +264,10 @@ def find_staffing(
             progress(asked[0] + done, asked[1])
 
     def runs(n: int, reps: range) -> list[float]:
-        tasks = plan_tasks(content, [{CADRES: n}], reps, seed, True)
+        point = {CADRES: n}
+        if n not in chosen:
+            chosen[n] = choose_cadres(scenario, point, pick)
+        tasks = plan_tasks(content, [point], reps, seed, True, {canonical(point): chosen[n]})
         have = st.values([t.run_key for t in tasks], target.metric)
         todo = [t for t in tasks if t.run_key not in have]
         asked[1] += len(todo)

@@ -18,7 +18,6 @@ Typical use::
 
 from __future__ import annotations
 
-import math
 import platform
 import threading
 import time
@@ -35,13 +34,13 @@ import pandas as pd
 from pydantic import ValidationError
 
 from assign import Scenario, ScenarioError
-from assign.config import AssignmentConfig, ScenarioConfig
+from assign.config import ScenarioConfig
 from assign.errors import Problem
 from assign.scenario import apply_overrides, validation_problems
 
 from .batches import BatchPlan
 from .config import SimulationConfig, simulation_config
-from .design import CADRES, Design, canonical, run_key, run_seed, scenario_hash
+from .design import CADRES, Design, canonical, run_key, run_seed, scenario_hash, sha256
 from .executors import Executor, make_executor, worker_name
 from .experiment import prepare_pairing, run_once
 from .store import Store
@@ -66,36 +65,43 @@ def with_simulation(scenario: Scenario, config: SimulationConfig) -> Scenario:
         update={"simulation": config.model_dump()}))
 
 
-def staffing_level(scenario: Scenario, cadres: int) -> Scenario:
-    """The scenario at a staffing level of ``cadres``.
+def staffing_level(scenario: Scenario, cadres: int, pick: str = "first",
+                   chosen: tuple[str, ...] | None = None) -> Scenario:
+    """The scenario at a staffing level of ``cadres``, firm limits raised to cover all firms.
 
-    Uses the cadre budget ``assignment.max_cadres`` when the scenario schema has one (the
-    solver then chooses which cadres serve); otherwise, and always when cadres serve one
-    pooled queue, the first ``cadres`` cadres of the roster, as
-    :func:`sim.staffing_scenario` (``zhuqi compare``) does.
+    ``pick="best"``: the cadres an optimal plan chooses under the cadre budget
+    ``assignment.max_cadres`` (coverage first, then cost), as ``zhuqi compare --pick best``
+    does; ``pick="first"``: the roster's first ``cadres``. ``chosen`` (cadre ids picked
+    earlier, e.g. by :func:`choose_cadres` in the process that planned the sweep) is used as
+    it is, so every worker serves with the same cadres.
     """
     from .experiment import staffing_scenario
 
-    if not 1 <= cadres <= len(scenario.cadres):
-        raise ValueError(
-            f"staffing level {cadres} is outside 1..{len(scenario.cadres)} (the scenario's cadres)")
-    budget = "max_cadres" in AssignmentConfig.model_fields
-    if not budget or simulation_config(scenario).service != "assigned":
+    if pick not in ("first", "best"):
+        raise ValueError(f"pick must be 'first' or 'best', not '{pick}'")
+    if chosen is not None:
+        if len(chosen) != cadres:
+            raise ValueError(f"{len(chosen)} cadres chosen for a level of {cadres}")
+        first = scenario.cadres["id"].isin(chosen).to_numpy()
+        order = np.r_[np.flatnonzero(first), np.flatnonzero(~first)]
+        scenario = replace(scenario, cadres=scenario.cadres.iloc[order].reset_index(drop=True))
         return staffing_scenario(scenario, cadres)
-    level = scenario.with_config(max_cadres=int(cadres))
-    cfg = level.config.assignment
-    if cfg.mode == "one_to_one" or cfg.max_firms_per_cadre is None:
-        per = math.ceil(len(scenario.firms) / cadres)
-        own = level.cadres["max_firms"]
-        if cfg.mode == "one_to_one":
-            own = pd.Series(np.nan, index=own.index)
-        level = replace(level.with_config(mode="one_to_many", max_firms_per_cadre=per),
-                        cadres=level.cadres.assign(max_firms=own.fillna(per)))
-    return level
+    return staffing_scenario(scenario, cadres, pick=pick)
 
 
-def apply_point(scenario: Scenario, point: dict[str, Any]) -> Scenario:
-    """The scenario with a design point's keys set (``cadres`` sets the staffing level).
+def choose_cadres(scenario: Scenario, point: dict[str, Any], pick: str) -> tuple[str, ...] | None:
+    """The cadre ids serving at a design point's staffing level (None without one, or
+    when ``pick`` is ``first``: then the roster's first N serve)."""
+    if CADRES not in point or pick == "first":
+        return None
+    level = apply_point(scenario, point, pick)
+    return tuple(level.cadres["id"].astype(str))
+
+
+def apply_point(scenario: Scenario, point: dict[str, Any], pick: str = "first",
+                chosen: tuple[str, ...] | None = None) -> Scenario:
+    """The scenario with a design point's keys set (``cadres`` sets the staffing level, its
+    cadres picked as :func:`staffing_level` says).
 
     Raises:
         ScenarioError: when a key or value is not valid for the scenario.
@@ -109,7 +115,7 @@ def apply_point(scenario: Scenario, point: dict[str, Any]) -> Scenario:
             raise ScenarioError(validation_problems(exc, None, sets)) from None
         scenario = replace(scenario, config=config, overrides={**scenario.overrides, **sets})
     if CADRES in point:
-        scenario = staffing_level(scenario, int(point[CADRES]))
+        scenario = staffing_level(scenario, int(point[CADRES]), pick, chosen)
     return scenario
 
 
@@ -158,20 +164,21 @@ class Task:
     replication: int
     seed: int
     run_key: str
+    chosen: tuple[str, ...] | None = None
 
 
-_PREPARED: OrderedDict[tuple[str, str], tuple] = OrderedDict()
+_PREPARED: OrderedDict[tuple, tuple] = OrderedDict()
 _PREPARED_LOCK = threading.Lock()
 
 
-def _prepare(shared: Shared, point: dict[str, Any]) -> tuple:
+def _prepare(shared: Shared, point: dict[str, Any], chosen: tuple[str, ...] | None) -> tuple:
     """The point's scenario, simulation settings and pairing (cached per worker)."""
-    key = (shared.content, canonical(point))
+    key = (shared.content, canonical(point), chosen)
     with _PREPARED_LOCK:  # Dask workers may run tasks in threads
         if key in _PREPARED:
             _PREPARED.move_to_end(key)
             return _PREPARED[key]
-    scenario = apply_point(shared.scenario, point)
+    scenario = apply_point(shared.scenario, point, "first", chosen)
     config = simulation_config(scenario)
     pairing = None
     if config.service == "assigned":  # cadres in batches: each period's pairing
@@ -194,7 +201,7 @@ def execute(shared: Shared, task: Task) -> dict[str, Any]:
                            "replication": task.replication, "seed": task.seed,
                            "worker": worker_name()}
     try:
-        scenario, config, pairing = _prepare(shared, task.point)
+        scenario, config, pairing = _prepare(shared, task.point, task.chosen)
         result = run_once(scenario, pairing, config, task.seed, task.replication)
         metrics = dict(result.metrics)
         if shared.metrics:
@@ -279,12 +286,22 @@ def _extra_versions() -> dict[str, str]:
 
 
 def plan_tasks(content: str, points: list[dict[str, Any]], replications: range | list[int],
-               seed: int, common_random_numbers: bool = True) -> list[Task]:
-    """The tasks of a design, with their run keys and seeds."""
+               seed: int, common_random_numbers: bool = True,
+               chosen: dict[str, tuple[str, ...] | None] | None = None) -> list[Task]:
+    """The tasks of a design, with their run keys, seeds and (by canonical point) the
+    cadres serving at each point."""
     version = model_version()
+    chosen = chosen or {}
     return [Task(p, r, run_seed(seed, content, None if common_random_numbers else p, r),
-                 run_key(content, p, r, seed, version))
+                 run_key(content, p, r, seed, version), chosen.get(canonical(p)))
             for p in points for r in replications]
+
+
+def content_key(scenario: Scenario, pick: str | None) -> str:
+    """What run keys and seeds hash as the scenario: its content, plus how staffing levels
+    pick their cadres when the design has any."""
+    content = scenario_hash(scenario)
+    return content if pick is None else sha256(f"{content}|pick={pick}")
 
 
 def execute_tasks(store: Store, shared: Shared, tasks: list[Task], executor: Executor,
@@ -347,14 +364,18 @@ def run_sweep(
     if config is not None:
         scenario = with_simulation(scenario, config)
     points = check_design(scenario, design)
-    content = scenario_hash(scenario)
+    staffed = CADRES in design.keys
+    content = content_key(scenario, design.pick if staffed else None)
+    chosen = {canonical(p): choose_cadres(scenario, p, design.pick) for p in points} \
+        if staffed and design.pick == "best" else {}
     tasks = plan_tasks(content, points, range(design.replications), design.seed,
-                       design.common_random_numbers)
+                       design.common_random_numbers, chosen)
     own_store = not isinstance(store, Store)
     st = Store(store) if not isinstance(store, Store) else store
     try:
+        picked = {k: list(v) for k, v in chosen.items() if v is not None}
         st.record_design("sweep", scenario.name, content, design.keys, design.to_dict(),
-                         manifest(scenario, content, design))
+                         manifest(scenario, content, design, {"cadres_chosen": picked}))
         st.ensure_columns(design.keys, "factor")
         done = st.status([t.run_key for t in tasks])
         todo = [t for t in tasks

@@ -116,18 +116,51 @@ def check(
             return check_inputs(manifest, path)
         scenario = _load(path, set_)
         _check_simulation(scenario)
-        cand = build_candidates(scenario)
+        from assign.teams import link_candidates  # in teams mode links need no skills
+
+        teams = scenario.config.assignment.mode == "teams"
+        cand = link_candidates(scenario) if teams else build_candidates(scenario)
         table = Table(title=f"scenario {scenario.name}", show_header=False)
         table.add_row("cadres", str(len(scenario.cadres)))
         table.add_row("firms", str(len(scenario.firms)))
         table.add_row("admissible pairs", str(len(cand)))
         no_pair = int((cand.reason != "").sum())
         table.add_row("firms with no admissible cadre", str(no_pair))
+        if teams:
+            from .cli_teams import team_check_rows
+
+            for row in team_check_rows(scenario):
+                table.add_row(*row)
+        for label, rows in rule_rows(scenario):
+            table.add_row(label, rows)
         out.print(table)
+        from assign.conflicts import pin_conflicts
+        from assign.pins import pinned_candidates
+
+        for c in pin_conflicts(scenario, pinned_candidates(scenario), scenario.previous):
+            err.print(f"[yellow]warning:[/yellow] the rules conflict: {c}", highlight=False)
         out.print("[green]ok[/green]: the scenario is valid")
         return EXIT_OK
 
     run_guarded(debug, body)
+
+
+def rule_rows(scenario: Any) -> list[tuple[str, str]]:
+    """The planning rules a scenario uses, as (label, value) rows for ``check``."""
+    cfg = scenario.config.assignment
+    rows = []
+    for label, df in (("pinned pairs", scenario.pinned), ("forbidden pairs", scenario.forbidden),
+                      ("previous pairs", scenario.previous)):
+        if df is not None:
+            rows.append((label, str(len(df))))
+    if cfg.conflicts:
+        rows.append(("conflict rules", ", ".join(f"{r.cadre} = {r.firm}" for r in cfg.conflicts)))
+    for key in ("max_cadres", "max_changes", "change_cost"):
+        if getattr(cfg, key) is not None:
+            rows.append((key, str(getattr(cfg, key))))
+    if cfg.balance != "none":
+        rows.append(("balance", cfg.balance))
+    return rows
 
 
 def _check_simulation(scenario: Any) -> None:
@@ -276,6 +309,10 @@ def _print_pairing(pairing: Any, seconds: float) -> None:
     out.print(t)
     for text in pairing.conflicts:
         err.print(f"[bold red]conflict:[/bold red] {text}", highlight=False)
+    if pairing.teams is not None and pairing.is_feasible():
+        from .cli_teams import print_teams
+
+        print_teams(out, pairing.teams)
     if len(pairing.uncovered) and not pairing.conflicts:
         counts = pairing.uncovered["reason"].value_counts()
         u = Table(title="uncovered firms")
@@ -290,6 +327,7 @@ def _print_pairing(pairing: Any, seconds: float) -> None:
 from . import cli_experiments as _cli_experiments  # noqa: E402,F401
 from . import cli_insight as _cli_insight  # noqa: E402,F401
 from . import cli_sim as _cli_sim  # noqa: E402,F401
+from . import cli_template as _cli_template  # noqa: E402,F401
 
 
 def main() -> None:

@@ -205,6 +205,8 @@ def staff(
     max_replications: Annotated[int, typer.Option(min=2, help="Replications at most per "
                                                   "level.")] = 80,
     seed: Annotated[int, typer.Option(help="Master seed (common to all levels).")] = 0,
+    pick: Annotated[str, typer.Option(help="A level's cadres: best (an optimal plan under the "
+                                      "cadre budget picks them) or first (roster order).")] = "best",
     store: Annotated[Path | None, typer.Option(help="Results store: runs are kept and "
                                                "reused.")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the answer as JSON.")] = None,
@@ -225,11 +227,13 @@ def staff(
         _where(workers, scheduler)
         started = time.time()
         tgt = parse_target(target)
+        if pick not in ("best", "first"):
+            raise ValueError(f"--pick must be best or first, not '{pick}'")
         scenario = _load(path, set_)
         with eta_bar(f"staffing {scenario.name}") as update:
             res = find_staffing(scenario, tgt, confidence, min_, max_, tolerance, seed, store,
                                 workers, scheduler, max_replications=max_replications,
-                                progress=update)
+                                progress=update, pick=pick)
         pct = f"{confidence:.0%}"
         t = Table(title=f"{scenario.name}: {tgt} ({pct} CI, tolerance {tolerance:g})")
         for col in ("cadres", "replications", f"mean [{pct} CI]", "decision", "stopped by"):

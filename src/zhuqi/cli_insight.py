@@ -158,7 +158,8 @@ def diff_cmd(
         started = time.time()
         diff = diff_pairings(old, new)
         counts = diff_counts(diff)
-        t = Table(title=f"{old.name} -> {new.name}")
+        out.print(f"{old} -> {new}", highlight=False)
+        t = Table(title="what changed")
         t.add_column("firms")
         t.add_column("count", justify="right")
         for status, n in counts.items():

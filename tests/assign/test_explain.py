@@ -267,3 +267,90 @@ def test_priorities_are_kept_first_in_every_figure(seed):
         else:
             assert set(r.covers.split(";")) == {f"f{f}" for f in np.flatnonzero((w2 >= 0) & (who < 0))}
             assert total - tot2 == pytest.approx(r.marginal_value, abs=1e-6)
+
+
+def test_firms_out_of_reach_name_the_nearest_cadre():
+    cadres = pd.DataFrame({"id": ["c1", "c2"], "lat": [38.9, 38.95], "lon": [100.4, 100.5],
+                           "max_firms": [1, 1]})
+    firms = pd.DataFrame({"id": ["f1"], "lat": [30.0], "lon": [100.4]})
+    sc = build_scenario(cadres, firms, mode="one_to_many", max_distance_km=5)
+    ex = explain(sc, solve(sc))
+    u = ex.uncovered.iloc[0]
+    assert u["reason"] == "no_cadre_in_reach" and u["fix_kind"] == "none"
+    assert "nearest is c1" in u["fix"]
+    assert (ex.cadres["marginal_value"] == 0).all() and len(ex.alternatives) == 0
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_pinned_pairs_stay_and_the_rest_is_priced_around_them(seed):
+    sc, cost, cap = instance(seed + 200, m=4, n=8, density=0.7)
+    f0, c0 = next((f, c) for f in range(8) for c in range(4)
+                  if not np.isnan(cost[f, c]) and cap[c] > 0)
+    sc = _with_pin(seed + 200, f0, c0)
+    pairing = solve(sc, backend="flow")
+    ex = explain(sc, pairing, top=10)
+    assert ex.optimal
+    row = ex.firms.set_index("firm_id").loc[f"f{f0}"]
+    assert bool(row["pinned"]) and row["cadre_id"] == f"c{c0}"
+    assert f"f{f0}" not in set(ex.alternatives["firm_id"])
+    _, total, _ = lsa(cost, cap, force=(f0, c0))
+    assert total == pytest.approx(pairing.objective, abs=1e-6)
+    idx = {f"c{i}": i for i in range(cost.shape[1])}
+    for a in ex.alternatives[ex.alternatives["admissible"]].itertuples():
+        f, c = int(a.firm_id[1:]), idx[a.cadre_id]
+        # both pins at once: the planner's and the alternative's
+        rows_cost = cost.copy()
+        rows_cost[f0, [k for k in range(cost.shape[1]) if k != c0]] = np.nan
+        cov2, tot2, _ = lsa(rows_cost, cap, force=(f, c), cover=f0)
+        if not a.uncovers:
+            assert tot2 - total == pytest.approx(a.extra_cost, abs=1e-6)
+    used = ex.cadres.set_index("cadre_id").loc[f"c{c0}", "firms"]
+    assert used == int((pairing.pairs["cadre_id"] == f"c{c0}").sum())
+
+
+def _with_pin(seed: int, f0: int, c0: int):
+    """The random instance of ``seed`` with firm f0 pinned to cadre c0."""
+    sc, _, _ = instance(seed, m=4, n=8, density=0.7)
+    pins = pd.DataFrame({"cadre_id": [f"c{c0}"], "firm_id": [f"f{f0}"]})
+    cad = sc.cadres[["id", "max_firms"]]
+    firms = sc.firms[["id", "priority"]]
+    return build_scenario(cad, firms, sc.pairs[["cadre_id", "firm_id", "cost", "load"]],
+                          mode="one_to_many", objective="cost", pinned=pins)
+
+
+def test_previous_plan_is_explained_by_pinned_resolves():
+    """With a previous plan (fewest changes first) each figure is a solve with the pair
+    pinned: compare with brute force over every plan, ranked by changes then cost."""
+    import itertools
+    from dataclasses import replace
+
+    from assign.candidates import build_candidates
+
+    sc, cost, cap = instance(7, m=3, n=5, density=0.8)
+    base = solve(sc, backend="flow")
+    prev = base.pairs[["cadre_id", "firm_id"]].iloc[::2].assign(line=0)
+    prev.loc[prev.index[0], "cadre_id"] = next(
+        f"c{c}" for c in range(3) if f"c{c}" != prev["cadre_id"].iat[0]
+        and not np.isnan(cost[int(prev["firm_id"].iat[0][1:]), c]))
+    sc = replace(sc, previous=prev.reset_index(drop=True))
+    pairing = solve(sc)
+    ex = explain(sc, pairing, top=5)
+    assert ex.optimal and ex.backend == "flow" and (ex.alternatives["status"] != "").any()
+    cand = build_candidates(sc)
+    was = dict(zip(prev["firm_id"], prev["cadre_id"], strict=True))
+    plans = []
+    for combo in itertools.product(*[[-1] + np.flatnonzero(cand.firm == f).tolist()
+                                     for f in range(5)]):
+        ps = [p for p in combo if p >= 0]
+        if (np.bincount(cand.cadre[ps], minlength=3) > cap).any():
+            continue
+        now = {f"f{cand.firm[p]}": f"c{cand.cadre[p]}" for p in ps}
+        changes = sum(now.get(f) != c for f, c in was.items())
+        plans.append((-len(ps), changes, round(float(cand.cost[ps].sum()), 3), now))
+    best = min(plans, key=lambda t: t[:3])
+    assert pairing.objective == pytest.approx(best[2], abs=2e-3)
+    for a in ex.alternatives[ex.alternatives["admissible"]].itertuples():
+        forced = [t for t in plans if t[3].get(a.firm_id) == a.cadre_id]
+        top = min(forced, key=lambda t: t[:3])
+        if top[0] == best[0]:
+            assert a.extra_cost == pytest.approx(top[2] - best[2], abs=2e-3)

@@ -62,3 +62,17 @@ def test_cli_writes_manifests_and_check_compares(make_scenario, tmp_path):
     assert res.exit_code == 1 and "changed" in res.output
     res = runner.invoke(app, ["check", str(folder), "--manifest", str(folder / "cadres.csv")])
     assert res.exit_code == 2
+
+
+def test_batch_solves_write_manifests(make_scenario, tmp_path):
+    from assign.batch import solve_batch
+
+    folder = make_scenario()
+    solve_batch([folder], tmp_path / "b")
+    out = tmp_path / "b" / "scn"
+    man = json.loads((out / "pairs.csv.manifest.json").read_text(encoding="utf-8"))
+    assert {e["role"] for e in man["inputs"]} == {"scenario", "cadres", "firms"}
+    assert "manifest" in json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    batch = json.loads((tmp_path / "b" / "batch.csv.manifest.json").read_text(encoding="utf-8"))
+    assert batch["inputs"][0]["sha256"] == hashlib.sha256(
+        (folder / "scenario.yaml").read_bytes()).hexdigest()

@@ -541,3 +541,40 @@ def test_exclusion_reasons_in_words():
         f"conflict of interest: the cadre's unit and the firm's regulator are both "
         f"'{cadres['unit'].iat[1]}' (assignment.conflicts[0])")
     assert exclusion_reason(sc, 0, 0) is None or cadres["unit"].iat[0] == firms["regulator"].iat[0]
+
+
+def test_max_changes_against_a_reduced_workload_is_explained():
+    """Last round c0 served f0 and f1; now its max_workload fits one of them, and nothing
+    may change: exactly those two rules conflict, each alone is satisfiable."""
+    rng = np.random.default_rng(12)
+    cadres, firms = tables(rng, 3, 4)
+    sc0 = build(cadres, firms, mode="one_to_many")
+    from assign.candidates import build_candidates
+
+    cand = build_candidates(sc0)
+    both = cand.load[(cand.cadre == 0) & (cand.firm <= 1)].sum()
+    cadres["max_workload"] = [round(both - 0.01, 2), 50.0, 50.0]
+    previous = pd.DataFrame({"cadre_id": ["c0", "c0", "c1"], "firm_id": ["f0", "f1", "f2"]})
+    sc = build(cadres, firms, mode="one_to_many", max_changes=0)
+    p = solve(sc, previous=previous, time_limit=10)
+    assert p.status == "infeasible"
+    (conflict,) = explain_infeasible(sc, previous, 10)
+    assert set(conflict.rules) == {"max_workload:c0", "max_changes"}
+    assert f"cadre c0's max_workload is {cadres['max_workload'].iat[0]:g} h" in conflict.text
+    for rule in conflict.rules:
+        assert solve(_relaxed(sc, rule), previous=previous, time_limit=10).is_feasible()
+
+
+def test_pins_under_the_travel_time_objective_cost_minutes():
+    """Objective travel_time: a pinned pair costs its minutes at the load speed, as every
+    other pair does (scipy on the minutes matrix with the pinned row and column removed)."""
+    rng = np.random.default_rng(13)
+    cadres, firms = tables(rng, 5, 5)
+    sc = build(cadres, firms, mode="one_to_one", objective="travel_time",
+               pinned=pd.DataFrame({"cadre_id": ["c2"], "firm_id": ["f4"]}))
+    p = solve(sc)
+    speed = sc.config.assignment.load.speed_kmh
+    minutes = np.round(dist(cadres, firms) / speed * 60, 3)
+    rest = np.delete(np.delete(minutes, 2, axis=0), 4, axis=1)
+    r, c = linear_sum_assignment(rest)
+    assert p.objective == pytest.approx(minutes[2, 4] + rest[r, c].sum(), abs=0.01)

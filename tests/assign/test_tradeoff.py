@@ -90,6 +90,7 @@ def check(sc, between, previous=None, prev_dict=None):
 @pytest.mark.parametrize("seed", range(4))
 def test_distance_balance_flow_front_is_the_brute_force_front(seed):
     check(tiny(seed, m=3, n=6), ("distance", "balance"))
+    check(tiny(seed, m=3, n=6), ("balance", "distance"))
 
 
 @pytest.mark.parametrize("seed", range(3))

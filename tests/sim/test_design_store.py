@@ -134,23 +134,26 @@ def test_store_rejects_a_file_that_is_not_a_database(tmp_path):
 
 
 def test_a_staffing_level_never_uses_more_cadres(tmp_path):
-    """With the cadre budget (assignment.max_cadres) the solver picks who serves; without it
-    the first N cadres serve. Either way the plan uses at most N cadres and covers every
-    firm it can."""
+    """A level keeps the cadres an optimal plan under the cadre budget chooses: never more
+    than N, every firm still covered, and the plan's distance no worse than with the
+    roster's first N cadres (the budgeted plan may pick any N)."""
     from assign import solve
-    from assign.config import AssignmentConfig
+    from sim.experiment import staffing_scenario
     from sim.sweep import staffing_level
 
-    scenario = load_scenario(write_mmc_scenario(tmp_path / "a", cadres=6, firms=9,
-                                                service="assigned"))
+    folder = write_mmc_scenario(tmp_path / "a", cadres=6, firms=9, service="assigned")
+    scenario = load_scenario(folder)
     for n in (1, 2, 4):
-        level = staffing_level(scenario, n)
+        level = staffing_level(scenario, n, "best")
+        assert len(level.cadres) == n
+        assert set(level.cadres["id"]) <= set(scenario.cadres["id"])
         pairing = solve(level)
-        assert pairing.pairs["cadre_id"].nunique() <= n
         assert pairing.assigned == 9
-        if "max_cadres" in AssignmentConfig.model_fields:
-            assert level.config.assignment.max_cadres == n
-        else:
-            assert level.cadres["id"].tolist() == [f"c{i}" for i in range(n)]
+        first = solve(staffing_scenario(scenario, n))
+        assert pairing.objective <= first.objective + 1e-6
     pooled = load_scenario(write_mmc_scenario(tmp_path / "p", cadres=6))
-    assert len(staffing_level(pooled, 3).cadres) == 3  # a pooled queue: first N, always
+    assert len(staffing_level(pooled, 3, "best").cadres) == 3
+    # cadres chosen once (where the sweep is planned) are used as they are
+    ids = ("c5", "c1")
+    kept = staffing_level(scenario, 2, "first", ids)
+    assert sorted(kept.cadres["id"]) == ["c1", "c5"]

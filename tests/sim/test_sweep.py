@@ -41,12 +41,13 @@ def reference(mmc, tmp_path_factory):
 def test_a_sweep_run_is_the_simulation_of_its_point(mmc, reference):
     """Independent path: simulate the staffing level directly with the run's seed."""
     from sim import run_once
-    from sim.sweep import apply_point
+    from sim.sweep import apply_point, content_key
 
-    content = scenario_hash(mmc)
+    content = content_key(mmc, "best")
+    assert content != scenario_hash(mmc)  # how cadres are picked is part of a run's content
     row = reference[(reference.cadres == 6) & (reference.replication == 2)].iloc[0]
     assert row["seed"] == run_seed(11, content, None, 2)
-    sc = apply_point(mmc, {"cadres": 6})
+    sc = apply_point(mmc, {"cadres": 6}, "best")
     assert len(sc.cadres) == 6
     direct = run_once(sc, None, simulation_config(sc), int(row["seed"]), 2).metrics
     assert direct["mean_wait_days"] == row["mean_wait_days"]
@@ -136,6 +137,14 @@ def test_dask_cluster_matches_even_when_a_worker_is_killed(mmc, reference, tmp_p
         assert out.exit_code == 0, out.output
         assert '"executor": "dask"' in out.output
         pd.testing.assert_frame_equal(store_rows(cli_store)[RESULT_COLUMNS], reference)
+        # the staffing search on the cluster: the same levels, numbers and answer
+        from sim.staff import find_staffing
+
+        with DaskExecutor(client) as ex:
+            on_dask = find_staffing(mmc, "mean_wait_days <= 0.3", seed=1, executor=ex)
+        here = find_staffing(mmc, "mean_wait_days <= 0.3", seed=1, workers=1)
+        assert on_dask.to_json()["levels"] == here.to_json()["levels"]
+        assert on_dask.cadres == here.cadres == 6
 
 
 def _cli(*args: str) -> list[str]:
@@ -230,3 +239,29 @@ def test_sampled_factors_and_kept_metrics_are_columns(mmc, tmp_path):
     bad = design_from_dict({"replications": 1, "metrics": ["no_such_metric"]})
     res = run_sweep(mmc, bad, tmp_path / "b.sqlite", workers=1)
     assert res.failed == 1 and "no_such_metric" in res.errors[0][2]
+
+
+def test_best_cadres_are_chosen_once_and_recorded(tmp_path):
+    """With pick: best the sweep plans each level's cadres once (an optimal plan under the
+    cadre budget) and every run serves with them; the manifest lists them."""
+    import json
+
+    from sim.experiment import staffing_scenario
+
+    folder = write_mmc_scenario(tmp_path / "a", cadres=6, firms=9, service="assigned",
+                                days=40, warmup=0)
+    scenario = load_scenario(folder)
+    path = tmp_path / "b.sqlite"
+    design = design_from_dict({"factors": {"cadres": [2, 3]}, "replications": 2, "pick": "best"})
+    res = run_sweep(scenario, design, path, workers=1)
+    assert res.ok == 4
+    with Store(path) as st:
+        chosen = json.loads(st.designs()["manifest"].iloc[-1])["cadres_chosen"]
+    for n in (2, 3):
+        expected = (
+            staffing_scenario(scenario, n, pick="best").cadres["id"].tolist())
+        assert chosen[f'{{"cadres":{n}}}'] == expected
+    first = run_sweep(scenario, design_from_dict({"factors": {"cadres": [2, 3]},
+                                                  "replications": 2, "pick": "first"}),
+                      path, workers=1)
+    assert first.ran == 4  # another way of picking cadres: other runs
