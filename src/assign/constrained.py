@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.sat.python import cp_model
 
-from .cpsat import STATUS, CpSatResult, Limits
+from .cpsat import STATUS, CpSatResult, Limits, pair_model
 
 
 @dataclass(frozen=True)
@@ -57,20 +57,8 @@ def build_model(cadre, firm, load, limits: Limits, side: SideRules, m: int):
     Returns the model, the pair variables, each firm's covered expression, the kept-pairs
     expression (or None) and the per-cadre use variables (or None).
     """
-    model = cp_model.CpModel()
-    x = [model.new_bool_var(f"x{p}") for p in range(len(cadre))]
-    by_firm: dict[int, list] = {}
-    by_cadre: dict[int, list[int]] = {}
-    for p, (c, f) in enumerate(zip(cadre.tolist(), firm.tolist(), strict=True)):
-        by_firm.setdefault(f, []).append(x[p])
-        by_cadre.setdefault(c, []).append(p)
-    for vs in by_firm.values():
-        model.add_at_most_one(vs)
-    for c, ps in by_cadre.items():
-        if limits.count[c] >= 0 and limits.count[c] < len(ps):
-            model.add(sum(x[p] for p in ps) <= int(limits.count[c]))
-        if limits.work[c] >= 0 and int(load[ps].sum()) > limits.work[c]:
-            model.add(sum(int(load[p]) * x[p] for p in ps) <= int(limits.work[c]))
+    n = int(firm.max(initial=-1)) + 1
+    model, x, by_firm, by_cadre = pair_model(cadre, firm, load, limits, np.zeros(n, dtype=bool))
     kept = None
     if side.prev is not None and side.prev.any():
         kept = sum(x[p] for p in np.flatnonzero(side.prev).tolist())

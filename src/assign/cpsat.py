@@ -278,8 +278,19 @@ def _solver(time_limit: float, workers: int, seed: int) -> cp_model.CpSolver:
 def _model(
     cadre: np.ndarray, firm: np.ndarray, load: np.ndarray, limits: Limits, n: int, must: np.ndarray
 ) -> tuple[cp_model.CpModel, list]:
+    model, x, _, _ = pair_model(cadre, firm, load, limits, must)
+    return model, x
+
+
+def pair_model(
+    cadre: np.ndarray, firm: np.ndarray, load: np.ndarray, limits: Limits, must: np.ndarray
+) -> tuple[cp_model.CpModel, list, dict[int, list], dict[int, list[int]]]:
     """Pair variables with one cadre at most per firm (exactly one for ``must`` firms) and
-    the cadres' count and workload limits."""
+    the cadres' count and workload limits.
+
+    Returns the model, the pair variables, each firm's variables and each cadre's pair
+    indices.
+    """
     model = cp_model.CpModel()
     x = [model.new_bool_var(f"x{p}") for p in range(len(cadre))]
     by_firm: dict[int, list] = {}
@@ -297,7 +308,7 @@ def _model(
             model.add(sum(x[p] for p in ps) <= int(limits.count[c]))
         if limits.work[c] >= 0 and int(load[ps].sum()) > limits.work[c]:
             model.add(sum(int(load[p]) * x[p] for p in ps) <= int(limits.work[c]))
-    return model, x
+    return model, x, by_firm, by_cadre
 
 
 def _hint(model: cp_model.CpModel, x: list, chosen: np.ndarray) -> None:
