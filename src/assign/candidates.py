@@ -297,27 +297,25 @@ def build_candidates(scenario: Scenario, with_load: bool = True) -> Candidates:
     if road is None:
         crow = None
         minutes = np.nan_to_num(dist) / cfg.load.speed_kmh * 60.0
-        if cfg.max_travel_min is not None:
-            near = minutes <= cfg.max_travel_min
-            i, j, dist, minutes = i[near], j[near], dist[near], minutes[near]
-            if given_cost is not None and given_load is not None:
-                given_cost, given_load = given_cost[near], given_load[near]
+
+    def take(mask: np.ndarray) -> None:
+        """Keep the pairs where ``mask`` holds, in every per-pair array."""
+        nonlocal i, j, dist, minutes, crow, given_cost, given_load
+        i, j, dist, minutes = i[mask], j[mask], dist[mask], minutes[mask]
+        crow = crow[mask] if crow is not None else None
+        if given_cost is not None and given_load is not None:
+            given_cost, given_load = given_cost[mask], given_load[mask]
+
+    if road is None and cfg.max_travel_min is not None:
+        take(minutes <= cfg.max_travel_min)
     in_reach = np.bincount(j, minlength=n) > 0
     reason[(reason == "") & ~in_reach] = "no_cadre_in_reach"
 
     rules = PairRules.of(scenario)
-    keep = rules.keep(i, j)
-    i, j, dist, minutes = i[keep], j[keep], dist[keep], minutes[keep]
-    crow = crow[keep] if crow is not None else None
-    if given_cost is not None and given_load is not None:
-        given_cost, given_load = given_cost[keep], given_load[keep]
+    take(rules.keep(i, j))
     reason[(reason == "") & (np.bincount(j, minlength=n) == 0)] = "no_cadre_with_skill"
     if len(rules.forbid) or rules.conflicts:
-        keep = rules.allowed(i, j)
-        i, j, dist, minutes = i[keep], j[keep], dist[keep], minutes[keep]
-        crow = crow[keep] if crow is not None else None
-        if given_cost is not None and given_load is not None:
-            given_cost, given_load = given_cost[keep], given_load[keep]
+        take(rules.allowed(i, j))
         reason[(reason == "") & (np.bincount(j, minlength=n) == 0)] = "excluded_by_rules"
     skill_match = rules.skill_match(i, j)
     basis = minutes if cfg.objective == "travel_time" else dist

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.sat.python import cp_model
 
-from .cpsat import STATUS, CpSatResult, Limits, pair_model
+from .cpsat import STATUS, CpSatResult, Limits, hint_plan, make_solver, pair_model
 
 
 @dataclass(frozen=True)
@@ -130,15 +130,8 @@ def solve_constrained(
                 expr = expr - int(side.change_cost) * kept
             model.minimize(expr)
         if hint is not None:
-            model.clear_hints()
-            on = np.zeros(len(x), dtype=bool)
-            on[hint] = True
-            for v, b in zip(x, on.tolist(), strict=True):
-                model.add_hint(v, b)
-        solver = cp_model.CpSolver()
-        solver.parameters.max_time_in_seconds = float(seconds)
-        solver.parameters.num_workers = int(workers)
-        solver.parameters.random_seed = int(seed)
+            hint_plan(model, x, hint)
+        solver = make_solver(seconds, workers, seed)
         st = solver.solve(model)
         if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             if hint is None:

@@ -150,12 +150,12 @@ def solve_cpsat(
     _level_targets(model, x, firm, ranks, target, full)
     model.minimize(sum(int(c) * v for c, v in zip(cost.tolist(), x, strict=True)))
     if cost_aware:
-        _hint(model, x, hint)
+        hint_plan(model, x, hint)
     # the neighbourhood search makes one CP-SAT call per move: on large instances CP-SAT
     # alone uses the time better (measured on d801600, 128,000 pairs)
     searching = (limits.work >= 0).any() and exact and len(cost) <= SEARCH_MAX_PAIRS
     budget = left() * (1 - search_share) if searching else left()
-    solver = _solver(max(budget, 0.05), workers, seed)
+    solver = make_solver(max(budget, 0.05), workers, seed)
     st = solver.solve(model)
     status = STATUS[st]
     if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -208,9 +208,9 @@ def _cover_by_level(cadre, firm, load, limits, ranks, full, hint, seconds, worke
         _level_targets(model, x, firm, ranks, target, full, only_above=level)
         on_level = np.flatnonzero(ranks[firm] == level)
         model.maximize(sum(x[p] for p in on_level.tolist()))
-        _hint(model, x, best)
+        hint_plan(model, x, best)
         remaining = max(seconds - (time.perf_counter() - start), 0.0)
-        solver = _solver(max(remaining / (level + 1), 0.05), workers, seed)
+        solver = make_solver(max(remaining / (level + 1), 0.05), workers, seed)
         st = solver.solve(model)
         if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             if st == cp_model.INFEASIBLE and not len(best):
@@ -262,12 +262,13 @@ def _first_plan_or_give_up(cadre, firm, load, limits, n, seconds, workers, seed)
     coverable[firm] = True
     model, x = _model(cadre, firm, load, limits, n, coverable)
     cb = _FirstPlan(x)
-    solver = _solver(max(seconds / 3, 0.05), workers, seed)
+    solver = make_solver(max(seconds / 3, 0.05), workers, seed)
     solver.solve(model, cb)
     return cb.plan
 
 
-def _solver(time_limit: float, workers: int, seed: int) -> cp_model.CpSolver:
+def make_solver(time_limit: float, workers: int, seed: int) -> cp_model.CpSolver:
+    """A CP-SAT solver with a time limit, a number of search workers and a seed."""
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = float(time_limit)
     solver.parameters.num_workers = int(workers)
@@ -311,7 +312,9 @@ def pair_model(
     return model, x, by_firm, by_cadre
 
 
-def _hint(model: cp_model.CpModel, x: list, chosen: np.ndarray) -> None:
+def hint_plan(model: cp_model.CpModel, x: list, chosen: np.ndarray) -> None:
+    """Hint the plan made of the ``chosen`` pairs (replacing any earlier hint)."""
+    model.clear_hints()
     on = np.zeros(len(x), dtype=bool)
     on[chosen] = True
     for v, b in zip(x, on.tolist(), strict=True):

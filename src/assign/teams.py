@@ -37,7 +37,7 @@ from ortools.sat.python import cp_model
 
 from .categories import CATEGORY_KEYS, label
 from .coverage import priority_ranks, scaled_loads
-from .cpsat import STATUS
+from .cpsat import STATUS, make_solver
 from .errors import Problem
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -239,10 +239,7 @@ def _bits(mask: int) -> list[int]:
 
 
 def _solver(seconds: float, workers: int, seed: int) -> cp_model.CpSolver:
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(float(seconds), 0.05)
-    solver.parameters.num_workers = int(workers)
-    solver.parameters.random_seed = int(seed)
+    solver = make_solver(max(float(seconds), 0.05), workers, seed)
     # the LP relaxation of the skill-cover rows proves tight team rules impossible at once
     # where the default search wanders (measured on dadukou-2020 with too few permit holders)
     solver.parameters.linearization_level = 2

@@ -35,17 +35,13 @@ from ortools.sat.python import cp_model
 from .candidates import Candidates, build_candidates
 from .categories import CATEGORY_INDEX
 from .coverage import decimal_scale, priority_ranks, scaled, scaled_loads
+from .cpsat import STATUS, Limits, hint_plan, make_solver, solve_cpsat
 from .flow import count_capacity, solve_flow
 from .pairing import Pairing
 from .scenario import Scenario
 
 OBJECTIVES = ("distance", "cost", "balance", "workload", "skill", "changes")
 """Objective names accepted by :func:`tradeoff`."""
-
-STATUS = {cp_model.OPTIMAL: "optimal", cp_model.FEASIBLE: "feasible",
-          cp_model.INFEASIBLE: "infeasible", cp_model.MODEL_INVALID: "unknown",
-          cp_model.UNKNOWN: "unknown"}
-
 
 @dataclass(frozen=True)
 class TradeOff:
@@ -246,7 +242,6 @@ def _cpsat_front(pr: _Problem, a: str, b: str, points: int, per: float, workers:
     """Any two objectives: CP-SAT, minimise a with b bounded, then b at that a."""
     cand = pr.cand
     n = len(pr.scenario.firms)
-    from .cpsat import Limits, solve_cpsat
 
     # coverage target: what the plain solve reaches (lexicographic by priority)
     base = solve_cpsat(cand.cadre, cand.firm, pr.values["cost"], pr.load,
@@ -301,14 +296,8 @@ def _cpsat_front(pr: _Problem, a: str, b: str, points: int, per: float, workers:
         for name, lim in bounds:
             model.add(ex[name] <= lim)
         model.minimize(ex[minimise])
-        on = np.zeros(len(x), bool)
-        on[hint[-1]] = True
-        for v, h in zip(x, on.tolist(), strict=True):
-            model.add_hint(v, h)
-        solver = cp_model.CpSolver()
-        solver.parameters.max_time_in_seconds = float(per)
-        solver.parameters.num_workers = int(workers)
-        solver.parameters.random_seed = int(seed)
+        hint_plan(model, x, hint[-1])
+        solver = make_solver(per, workers, seed)
         st = solver.solve(model)
         if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None, STATUS[st], 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import socket
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -27,17 +28,19 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-class Executor:
+class Executor(ABC):
     """The interface: ``map_unordered`` and ``close`` (also a context manager)."""
 
     name = "executor"
     slots = 1
 
+    @abstractmethod
     def map_unordered(self, fn: Fn, shared: Any, tasks: Iterable[Any],
                       max_in_flight: int | None = None) -> Iterator[Outcome]:
-        raise NotImplementedError
+        """Run ``fn(shared, task)`` for every task, yielding outcomes as they finish, with
+        at most ``max_in_flight`` runs under way."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - executors without workers have nothing to release
         """Release workers and connections."""
 
     def __enter__(self) -> Executor:
