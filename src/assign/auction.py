@@ -28,11 +28,16 @@ The kernels are compiled with numba (cached on disk).
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
 
+log = logging.getLogger(__name__)
+
+EPS0 = 0
 THETA = 6
 """Factor by which ``eps`` falls between scaling phases."""
 
@@ -132,7 +137,7 @@ def _best_other(f, own, ptr, idx, ben, off, size, hp):
 
 @njit(cache=True)
 def _auction(ptr, idx, ben, cptr, carc, afirm, off, size, hp, hf, pos, asg,
-             eps0, theta, work_limit):
+             eps0, theta, work_limit, stats):
     """Run the scaling phases from the given state (prices ``hp``, holders ``hf``, places
     ``pos`` and arcs ``asg`` of the firms). Returns the work done, or -1 when the work
     limit was reached."""
@@ -171,6 +176,7 @@ def _auction(ptr, idx, ben, cptr, carc, afirm, off, size, hp, hf, pos, asg,
                 f = fq[fh]
                 fh = (fh + 1) % (n + 1)
                 work += 1
+                stats[0] += 1
                 if work > work_limit:
                     return -1
                 b1 = 0
@@ -191,9 +197,6 @@ def _auction(ptr, idx, ben, cptr, carc, afirm, off, size, hp, hf, pos, asg,
                     continue  # best left uncovered
                 k = idx[e1]
                 base = off[k]
-                p2 = _second_price(hp, base, size[k])
-                if p2 != NO_PRICE and ben[e1] - p2 > b2:
-                    b2 = ben[e1] - p2
                 g = hf[base]
                 if g >= 0:  # displaced
                     asg[g] = -1
@@ -219,6 +222,7 @@ def _auction(ptr, idx, ben, cptr, carc, afirm, off, size, hp, hf, pos, asg,
                     if s < 0:
                         break
                     work += 1
+                    stats[1] += 1
                     if work > work_limit:
                         return -1
                     b1 = -NO_PRICE
@@ -258,7 +262,7 @@ def _auction(ptr, idx, ben, cptr, carc, afirm, off, size, hp, hf, pos, asg,
                     pos[g] = s
                     asg[g] = eg
                     _fix(hp, hf, pos, base, size[k], s)
-        if eps == 1:
+        if eps == 1 or theta == 0:
             return work
         eps = max(1, eps // theta)
 
@@ -426,9 +430,24 @@ def auction(cadre: np.ndarray, firm: np.ndarray, cost: np.ndarray, capacity: np.
         _heapify(hp, hf, pos, off, size)
         eps0 = max(1, scale // 4) if warm_eps is None else int(warm_eps)
     else:
-        eps0 = max(1, int(ben.max(initial=0)) // THETA)
-    work = _auction(ptr, idx, ben, cptr, carc, afirm, off, size, hp, hf, pos, asg,
-                    eps0, THETA, WORK_LIMIT * (len(idx) + n + m))
+        eps0 = EPS0 if EPS0 else max(1, int(ben.max(initial=0)) // THETA)
+    limit = WORK_LIMIT * (len(idx) + n + m)
+    work = 0
+    eps = eps0
+    while True:
+        stats = np.zeros(2, np.int64)
+        t0 = time.perf_counter()
+        done = _auction(ptr, idx, ben, cptr, carc, afirm, off, size, hp, hf, pos, asg,
+                        eps, 0, limit - work, stats)
+        log.debug("auction phase eps=%d: %d bids, %d reverse steps, %.2f s", eps, stats[0],
+                  stats[1], time.perf_counter() - t0)
+        if done < 0:
+            work = -1
+            break
+        work += done
+        if eps == 1:
+            break
+        eps = max(1, eps // THETA)
     state = AuctionState(np.r_[off, off[-1] + size[-1]] if m else np.zeros(1, np.int64),
                          hp, hf, scale)
     if work < 0:
