@@ -23,8 +23,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .categories import CATEGORIES
-from .errors import Problem, ScenarioWarning
+from ..categories import CATEGORIES
+from ..errors import Problem, ScenarioWarning
 from .xlsx import XLSX_SUFFIXES, read_sheet
 
 MAX_PROBLEMS_PER_COLUMN = 20

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from .geo import EARTH_RADIUS_KM, haversine_km
+from ..geo import EARTH_RADIUS_KM, haversine_km
 
 M_PER_DEG_LAT = EARTH_RADIUS_KM * 1000.0 * np.pi / 180.0
 
@@ -96,7 +96,7 @@ def join_roads(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Join road pieces: each piece's nodes link to the nearest node of every other piece
     within ``link_m`` (one link per node pair found), as junctions and slip roads would."""
-    from .geo import unit_vectors
+    from ..geo import unit_vectors
 
     nodes = pd.concat([p[0] for p in parts], ignore_index=True)
     edges = [p[1] for p in parts]
