@@ -288,8 +288,12 @@ def gap_cases():
 
 @pytest.mark.parametrize("inst,optimum", list(gap_cases()))
 def test_orlib_gap_published_optimum(inst, optimum):
-    """OR-Library gap1-gap12 (minimisation): proven optimal at the published value."""
-    pairing = solve(gap_scenario(inst, time_limit_s=30))
+    """OR-Library gap1-gap12 (minimisation): proven optimal at the published value.
+
+    Each closes in under a second on a quiet machine; the limit is generous because
+    CP-SAT's limit is wall time and a loaded 2-core machine can stretch a proof 50-fold.
+    """
+    pairing = solve(gap_scenario(inst, time_limit_s=180))
     assert pairing.status == "optimal"
     assert pairing.assigned == inst.shape[1]
     assert pairing.objective == optimum
