@@ -352,6 +352,7 @@ def road_reach(scenario: Scenario) -> tuple | None:
         return None
     cfg = scenario.config
     a = cfg.assignment
+    assert scenario.roads is not None
     travel = RoadTravel.snap(scenario.roads, scenario.cadres, scenario.firms,
                              cfg.roads.access_kmh if cfg.roads else 15.0, a.snap_tolerance_m)
     starts = None
@@ -391,6 +392,7 @@ def road_values(scenario: Scenario, i: np.ndarray, j: np.ndarray
     if not uses_roads(scenario) or len(i) == 0:
         return None
     cfg = scenario.config
+    assert scenario.roads is not None
     travel = RoadTravel.snap(scenario.roads, scenario.cadres, scenario.firms,
                              cfg.roads.access_kmh if cfg.roads else 15.0,
                              cfg.assignment.snap_tolerance_m)
@@ -411,6 +413,7 @@ def road_reasons(scenario: Scenario) -> np.ndarray:
     if scenario.pairs is not None:
         fi = pd.Index(scenario.firms["id"]).get_indexer(scenario.pairs["firm_id"])
         reason[np.bincount(fi, minlength=n) == 0] = "no_admissible_pair"
+    assert scenario.roads is not None
     _, snap_m = scenario.roads.snap(scenario.firms["lat"].to_numpy(float),
                                        scenario.firms["lon"].to_numpy(float))
     reason[~(snap_m <= scenario.config.assignment.snap_tolerance_m)] = "off_network"

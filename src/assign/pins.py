@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,9 @@ from .candidates import Candidates, PairRules, pair_load, road_values
 from .errors import ScenarioWarning
 from .geo import haversine_km
 from .rules import rule_label
+
+if TYPE_CHECKING:
+    from .io.scenario import Scenario
 
 
 @dataclass(frozen=True)
@@ -33,7 +37,7 @@ class Pins:
         load: Pinned weekly hours per cadre.
     """
 
-    sub: object
+    sub: Scenario
     keep_firms: np.ndarray
     pinned: Candidates
     count: np.ndarray

@@ -144,7 +144,7 @@ def solve(
             discount = (2 * min(m, n) + 2) * int(cost.max() - cost.min()) + 1
     if used == "flow":
         capacity = count_capacity(max_firms, n)
-        flow_cost = cost - discount * prev if discount is not None else cost
+        flow_cost = cost - discount * prev if discount is not None and prev is not None else cost
         if cfg.balance == "firms":
             capacity, _ = balanced_capacity(cand.cadre, cand.firm, flow_cost, capacity, ranks,
                                             pins.count)
@@ -276,6 +276,7 @@ def _pairing(
         columns=PAIR_COLUMNS,
     )
     if cand.by_road:  # road km in distance_km, with the crow's km and the minutes beside it
+        assert cand.crow_km is not None and minutes is not None
         at = PAIR_COLUMNS.index("distance_km") + 1
         pairs.insert(at, "crow_km", np.round(cand.crow_km[chosen], 4))
         pairs.insert(at + 1, "travel_min", np.round(minutes, 2))

@@ -713,5 +713,6 @@ def _road_travel(scenario: Scenario):
     if not uses_roads(scenario):
         return None
     cfg = scenario.config
+    assert scenario.roads is not None and cfg.roads is not None
     return RoadTravel.snap(scenario.roads, scenario.cadres, scenario.firms,
                            cfg.roads.access_kmh, cfg.assignment.snap_tolerance_m)

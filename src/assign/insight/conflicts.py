@@ -201,7 +201,7 @@ def explain_infeasible(scenario, previous: pd.DataFrame | None, time_limit: floa
     extra = ~np.isin(pkeys, keys)
     cadre = np.concatenate([cand.cadre, pinned.cadre[extra]]).astype(np.int64)
     firm = np.concatenate([cand.firm, pinned.firm[extra]]).astype(np.int64)
-    assert cand.load is not None
+    assert cand.load is not None and pinned.load is not None
     from ..solvers.coverage import scaled_loads
 
     load, work_cap, _, _ = scaled_loads(np.concatenate([cand.load, pinned.load[extra]]),
@@ -217,7 +217,7 @@ def explain_infeasible(scenario, previous: pd.DataFrame | None, time_limit: floa
         by_cadre.setdefault(c, []).append(p)
     for ps in by_firm.values():
         model.add_at_most_one([x[p] for p in ps])
-    rules: list[tuple[str, str, object]] = []
+    rules: list[tuple[str, str, cp_model.IntVar]] = []
 
     def rule(name: str, text: str):
         lit = model.new_bool_var(name)

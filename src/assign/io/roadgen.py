@@ -41,8 +41,8 @@ def road_grid(
         ``prefix`` and a number, or plain integers with ``prefix=None`` (large grids).
     """
     rng = np.random.default_rng(seed)
-    r, c = np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij")
-    r, c = r.ravel(), c.ravel()
+    grid_r, grid_c = np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij")
+    r, c = grid_r.ravel(), grid_c.ravel()
     north = (r - (rows - 1) / 2 + rng.uniform(-jitter, jitter, r.size)) * spacing_m
     east = (c - (cols - 1) / 2 + rng.uniform(-jitter, jitter, c.size)) * spacing_m
     lat, lon = _offset(lat0, lon0, north, east)

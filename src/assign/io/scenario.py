@@ -240,6 +240,7 @@ def _warn_off_network(scenario: Scenario, label: str) -> None:
     from .roads import RoadTravel
 
     cfg = scenario.config
+    assert scenario.roads is not None and cfg.roads is not None
     travel = RoadTravel.snap(scenario.roads, scenario.cadres, scenario.firms,
                              cfg.roads.access_kmh, cfg.assignment.snap_tolerance_m)
     far = np.flatnonzero(travel.cadre_off)

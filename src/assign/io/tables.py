@@ -166,7 +166,7 @@ def _checked(
     if "priority" in raw.columns and not raw.columns.duplicated().any():
         low = raw["priority"].astype(str).str.strip().str.casefold()
         raw = raw.assign(priority=low.map(YES_NO).fillna(raw["priority"]))
-    as_written = {}
+    as_written: dict[str, str] = {}
     for canon, orig in zip(raw.columns, written, strict=True):
         as_written.setdefault(canon, orig)
     df, problems = check_table(raw, columns, label, lines, ragged, extra)
