@@ -161,6 +161,9 @@ def test_pricing_matches_the_whole_flow(seed, require):
     big = solve_priced(scenario, nearest=2)
     assert big.status == "optimal"
     assert big.rounds >= 2  # two nearest cadres are not enough: pricing had to add pairs
+    assert len(big.repairs) == big.rounds - 1
+    if seed == 1:  # rounds after the first re-solved a certified region, not the whole
+        assert any(r.startswith("region of") for r in big.repairs), big.repairs
     got = big.candidates
     chosen_firms = got.firm[big.chosen]
     assert len(np.unique(chosen_firms)) == len(chosen_firms)

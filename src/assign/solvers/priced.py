@@ -7,14 +7,17 @@ those are full. So:
 
 1. Solve the count-limited flow (:mod:`assign.solvers.flow`) on a working set: each firm's
    :data:`NEAREST` nearest admissible cadres.
-2. Price every admissible pair against node potentials of that optimum. The potentials
-   are shortest-path distances in the residual network (Bellman-Ford over cadres and the
-   sink; firm nodes are eliminated, as each has one way in). A pair outside the working
-   set with negative reduced cost could improve the plan; pairs are streamed in blocks
-   from the k-d tree, so the full table never exists at once.
+2. Price every admissible pair against the optimum's dual: the least integer cadre
+   prices and firm profits that certify the plan
+   (:func:`~assign.solvers.certificate.plan_dual`). A pair outside the working set with
+   negative reduced cost could improve the plan; pairs are streamed in blocks from the
+   k-d tree, so the full table never exists at once.
 3. If no pair prices out, the working-set optimum is optimal for the full table
    (reduced-cost optimality with the same arc costs and coverage rewards). Otherwise
-   the pairs that price out join the working set, and the flow is solved again.
+   the pairs that price out join the working set and the plan is repaired: only the
+   firms around them are solved again (the others keep their cadres), growing that
+   region until the whole plan's certificate holds (:func:`_repair`), or, failing that,
+   the whole working set's flow is solved again.
 
 The coverage rewards are fixed from the full table's cost bound before the first solve,
 so every round solves the same objective the full table would.
@@ -31,6 +34,7 @@ import numpy as np
 from ..candidates import Candidates, PairRules
 from ..geo import iter_pairs_within, nearest_within
 from ..io.scenario import Scenario
+from .certificate import Dual, plan_dual
 from .coverage import COST_SCALE, linear_weights, priority_ranks, scaled
 from .flow import count_capacity, flow_arcs
 
@@ -48,6 +52,15 @@ shift when pairs are added, and taking the near misses along saves rounds."""
 
 MAX_ROUNDS = 30
 """Pricing rounds before giving up with status ``unknown``."""
+
+REGION_TRIES = 12
+"""Rounds after the first re-solve a region around the pairs that priced out, growing
+it up to this many times until the whole plan is certified optimal (see
+:func:`_repair`); the whole working set is solved again only if that fails."""
+
+REGION_SHARE = 0.5
+"""A region holding more than this share of the firms is not tried (the whole working
+set is solved instead)."""
 
 
 def estimate_pairs(scenario: Scenario, sample: int = 20_000, seed: int = 0) -> float:
@@ -74,6 +87,9 @@ class PricedResult:
     rounds: int
     working_pairs: int
     admissible_pairs: int
+    repairs: list[str]
+    """How each round after the first was solved: "region of N firms" (re-solved around
+    the pairs that priced out, certified) or "whole" (the working set's flow)."""
 
 
 def solve_priced(scenario: Scenario, nearest: int = NEAREST,
@@ -109,19 +125,32 @@ def solve_priced(scenario: Scenario, nearest: int = NEAREST,
     has_pair = np.zeros(n, dtype=bool)
     allowed_pair = np.zeros(n, dtype=bool)
     assign = np.full(n, -1, np.int64)
+    repairs: list[str] = []
+    new = (np.zeros(0, np.int64), np.zeros(0, np.int64))  # pairs priced out last round
     for rounds in range(1, MAX_ROUNDS + 1):  # noqa: B007 (rounds is reported)
         t0 = time.perf_counter()
         cost = scaled(rules.cost(km, rules.skill_match(i, j)), COST_SCALE)
-        flows = _flow(i, j, cost, capacity, reward)
+        dual = None
+        if rounds > 1:  # re-solve only around the pairs that priced out, if it certifies
+            dual, how = _repair(i, j, cost, capacity, reward, assign, new)
+            repairs.append(how)
+        if dual is None:
+            flows = _flow(i, j, cost, capacity, reward)
+            if flows is None:
+                break
+            chosen = np.flatnonzero(flows > 0)
+            assign[:] = -1
+            assign[j[chosen]] = i[chosen]
+            dual = plan_dual(i, j, cost, capacity, reward, chosen)
         t1 = time.perf_counter()
-        if flows is None:
-            break
-        used = flows > 0
-        assign[:] = -1
-        assign[j[used]] = i[used]
-        d_cadre, d_sink, d_firm = _potentials(i, j, cost, used, assign, capacity, reward)
+        if dual.certified:
+            d_cadre, d_firm = -dual.prices, dual.profit - reward
+        else:  # an optimal flow whose least dual ran past the work limit
+            used = assign[j] == i
+            d_cadre, _, d_firm = _potentials(i, j, cost, used, assign, capacity, reward)
         # price every admissible pair, block by block
         add: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        seeds: list[tuple[np.ndarray, np.ndarray]] = []
         admissible = priced_out = 0
         for bi, bj, bkm in iter_pairs_within(lat_f, lon_f, lat_c, lon_c, max_km, sort=False):
             bi, bj = bj, bi  # blocks of firms: i = cadre, j = firm
@@ -136,13 +165,16 @@ def solve_priced(scenario: Scenario, nearest: int = NEAREST,
             bc = scaled(rules.cost(bkm, rules.skill_match(bi, bj)), COST_SCALE)
             reduced = bc + d_firm[bj] - d_cadre[bi]
             out = assign[bj] != bi
-            priced_out += int(((reduced < 0) & out).sum())
+            neg = (reduced < 0) & out
+            priced_out += int(neg.sum())
+            seeds.append((bi[neg], bj[neg]))
             near = (reduced < margin) & out
             if near.any():
                 add.append((bi[near], bj[near], bkm[near]))
         t2 = time.perf_counter()
-        log.info("pricing round %d: %d working pairs, flow %.1f s, pricing %d pairs %.1f s, "
-                 "%d priced out", rounds, len(i), t1 - t0, admissible, t2 - t1, priced_out)
+        log.info("pricing round %d: %d working pairs, %s %.1f s, pricing %d pairs %.1f s, "
+                 "%d priced out", rounds, len(i), repairs[-1] if rounds > 1 else "flow",
+                 t1 - t0, admissible, t2 - t1, priced_out)
         if priced_out == 0:
             status = "optimal"
             break
@@ -150,6 +182,8 @@ def solve_priced(scenario: Scenario, nearest: int = NEAREST,
         nj = np.concatenate([a[1] for a in add])
         nkm = np.concatenate([a[2] for a in add])
         i, j, km = _merge(i, j, km, ni, nj, nkm)
+        new = (np.unique(np.concatenate([a[0] for a in seeds])),
+               np.unique(np.concatenate([a[1] for a in seeds])))
 
     reason = np.full(n, "", dtype=object)
     reason[~in_reach] = "no_cadre_in_reach"
@@ -159,7 +193,81 @@ def solve_priced(scenario: Scenario, nearest: int = NEAREST,
     cand = Candidates(i, j, km, skill_match, np.asarray(rules.cost(km, skill_match), float),
                       None, reason)
     chosen = np.flatnonzero(assign[j] == i) if status == "optimal" else np.zeros(0, np.int64)
-    return PricedResult(cand, chosen, status, rounds, len(i), admissible)
+    return PricedResult(cand, chosen, status, rounds, len(i), admissible, repairs)
+
+
+def _repair(i, j, cost, capacity, reward, assign, new) -> tuple[Dual | None, str]:
+    """Re-solve only the firms near the pairs that priced out, the others kept in place.
+
+    The previous round's plan is optimal for the previous working set; the pairs that
+    price out change it near them. The region starts as the firms of those pairs, the
+    firms their cadres hold and the uncovered firms those cadres could take; it is solved
+    as its own flow over the places the fixed firms leave. The combined plan is kept
+    only when its certificate (:func:`~assign.solvers.certificate.plan_dual`) holds over
+    the whole working set; otherwise every firm that holds or could take a place at a
+    cadre whose load changed joins the region and it is solved again, up to
+    :data:`REGION_TRIES` times. ``assign`` is updated in place on success. Returns the
+    dual and how the round was solved, or None to solve the whole working set.
+    """
+    m, n = len(capacity), len(reward)
+    cptr = np.zeros(m + 1, np.int64)  # cadre -> rows of the table (sorted by cadre)
+    np.cumsum(np.bincount(i, minlength=m), out=cptr[1:])
+    order = np.argsort(j, kind="stable")  # firm -> rows, through order
+    fptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(j, minlength=n), out=fptr[1:])
+    new_cadres, new_firms = new
+    touched = np.zeros(m, bool)
+    touched[new_cadres] = True
+    held = assign[new_firms]
+    touched[held[held >= 0]] = True
+    free = np.zeros(n, bool)
+    free[new_firms] = True
+    load = np.bincount(assign[assign >= 0], minlength=m)
+    for attempt in range(1, REGION_TRIES + 1):
+        # firms the touched cadres hold or could take
+        free |= (assign >= 0) & touched[np.maximum(assign, 0)]
+        free[j[_ranges(cptr, np.flatnonzero(touched))]] = True
+        size = int(free.sum())
+        if size > REGION_SHARE * n:
+            return None, f"whole (region of {size} firms too large)"
+        fs = np.flatnonzero(free)
+        sel = order[_ranges(fptr, fs)]
+        fixed = (assign >= 0) & ~free
+        left = capacity - np.bincount(assign[fixed], minlength=m)
+        f_map = np.full(n, -1, np.int64)
+        f_map[fs] = np.arange(len(fs))
+        flows = _flow(i[sel], f_map[j[sel]], cost[sel], left, reward[fs])
+        if flows is None:
+            return None, "whole (region flow failed)"
+        trial = assign.copy()
+        trial[fs] = -1
+        picked = sel[flows > 0]
+        trial[j[picked]] = i[picked]
+        dual = plan_dual(i, j, cost, capacity, reward, np.flatnonzero(trial[j] == i))
+        log.info("region of %d firms (try %d): %s", size, attempt, dual.reason)
+        if dual.certified:
+            assign[:] = trial
+            return dual, f"region of {size} firms"
+        grown = touched | (np.bincount(trial[trial >= 0], minlength=m) != load)
+        chain = dual.chain
+        grown[assign[chain][assign[chain] >= 0]] = True
+        grown[trial[chain][trial[chain] >= 0]] = True
+        if (grown == touched).all() and free[chain].all():
+            break
+        free[chain] = True
+        touched = grown
+    return None, "whole (region not certified)"
+
+
+def _ranges(ptr: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Concatenated ``arange(ptr[r], ptr[r + 1])`` over the given rows."""
+    lo, hi = ptr[rows], ptr[rows + 1]
+    lens = hi - lo
+    total = int(lens.sum())
+    if total == 0:
+        return np.zeros(0, np.int64)
+    starts = np.repeat(lo - np.cumsum(lens) + lens, lens)
+    return starts + np.arange(total)
 
 
 def _rank_within_firm(j: np.ndarray, km: np.ndarray) -> np.ndarray:
