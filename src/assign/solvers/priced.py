@@ -59,8 +59,9 @@ it up to this many times until the whole plan is certified optimal (see
 :func:`_repair`); the whole working set is solved again only if that fails."""
 
 REGION_SHARE = 0.5
-"""A region holding more than this share of the firms is not tried (the whole working
-set is solved instead)."""
+"""The regions tried in one round may hold this share of the firms in all (counted once
+per try); beyond it the whole working set is solved instead, which then costs about as
+much as the tries would."""
 
 
 def estimate_pairs(scenario: Scenario, sample: int = 20_000, seed: int = 0) -> float:
@@ -223,13 +224,15 @@ def _repair(i, j, cost, capacity, reward, assign, new) -> tuple[Dual | None, str
     free = np.zeros(n, bool)
     free[new_firms] = True
     load = np.bincount(assign[assign >= 0], minlength=m)
+    spent = 0
     for attempt in range(1, REGION_TRIES + 1):
         # firms the touched cadres hold or could take
         free |= (assign >= 0) & touched[np.maximum(assign, 0)]
         free[j[_ranges(cptr, np.flatnonzero(touched))]] = True
         size = int(free.sum())
-        if size > REGION_SHARE * n:
-            return None, f"whole (region of {size} firms too large)"
+        spent += size
+        if spent > REGION_SHARE * n:
+            return None, f"whole (regions of {spent} firms in all would be too large)"
         fs = np.flatnonzero(free)
         sel = order[_ranges(fptr, fs)]
         fixed = (assign >= 0) & ~free
