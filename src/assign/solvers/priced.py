@@ -58,7 +58,7 @@ REGION_TRIES = 12
 it up to this many times until the whole plan is certified optimal (see
 :func:`_repair`); the whole working set is solved again only if that fails."""
 
-REGION_SHARE = 0.5
+REGION_SHARE = 0.25
 """The regions tried in one round may hold this share of the firms in all (counted once
 per try); beyond it the whole working set is solved instead, which then costs about as
 much as the tries would."""
