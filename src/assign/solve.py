@@ -124,6 +124,7 @@ def solve(
         pairing = _pairing(scenario, cand, chosen, big.status, 0.0, used)
         meta = _meta(scenario, used, limit, seed, big.admissible_pairs)
         meta["pricing"] = {"rounds": big.rounds, "working_pairs": big.working_pairs,
+                           "repairs": big.repairs,
                            "nearest": NEAREST}
         return Pairing(**{**pairing, "seconds": time.perf_counter() - start, "meta": meta})
     cand = build_candidates(sub, with_load=used == "cpsat")
