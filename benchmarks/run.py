@@ -91,11 +91,11 @@ def main() -> None:
                      f"{o['max_seconds']:.1f} s", yes(o["proven_optimal"] == 60)))
         c = g["cde"]
         rows.append((f"C/D/E ({len(c['rows'])} instances, {c['seconds_per_instance']:.0f} s "
-                     "each): mean gap to best known", "<= 0.2%",
+                     "each): mean gap to best known", "<= 0.1%",
                      f"{c['mean_gap_pct']:.3f}% (plain CP-SAT {c['cpsat_mean_gap_pct']:.3f}%)",
-                     yes(c["mean_gap_pct"] <= 0.2)))
-        rows.append(("C/D/E: worst gap", "<= 0.5%", f"{c['max_gap_pct']:.3f}%",
-                     yes(c["max_gap_pct"] <= 0.5)))
+                     yes(c["mean_gap_pct"] <= 0.1)))
+        rows.append(("C/D/E: worst gap", "<= 0.3%", f"{c['max_gap_pct']:.3f}%",
+                     yes(c["max_gap_pct"] <= 0.3)))
         rows.append(("C/D/E: never worse than plain CP-SAT", "all",
                      str(c["never_worse_than_cpsat"]), yes(c["never_worse_than_cpsat"])))
     print(table(rows))
