@@ -17,10 +17,18 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from .flow import solve_flow
+from .gapsearch import core_pairs, search_pairs
 from .lns import improve, regret_greedy
 
 SEARCH_MAX_PAIRS = 50_000
 """Largest pair table on which the neighbourhood search follows the CP-SAT solve."""
+CORE_MAX_CELLS = 4_000_000
+"""Largest cadre x firm matrix whose core (Lagrangian reduced costs) is searched."""
+import os  # noqa: E402
+
+CORE_K = int(os.environ.get("GS_CORE_K", 4))
+CORE_SHARE = float(os.environ.get("GS_CORE_SHARE", 0.5))
+FINAL = os.environ.get("GS_FINAL", "lns")
 
 STATUS = {
     cp_model.OPTIMAL: "optimal",
@@ -80,7 +88,7 @@ def solve_cpsat(
     time_limit: float,
     workers: int = 2,
     seed: int = 0,
-    search_share: float = 0.75,
+    search_share: float = float(os.environ.get('GS_SEARCH', 0.75)),
 ) -> CpSatResult:
     """Solve the coverage-first generalized assignment problem.
 
@@ -153,7 +161,8 @@ def solve_cpsat(
         hint_plan(model, x, hint)
     # the neighbourhood search makes one CP-SAT call per move: on large instances CP-SAT
     # alone uses the time better (measured on d801600, 128,000 pairs)
-    searching = (limits.work >= 0).any() and exact and len(cost) <= SEARCH_MAX_PAIRS
+    searching = (limits.work >= 0).any() and exact and (
+        len(cost) <= SEARCH_MAX_PAIRS or len(limits.work) * n <= CORE_MAX_CELLS)
     budget = left() * (1 - search_share) if searching else left()
     solver = make_solver(max(budget, 0.05), workers, seed)
     st = solver.solve(model)
@@ -164,12 +173,47 @@ def solve_cpsat(
     chosen = np.flatnonzero([solver.boolean_value(v) for v in x])
     bound = int(np.ceil(solver.best_objective_bound))
     if status != "optimal" and searching and left() > 0.05:
-        chosen = improve(cadre, firm, cost, load, limits.count, limits.work, chosen, left(), seed)
+        chosen, lb = _search(cadre, firm, cost, load, limits, must, chosen, left, workers, seed)
+        # the Lagrangian bound holds for every plan covering the same (all coverable) firms
+        if np.isfinite(lb):
+            bound = max(bound, int(np.ceil(lb - 1e-6)))
         if int(cost[chosen].sum()) <= bound:
             status = "optimal"
     if cover_status != "optimal" and status == "optimal":
         status = "feasible"
     return CpSatResult(chosen, status, int(cost[chosen].sum()), bound)
+
+
+def _search(cadre, firm, cost, load, limits, must, chosen, left, workers, seed):
+    """The search stage after the first CP-SAT solve: CP-SAT on the core of the pair table
+    (each firm's cheapest cadres by Lagrangian reduced cost, :func:`core_pairs`), then the
+    neighbourhood search on the core's pairs. Returns a plan never costlier than
+    ``chosen``, covering the same firms within every limit."""
+    n = len(must)
+    if CORE_K > 0:
+        keep, lb = core_pairs(cadre, firm, cost, load, limits.work, chosen, CORE_K)
+        sub = np.flatnonzero(keep)
+    else:
+        sub, lb = np.arange(len(cadre)), -np.inf
+    at = np.full(len(cadre), -1, dtype=np.int64)
+    at[sub] = np.arange(len(sub))
+    c, f, co, lo = cadre[sub], firm[sub], cost[sub], load[sub]
+    plan = at[chosen]
+    if CORE_K > 0 and CORE_SHARE > 0:
+        model, x = _model(c, f, lo, limits, n, must)
+        model.minimize(sum(int(v) * b for v, b in zip(co.tolist(), x, strict=True)))
+        hint_plan(model, x, plan)
+        solver = make_solver(max(left() * CORE_SHARE, 0.05), workers, seed)
+        st = solver.solve(model)
+        if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            found = np.flatnonzero([solver.boolean_value(v) for v in x])
+            if int(co[found].sum()) < int(co[plan].sum()):
+                plan = found
+    if left() > 0.05 and FINAL == "ts":
+        plan = search_pairs(c, f, co, lo, limits.count, limits.work, plan, left(), seed)
+    elif left() > 0.05 and len(sub) <= SEARCH_MAX_PAIRS:
+        plan = improve(c, f, co, lo, limits.count, limits.work, plan, left(), seed)
+    return sub[plan], lb
 
 
 def _within_work(chosen: np.ndarray, cadre: np.ndarray, load: np.ndarray, limits: Limits) -> bool:

@@ -231,6 +231,7 @@ def _kernel(cost, load, cap, count, cand, x, loads, members, nmem, pos, w, best_
 
 INF_COST_NB = INF_COST
 import os  # noqa: E402
+
 W_UP = float(os.environ.get("GS_UP", 1.05))
 W_DOWN = float(os.environ.get("GS_DOWN", 0.95))
 TENURE = int(os.environ.get("GS_TEN", 0))
@@ -257,7 +258,7 @@ def _move(j, i, i2, x, loads, members, nmem, pos, load):
 
 def search_dense(cost: np.ndarray, load: np.ndarray, cap: np.ndarray, count: np.ndarray,
                  start: np.ndarray, seconds: float, seed: int = 0, k: int = 12,
-                 u: np.ndarray | None = None) -> np.ndarray:
+                 u: np.ndarray | None = None, max_iterations: int | None = None) -> np.ndarray:
     """Improve a plan that keeps every cap: returns the best such plan found (``n`` cadre
     indices, -1 for firms left out, exactly as in ``start``).
 
@@ -269,6 +270,8 @@ def search_dense(cost: np.ndarray, load: np.ndarray, cap: np.ndarray, count: np.
         seed: Seed of the move order and kicks.
         k: Candidate cadres per firm.
         u: Lagrangian multipliers of the caps (computed when None).
+        max_iterations: Stop after this many tabu-search iterations (then the result
+            depends on the seed only, not on the machine's speed).
     """
     deadline = time.perf_counter() + seconds
     m, n = cost.shape
@@ -297,9 +300,12 @@ def search_dense(cost: np.ndarray, load: np.ndarray, cap: np.ndarray, count: np.
     loads, members, nmem, pos = _state(x, load, m)
     w = w_min.copy()
     tabu = np.zeros((n, m), dtype=np.int64)
-    while time.perf_counter() < deadline:
+    limit = np.inf if max_iterations is None else max_iterations
+    while time.perf_counter() < deadline and rounds < limit:
         t = time.perf_counter()
         before = best
+        if max_iterations is not None:
+            chunk = int(min(chunk, max_iterations - rounds))
         best, _ = _kernel(cost, load, capf, count, cand, x, loads, members, nmem, pos, w,
                           best_x, best, chunk, int(rng.integers(2**31 - 1)), w_min, tabu,
                           rounds, tenure, W_UP, W_DOWN, CHAINS)
@@ -323,7 +329,7 @@ def search_dense(cost: np.ndarray, load: np.ndarray, cap: np.ndarray, count: np.
         took = time.perf_counter() - t
         left = deadline - time.perf_counter()
         # about 0.2 s a call, never past the deadline
-        if took > 0:
+        if took > 0 and max_iterations is None:
             chunk = int(max(1, min(chunk * 0.2 / took, chunk * left / took * 0.9, 10_000)))
     search_dense.iterations = rounds  # type: ignore[attr-defined]
     search_dense.restarts = restarts  # type: ignore[attr-defined]
@@ -344,3 +350,61 @@ def _state(x: np.ndarray, load: np.ndarray, m: int):
         pos[j] = nmem[i]
         nmem[i] += 1
     return loads, members, nmem, pos
+
+
+def core_pairs(cadre: np.ndarray, firm: np.ndarray, cost: np.ndarray, load: np.ndarray,
+               work: np.ndarray, chosen: np.ndarray, k: int) -> tuple[np.ndarray, float]:
+    """The core of a workload-limited plan's pair table: for each firm the ``k`` cadres of
+    least Lagrangian reduced cost (multipliers of the caps from :func:`lagrangian`), plus
+    the plan's own pairs. A search restricted to the core keeps the plan's firms covered.
+
+    Args:
+        cadre, firm, cost, load: The admissible pairs (integer cost and load).
+        work: Workload caps (-1 = none).
+        chosen: A plan (pair indices) keeping every cap; its firms are the ones placed.
+        k: Cadres kept per firm.
+
+    Returns:
+        A mask of the pairs kept, and the Lagrangian lower bound on the cost of placing
+        the plan's firms (the pairs of other firms are dropped).
+    """
+    m = len(work)
+    firms = np.unique(firm[chosen])
+    col = np.full(int(firm.max(initial=-1)) + 1, -1, dtype=np.int64)
+    col[firms] = np.arange(len(firms))
+    on = col[firm] >= 0
+    c = np.full((m, len(firms)), INF_COST, dtype=np.int64)
+    a = np.zeros((m, len(firms)), dtype=np.int64)
+    c[cadre[on], col[firm[on]]] = cost[on]
+    a[cadre[on], col[firm[on]]] = load[on]
+    cap = np.where(work < 0, a.sum(axis=1), work).astype(float)
+    u, lb = lagrangian(c, a, cap, float(cost[chosen].sum()))
+    red = c + u[:, None] * a
+    red[c >= INF_COST] = np.inf
+    rank = np.argsort(np.argsort(red, axis=0, kind="stable"), axis=0, kind="stable")
+    keep = on.copy()
+    keep[on] = rank[cadre[on], col[firm[on]]] < k
+    keep[on] &= np.isfinite(red[cadre[on], col[firm[on]]])
+    keep[chosen] = True
+    return keep, lb
+
+
+def search_pairs(cadre: np.ndarray, firm: np.ndarray, cost: np.ndarray, load: np.ndarray,
+                 count: np.ndarray, work: np.ndarray, chosen: np.ndarray, seconds: float,
+                 seed: int = 0, k: int = 12, max_iterations: int | None = None) -> np.ndarray:
+    """:func:`search_dense` on a pair table: returns the improved plan as pair indices,
+    covering the same firms as ``chosen`` and keeping every limit."""
+    m = len(work)
+    n = int(firm.max(initial=-1)) + 1
+    c = np.full((m, n), INF_COST, dtype=np.int64)
+    a = np.zeros((m, n), dtype=np.int64)
+    c[cadre, firm] = cost
+    a[cadre, firm] = load
+    pair_of = np.full((m, n), -1, dtype=np.int64)
+    pair_of[cadre, firm] = np.arange(len(cadre))
+    x = np.full(n, -1, dtype=np.int64)
+    x[firm[chosen]] = cadre[chosen]
+    best = search_dense(c, a, work, count, x, seconds, seed, k, max_iterations=max_iterations)
+    placed = np.flatnonzero(best >= 0)
+    plan = pair_of[best[placed], placed]
+    return np.sort(plan) if int(cost[plan].sum()) < int(cost[chosen].sum()) else chosen
