@@ -22,13 +22,17 @@ from .lns import improve, regret_greedy
 
 SEARCH_MAX_PAIRS = 50_000
 """Largest pair table on which the neighbourhood search follows the CP-SAT solve."""
-CORE_MAX_CELLS = 4_000_000
-"""Largest cadre x firm matrix whose core (Lagrangian reduced costs) is searched."""
-import os  # noqa: E402
-
-CORE_K = int(os.environ.get("GS_CORE_K", 4))
-CORE_SHARE = float(os.environ.get("GS_CORE_SHARE", 0.5))
-FINAL = os.environ.get("GS_FINAL", "lns")
+CORE_K = 4
+"""Cadres per firm in the core searched after the first CP-SAT solve (the firm's cheapest
+by Lagrangian reduced cost, plus its cadre in the plan)."""
+CORE_SHARE = 0.5
+"""Share of the search stage's time for CP-SAT on the core; the rest goes to the
+neighbourhood search on the core's pairs."""
+FINAL = "lns"
+"""The search after CP-SAT on the core: "lns" (:func:`assign.solvers.lns.improve`, CP-SAT
+on a few cadres at a time) or "tabu" (the compiled search of
+:mod:`assign.solvers.gapsearch`); "lns" ended better on d40400 (0.76-0.87% against
+0.93%, 60 s)."""
 
 STATUS = {
     cp_model.OPTIMAL: "optimal",
@@ -88,7 +92,7 @@ def solve_cpsat(
     time_limit: float,
     workers: int = 2,
     seed: int = 0,
-    search_share: float = float(os.environ.get('GS_SEARCH', 0.75)),
+    search_share: float = 0.75,
 ) -> CpSatResult:
     """Solve the coverage-first generalized assignment problem.
 
@@ -161,17 +165,21 @@ def solve_cpsat(
         hint_plan(model, x, hint)
     # the neighbourhood search makes one CP-SAT call per move: on large instances CP-SAT
     # alone uses the time better (measured on d801600, 128,000 pairs)
-    searching = (limits.work >= 0).any() and exact and (
-        len(cost) <= SEARCH_MAX_PAIRS or len(limits.work) * n <= CORE_MAX_CELLS)
+    searching = (limits.work >= 0).any() and exact and len(cost) <= SEARCH_MAX_PAIRS
     budget = left() * (1 - search_share) if searching else left()
     solver = make_solver(max(budget, 0.05), workers, seed)
     st = solver.solve(model)
     status = STATUS[st]
-    if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        chosen = np.flatnonzero([solver.boolean_value(v) for v in x])
+        bound = int(np.ceil(solver.best_objective_bound))
+    elif searching and len(hint) and st != cp_model.INFEASIBLE:
+        # no plan in the first solve's time (large tables): search from the start plan,
+        # which covers every coverable firm when ``exact``
+        chosen, bound, status = hint, 0, "feasible"
+    else:
         obj = int(cost[hint].sum())
         return CpSatResult(hint, "feasible" if len(hint) else status, obj, 0)
-    chosen = np.flatnonzero([solver.boolean_value(v) for v in x])
-    bound = int(np.ceil(solver.best_objective_bound))
     if status != "optimal" and searching and left() > 0.05:
         chosen, lb = _search(cadre, firm, cost, load, limits, must, chosen, left, workers, seed)
         # the Lagrangian bound holds for every plan covering the same (all coverable) firms
@@ -209,7 +217,7 @@ def _search(cadre, firm, cost, load, limits, must, chosen, left, workers, seed):
             found = np.flatnonzero([solver.boolean_value(v) for v in x])
             if int(co[found].sum()) < int(co[plan].sum()):
                 plan = found
-    if left() > 0.05 and FINAL == "ts":
+    if left() > 0.05 and FINAL == "tabu":
         plan = search_pairs(c, f, co, lo, limits.count, limits.work, plan, left(), seed)
     elif left() > 0.05 and len(sub) <= SEARCH_MAX_PAIRS:
         plan = improve(c, f, co, lo, limits.count, limits.work, plan, left(), seed)
