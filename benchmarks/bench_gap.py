@@ -193,7 +193,6 @@ if __name__ == "__main__":
     a = ap.parse_args()
     if a.table:
         out = {"cde": merge(a.instances)}
-        save("gap", {"orlib": None, **out})
         import run  # noqa: PLC0415
 
         print(run.gap_table(out["cde"]["rows"]))
