@@ -45,14 +45,14 @@ TIERS = {0: "cadre", 1: "home_unit", 2: "department", 3: "unresolved", -1: "open
 
 def _row(table: str, index: int):
     def get(self):
-        return getattr(self, table)[index]
+        return getattr(self, table)[:, index]
 
     return property(get)
 
 
 class IssueLog:
     """Per-issue records while the model runs: views of the kernel's issue arrays
-    (float rows: times and draws, NaN = not yet; int rows: -1 = none)."""
+    (float columns: times and draws, NaN = not yet; int columns: -1 = none)."""
 
     raised = _row("fi", K.RAISED)
     effort = _row("fi", K.EFFORT)
@@ -79,10 +79,10 @@ class IssueLog:
     @property
     def effort_tier(self) -> tuple[np.ndarray, np.ndarray]:
         """Effort draws of the home-unit and department tiers."""
-        return self.fi[K.EFF1], self.fi[K.EFF2]
+        return self.fi[:, K.EFF1], self.fi[:, K.EFF2]
 
     def __len__(self) -> int:
-        return self.fi.shape[1]
+        return self.fi.shape[0]
 
 
 def unit_draws(rng: np.random.Generator, distribution: str, cv: float, n: int) -> np.ndarray:
@@ -159,17 +159,17 @@ class ServiceModel(Model):
                             cfg.arrival.profile)
         n = len(arr)
         irng = np.random.default_rng(issue_ss)
-        fi = np.full((K.N_FI, n), np.nan)
-        fi[K.RAISED] = arr.time
-        for row in (K.EFFORT, K.EFF1, K.EFF2):
-            fi[row] = unit_draws(irng, cfg.effort.distribution, cfg.effort.cv, n)
-        fi[K.U_CADRE:K.U_DEPT + 1] = irng.random((3, n))
-        ii = np.full((K.N_II, n), -1, dtype=np.int64)
-        ii[K.FIRM] = arr.firm
-        ii[K.CATEGORY] = arr.category
-        ii[K.TRAVEL] = 0
+        fi = np.full((n, K.N_FI), np.nan)  # one row an issue: its fields share cache lines
+        fi[:, K.RAISED] = arr.time
+        for col in (K.EFFORT, K.EFF1, K.EFF2):
+            fi[:, col] = unit_draws(irng, cfg.effort.distribution, cfg.effort.cv, n)
+        fi[:, K.U_CADRE:K.U_DEPT + 1] = irng.random((3, n)).T
+        ii = np.full((n, K.N_II), -1, dtype=np.int64)
+        ii[:, K.FIRM] = arr.firm
+        ii[:, K.CATEGORY] = arr.category
+        ii[:, K.TRAVEL] = 0
         self.log = IssueLog(fi, ii)
-        self._raised = fi[K.RAISED]
+        self._raised = np.ascontiguousarray(arr.time, dtype=float)
         lat = np.concatenate([cadres["lat"].to_numpy(float), firms["lat"].to_numpy(float)])
         lon = np.concatenate([cadres["lon"].to_numpy(float), firms["lon"].to_numpy(float)])
         self._geo = np.radians(np.vstack([lat, lon]))  # NaN: location unknown
@@ -507,7 +507,7 @@ class ServiceModel(Model):
         raised since the warm-up and resolved by now (closed unresolved is not resolved),
         over issues raised since the warm-up.
         """
-        values = K.snapshot(self.log.fi, self._fs, self._si, self._cf, self._ci,
+        values = K.snapshot(self._raised, self._fs, self._si, self._cf, self._ci,
                             self._windows_array, self.time, self._in_window_from)
         (self.raised, self.closed, self.open_issues, self.resolution_rate, _,
          self.utilization, _) = values
