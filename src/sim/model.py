@@ -164,7 +164,7 @@ class ServiceModel(Model):
         for col in (K.EFFORT, K.EFF1, K.EFF2):
             fi[:, col] = unit_draws(irng, cfg.effort.distribution, cfg.effort.cv, n)
         fi[:, K.U_CADRE:K.U_DEPT + 1] = irng.random((3, n)).T
-        ii = np.full((n, K.N_II), -1, dtype=np.int64)
+        ii = np.full((n, K.N_II), -1, dtype=np.int32)
         ii[:, K.FIRM] = arr.firm
         ii[:, K.CATEGORY] = arr.category
         ii[:, K.TRAVEL] = 0
@@ -352,19 +352,21 @@ class ServiceModel(Model):
     def _pair(self, pairing: Pairing | None) -> list[int]:
         """Point each firm at the queue of its cadre (among those serving now); returns
         each firm's queue (-1: nobody serves it)."""
-        cadre_row = {cid: i for i, cid in enumerate(self.case.cadres["id"])}
-        firm_row = {fid: j for j, fid in enumerate(self.case.firms["id"])}
         firm_queue = [-1] * len(self.firm_agents)
         for firm in self.firm_agents:
             firm.cadre = None
         if pairing is None:
             return firm_queue
-        for cid, fid in zip(pairing.pairs["cadre_id"], pairing.pairs["firm_id"], strict=True):
-            i = cadre_row[cid]
-            if i not in self.serving:
-                continue
-            self.firm_agents[firm_row[fid]].cadre = self.cadre_agents[i]
-            firm_queue[firm_row[fid]] = i
+        rows = pd.Index(self.case.cadres["id"]).get_indexer(pairing.pairs["cadre_id"])
+        cols = pd.Index(self.case.firms["id"]).get_indexer(pairing.pairs["firm_id"])
+        for ids, found in ((pairing.pairs["cadre_id"], rows), (pairing.pairs["firm_id"], cols)):
+            if (found < 0).any():
+                raise KeyError(ids.to_numpy()[found < 0][0])
+        serving, firms, cadres = self.serving, self.firm_agents, self.cadre_agents
+        for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
+            if i in serving:
+                firms[j].cadre = cadres[i]
+                firm_queue[j] = i
         return firm_queue
 
     def _next_period(self) -> None:
@@ -641,9 +643,9 @@ class ServiceModel(Model):
     def issues(self) -> pd.DataFrame:
         """The issue log: one row per issue with every timestamp (NaN = not yet)."""
         log, sc = self.log, self.case
-        cadre_ids = sc.cadres["id"].to_numpy()
-        units = [p.name for p in self.home_units.values()]
-        cadre, home = log.cadre, log.home
+        # a trailing NaN: row -1 (no cadre, no home unit) reads as missing
+        cadre_ids = np.append(sc.cadres["id"].to_numpy(dtype=object), np.nan)
+        units = np.array([p.name for p in self.home_units.values()] + [np.nan], dtype=object)
         return pd.DataFrame(
             {
                 "issue": np.arange(len(log.raised)),
@@ -658,9 +660,8 @@ class ServiceModel(Model):
                 "closed": log.closed.copy(),
                 "closed_by": np.array([TIERS[t] for t in range(-1, 4)], dtype=object)[
                     log.tier + 1],
-                "cadre_id": pd.Series(cadre_ids[np.maximum(cadre, 0)]).where(cadre >= 0),
-                "home_unit": pd.Series(np.array(units, dtype=object)[np.maximum(home, 0)]).where(
-                    home >= 0),
+                "cadre_id": cadre_ids[log.cadre],
+                "home_unit": units[log.home],
             }
         )
 
