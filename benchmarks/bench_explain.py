@@ -24,10 +24,10 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from assign import generate_scenario, load_scenario, solve  # noqa: E402
 from assign.candidates import build_candidates  # noqa: E402
-from assign.coverage import priority_ranks  # noqa: E402
-from assign.explain import explain  # noqa: E402
-from assign.flow import count_capacity, solve_flow  # noqa: E402
+from assign.insight.explain import explain  # noqa: E402
 from assign.solve import cost_units  # noqa: E402
+from assign.solvers.coverage import priority_ranks  # noqa: E402
+from assign.solvers.flow import count_capacity, solve_flow  # noqa: E402
 
 
 def naive_seconds_per_alternative(scenario, pairing, sample: int, seed: int = 0) -> float:

@@ -1,4 +1,4 @@
-"""Road travel benchmarks on generated road grids (``assign.roadgen.road_grid``).
+"""Road travel benchmarks on generated road grids (``assign.io.roadgen.road_grid``).
 
 - county: ~50,000 road nodes, 300 cadres, 3,000 firms, 30 min reach, objective
   travel_time: ``zhuqi solve`` as a whole process, loading the road folder included
@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import RESULTS, WORK, ZHUQI, machine, run  # noqa: E402
 
-from assign.roadgen import road_grid  # noqa: E402
-from assign.roads import RoadTravel, network_from_frames  # noqa: E402
+from assign.io.roadgen import road_grid  # noqa: E402
+from assign.io.roads import RoadTravel, network_from_frames  # noqa: E402
 
 YAML = """\
 name: {name}

@@ -14,10 +14,10 @@ import time
 
 from bench_assign import scenario
 
-from assign import flow
 from assign.candidates import build_candidates
-from assign.coverage import priority_ranks, scaled
-from assign.scenario import load_scenario
+from assign.io.scenario import load_scenario
+from assign.solvers import flow
+from assign.solvers.coverage import priority_ranks, scaled
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from assign import load_scenario, solve
-from assign.maps import write_map
+from assign.io.maps import write_map
 from sim import compare_staffing
 from sim.plots import comparison_figure, save_figure
 

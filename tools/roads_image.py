@@ -17,7 +17,7 @@ from matplotlib.collections import LineCollection  # noqa: E402
 from scipy.sparse.csgraph import dijkstra  # noqa: E402
 
 from assign import load_scenario, solve  # noqa: E402
-from assign.roads import RoadTravel  # noqa: E402
+from assign.io.roads import RoadTravel  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assign.roadgen import join_roads, road_grid, road_line
+from assign.io.roadgen import join_roads, road_grid, road_line
 
 FOLDER = Path(__file__).resolve().parents[1] / "scenarios" / "zhangye-2022" / "roads"
 

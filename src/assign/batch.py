@@ -21,9 +21,9 @@ from typing import Any
 import pandas as pd
 
 from .errors import ScenarioError
-from .export import write_csv, write_json, write_pairs
-from .manifest import build_manifest, scenario_files, scenario_inputs
-from .scenario import load_scenario, resolve_yaml
+from .io.export import write_csv, write_json, write_pairs
+from .io.manifest import build_manifest, scenario_files, scenario_inputs
+from .io.scenario import load_scenario, resolve_yaml
 
 BATCH_COLUMNS = ("scenario", "path", "status", "firms", "covered", "cadres_used", "objective",
                  "bound", "backend", "seconds", "error", "out")

@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 
 from .categories import CATEGORY_INDEX, CATEGORY_KEYS
-from .coverage import LOAD_DECIMALS
 from .geo import haversine_km, pairs_within
-from .scenario import Scenario
+from .io.scenario import Scenario
+from .solvers.coverage import LOAD_DECIMALS
 
 MASK = np.int32 if len(CATEGORY_KEYS) < 31 else np.int64
 """Integer type of skill bit masks (one bit per category)."""
@@ -238,7 +238,7 @@ class PairRules:
     def cost(self, dist: np.ndarray, skill_match: np.ndarray) -> np.ndarray:
         """The objective's cost of each pair from its km (or minutes, objective travel_time)
         and skill match, rounded to thousandths (so that solvers work on exact integers; see
-        :data:`assign.coverage.COST_SCALE`)."""
+        :data:`assign.solvers.coverage.COST_SCALE`)."""
         if self.objective in ("distance", "travel_time"):
             return np.round(dist, 3)
         return np.round(dist + self.skill_gap_km * (1.0 - skill_match), 3)
@@ -336,7 +336,7 @@ def build_candidates(scenario: Scenario, with_load: bool = True) -> Candidates:
                       minutes, road is not None)
 
 
-# --- road travel (assign.roads): reach and distance by road ----------------------------------
+# --- road travel (assign.io.roads): reach and distance by road ----------------------------------
 
 
 def road_reach(scenario: Scenario) -> tuple | None:
@@ -345,13 +345,14 @@ def road_reach(scenario: Scenario) -> tuple | None:
     Returns (i, j, road km, minutes, crow km, given cost, given load); the given cost and
     load are those of the pair table (None without one), whose pairs out of reach drop out.
     """
-    from .roads import RoadTravel
-    from .scenario import uses_roads
+    from .io.roads import RoadTravel
+    from .io.scenario import uses_roads
 
     if not uses_roads(scenario):
         return None
     cfg = scenario.config
     a = cfg.assignment
+    assert scenario.roads is not None
     travel = RoadTravel.snap(scenario.roads, scenario.cadres, scenario.firms,
                              cfg.roads.access_kmh if cfg.roads else 15.0, a.snap_tolerance_m)
     starts = None
@@ -385,12 +386,13 @@ def road_values(scenario: Scenario, i: np.ndarray, j: np.ndarray
                 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Road km and minutes of given pairs (NaN when the firm is off the network), or None
     when the scenario is not by road. For pins, which hold whatever the limits."""
-    from .roads import RoadTravel
-    from .scenario import uses_roads
+    from .io.roads import RoadTravel
+    from .io.scenario import uses_roads
 
     if not uses_roads(scenario) or len(i) == 0:
         return None
     cfg = scenario.config
+    assert scenario.roads is not None
     travel = RoadTravel.snap(scenario.roads, scenario.cadres, scenario.firms,
                              cfg.roads.access_kmh if cfg.roads else 15.0,
                              cfg.assignment.snap_tolerance_m)
@@ -411,6 +413,7 @@ def road_reasons(scenario: Scenario) -> np.ndarray:
     if scenario.pairs is not None:
         fi = pd.Index(scenario.firms["id"]).get_indexer(scenario.pairs["firm_id"])
         reason[np.bincount(fi, minlength=n) == 0] = "no_admissible_pair"
+    assert scenario.roads is not None
     _, snap_m = scenario.roads.snap(scenario.firms["lat"].to_numpy(float),
                                        scenario.firms["lon"].to_numpy(float))
     reason[~(snap_m <= scenario.config.assignment.snap_tolerance_m)] = "off_network"

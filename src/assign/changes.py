@@ -41,7 +41,7 @@ def read_previous(path: str | Path, scenario=None) -> pd.DataFrame:
         elif suffix == ".csv":
             import io
 
-            from .tables import decode
+            from .io.tables import decode
 
             raw = pd.read_csv(io.StringIO(decode(path.read_bytes())), dtype=str,
                               keep_default_na=False)

@@ -53,7 +53,7 @@ class AssignmentConfig(_Strict):
     mode: Literal["one_to_one", "one_to_many", "teams"] = Field(
         "one_to_one",
         description="one_to_one: each cadre serves at most one firm; teams: one task force "
-        "(专班) per zone of firms (see assign.teams).",
+        "(专班) per zone of firms (see assign.solvers.teams).",
     )
     max_firms_per_cadre: PositiveInt | None = Field(
         None, description="Default max_firms for cadres without one; absent means no count limit."
@@ -74,7 +74,7 @@ class AssignmentConfig(_Strict):
     backend: Literal["auto", "flow", "cpsat"] = Field("auto", description="Solver backend.")
     workers: PositiveInt = Field(2, description="CP-SAT search workers.")
     load: LoadConfig = Field(default_factory=lambda: LoadConfig())
-    # road travel (see assign.roads)
+    # road travel (see assign.io.roads)
     distance: Literal["great_circle", "road"] | None = Field(
         None, description="How pairs are measured; default road when the scenario has roads."
     )
@@ -104,7 +104,7 @@ class AssignmentConfig(_Strict):
 
     @model_validator(mode="after")
     def _team_sizes(self) -> AssignmentConfig:
-        from .teams import check_team_config
+        from .solvers.teams import check_team_config
 
         check_team_config(self)
         return self

@@ -10,8 +10,8 @@ import pandas as pd
 import yaml
 
 from .categories import CATEGORY_KEYS
-from .export import atomic_write, write_csv
 from .geo import EARTH_RADIUS_KM
+from .io.export import atomic_write, write_csv
 
 REGIONS: dict[str, list[tuple[str, float, float]]] = {
     "liaoning": [

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .scenario import Scenario
+    from .io.scenario import Scenario
 
 PAIR_COLUMNS = [
     "cadre_id", "cadre_name", "home_unit", "firm_id", "firm_name",
@@ -38,9 +38,9 @@ class Pairing:
         meta: Parameters, seeds and versions that produced the plan.
         changes: Against a previous plan, ``{kept, moved, new, dropped}`` (else None).
         conflicts: When the rules make any plan impossible, the smallest conflicting
-            sets of rules in plain words (see :mod:`assign.conflicts`).
+            sets of rules in plain words (see :mod:`assign.insight.conflicts`).
         teams: With ``mode: teams``, one row per task force (see
-            :data:`assign.teams.TEAM_COLUMNS`); else None.
+            :data:`assign.solvers.teams.TEAM_COLUMNS`); else None.
     """
 
     pairs: pd.DataFrame
@@ -71,8 +71,8 @@ class Pairing:
 
     def fairness(self) -> dict[str, Any]:
         """Loads over the cadres in use: ``{firms_max, firms_min, firms_mean, load_max,
-        load_gini, km_max}`` (see :func:`assign.balance.fairness`)."""
-        from .balance import fairness
+        load_gini, km_max}`` (see :func:`assign.solvers.balance.fairness`)."""
+        from .solvers.balance import fairness
 
         return fairness(self.cadre_loads)
 
@@ -120,7 +120,7 @@ def read_pairing(path: str | Path, scenario: Scenario) -> Pairing:
     """
     from .candidates import REASONS
     from .errors import Problem, raise_if
-    from .tables import Column, read_table
+    from .io.tables import Column, read_table
 
     label = str(path)
     df, problems = read_table(

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import Problem, ScenarioWarning, raise_if
-from .tables import Column, check_table, read_table
+from .io.tables import Column, check_table, read_table
 
 PIN_COLUMNS = [Column("cadre_id", "text", required=True), Column("firm_id", "text", required=True),
                Column("note")]
@@ -103,7 +103,7 @@ def attach_rules(scenario, tables: dict[str, pd.DataFrame], labels: dict[str, st
                     ylabel, f"no column '{col}' in {what} (it has: "
                     f"{', '.join(c for c in table.columns)})", key=f"assignment.conflicts.{k}.{side}"))
     raise_if(problems)
-    from .scenario import CADRE_COLUMNS, FIRM_COLUMNS
+    from .io.scenario import CADRE_COLUMNS, FIRM_COLUMNS
 
     for what, table, cols in (("cadres", scenario.cadres, CADRE_COLUMNS),
                               ("firms", scenario.firms, FIRM_COLUMNS)):

@@ -11,7 +11,6 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .balance import balanced_capacity
 from .candidates import (
     REASONS,
     ROAD_REACH,
@@ -21,15 +20,16 @@ from .candidates import (
     pair_load,
 )
 from .changes import as_previous, change_counts, change_labels, had_cadre
-from .conflicts import pin_conflicts
-from .constrained import SideRules, solve_constrained
-from .coverage import decimal_scale, priority_ranks, scaled, scaled_loads
-from .cpsat import Limits, solve_cpsat
-from .flow import count_capacity, solve_flow
+from .insight.conflicts import pin_conflicts
+from .io.scenario import Scenario, uses_roads
 from .pairing import PAIR_COLUMNS, Pairing
 from .pins import Pins, pinned_candidates, split_pins
-from .priced import LARGE_PAIRS, NEAREST, estimate_pairs, solve_priced
-from .scenario import Scenario, uses_roads
+from .solvers.balance import balanced_capacity
+from .solvers.constrained import SideRules, solve_constrained
+from .solvers.coverage import decimal_scale, priority_ranks, scaled, scaled_loads
+from .solvers.cpsat import Limits, solve_cpsat
+from .solvers.flow import count_capacity, solve_flow
+from .solvers.priced import LARGE_PAIRS, NEAREST, estimate_pairs, solve_priced
 
 Backend = Literal["auto", "flow", "cpsat"]
 
@@ -105,8 +105,8 @@ def solve(
     """
     start = time.perf_counter()
     cfg = scenario.config.assignment
-    if cfg.mode == "teams":  # task forces per zone: CP-SAT (assign.teams)
-        from .teams import solve_teams
+    if cfg.mode == "teams":  # task forces per zone: CP-SAT (assign.solvers.teams)
+        from .solvers.teams import solve_teams
 
         return solve_teams(scenario, backend, time_limit, seed, previous)
     previous = as_previous(previous) if previous is not None else scenario.previous
@@ -144,7 +144,7 @@ def solve(
             discount = (2 * min(m, n) + 2) * int(cost.max() - cost.min()) + 1
     if used == "flow":
         capacity = count_capacity(max_firms, n)
-        flow_cost = cost - discount * prev if discount is not None else cost
+        flow_cost = cost - discount * prev if discount is not None and prev is not None else cost
         if cfg.balance == "firms":
             capacity, _ = balanced_capacity(cand.cadre, cand.firm, flow_cost, capacity, ranks,
                                             pins.count)
@@ -175,7 +175,7 @@ def solve(
             res = solve_constrained(cand.cadre, cand.firm, cost, load, limits, ranks, side,
                                     limit, cfg.workers, seed)
             if res.status == "infeasible":
-                from .conflicts import explain_infeasible
+                from .insight.conflicts import explain_infeasible
 
                 found = explain_infeasible(scenario, previous, limit)
                 return _infeasible(scenario, found, used, limit, seed, start, previous)
@@ -276,6 +276,7 @@ def _pairing(
         columns=PAIR_COLUMNS,
     )
     if cand.by_road:  # road km in distance_km, with the crow's km and the minutes beside it
+        assert cand.crow_km is not None and minutes is not None
         at = PAIR_COLUMNS.index("distance_km") + 1
         pairs.insert(at, "crow_km", np.round(cand.crow_km[chosen], 4))
         pairs.insert(at + 1, "travel_min", np.round(minutes, 2))

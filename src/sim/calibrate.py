@@ -24,7 +24,7 @@ from typing import Any
 from scipy import stats
 
 from assign import Scenario
-from assign.scenario import apply_overrides
+from assign.io.scenario import apply_overrides
 
 from .arrivals import cumulative
 from .config import SimulationConfig, simulation_config

@@ -27,7 +27,7 @@ from pydantic import (
 from assign import Scenario, ScenarioError
 from assign.categories import CATEGORIES
 from assign.errors import Problem
-from assign.scenario import validation_problems
+from assign.io.scenario import validation_problems
 
 
 class _Strict(BaseModel):
@@ -165,7 +165,7 @@ def simulation_config(scenario: Scenario, **overrides: Any) -> SimulationConfig:
     Raises:
         ScenarioError: naming the yaml (or ``--set``) key at fault.
     """
-    from assign.scenario import apply_overrides
+    from assign.io.scenario import apply_overrides
 
     data = apply_overrides(dict(scenario.config.simulation), overrides)
     ypath = scenario.path / "scenario.yaml" if scenario.path else None

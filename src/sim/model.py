@@ -402,7 +402,7 @@ class ServiceModel(Model):
     def _team_queues(self, pairing: Pairing | None) -> None:
         """Service ``team``: one queue per zone, served by its task force's members (the
         cadres' own queues are unused, so a member works only for its team)."""
-        from assign.teams import team_members
+        from assign.solvers.teams import team_members
 
         scenario = self.case
         if pairing is None:
@@ -695,11 +695,12 @@ def _first(ids, k: int = 5) -> str:
 
 def _road_travel(scenario: Scenario):
     """Cadres and firms snapped to the scenario's roads (None when travel is not by road)."""
-    from assign.roads import RoadTravel
-    from assign.scenario import uses_roads
+    from assign.io.roads import RoadTravel
+    from assign.io.scenario import uses_roads
 
     if not uses_roads(scenario):
         return None
     cfg = scenario.config
+    assert scenario.roads is not None and cfg.roads is not None
     return RoadTravel.snap(scenario.roads, scenario.cadres, scenario.firms,
                            cfg.roads.access_kmh, cfg.assignment.snap_tolerance_m)

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from assign.export import atomic_write
+from assign.io.export import atomic_write
 
 from .experiment import ComparisonResult, SimulationResult
 

@@ -63,7 +63,7 @@ def summarize(store: str | Path, by: list[str] | None = None,
 def write_summary(table: pd.DataFrame, path: str | Path) -> Path:
     """Write a summary as CSV (UTF-8 with BOM) or XLSX."""
     from assign import write_csv
-    from assign.export import atomic_write
+    from assign.io.export import atomic_write
 
     path = Path(path)
     suffix = path.suffix.lower()

@@ -36,7 +36,7 @@ from pydantic import ValidationError
 from assign import Scenario, ScenarioError
 from assign.config import ScenarioConfig
 from assign.errors import Problem
-from assign.scenario import apply_overrides, validation_problems
+from assign.io.scenario import apply_overrides, validation_problems
 
 from .batches import BatchPlan
 from .config import SimulationConfig, simulation_config
@@ -261,9 +261,9 @@ class SweepResult:
 
 def manifest(scenario: Scenario, content: str, design: Design | None = None,
              extra: dict[str, Any] | None = None, seed: int | None = None) -> dict[str, Any]:
-    """The experiment's manifest (:func:`assign.manifest.build_manifest`: command, versions,
+    """The experiment's manifest (:func:`assign.io.manifest.build_manifest`: command, versions,
     inputs' SHA-256, overrides, seed) plus the scenario's content hash and the model version."""
-    from assign.manifest import build_manifest, scenario_inputs
+    from assign.io.manifest import build_manifest, scenario_inputs
 
     inputs: dict[str, str | Path] = dict(scenario_inputs(scenario))
     if design is not None and Path(design.source).is_file():

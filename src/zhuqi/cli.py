@@ -30,7 +30,7 @@ from assign import (
     write_pairs,
 )
 from assign.candidates import build_candidates
-from assign.export import with_manifest
+from assign.io.export import with_manifest
 
 from .runinfo import run_manifest
 
@@ -116,7 +116,7 @@ def check(
             return check_inputs(manifest, path)
         scenario = _load(path, set_)
         _check_simulation(scenario)
-        from assign.teams import link_candidates  # in teams mode links need no skills
+        from assign.solvers.teams import link_candidates  # in teams mode links need no skills
 
         teams = scenario.config.assignment.mode == "teams"
         cand = link_candidates(scenario) if teams else build_candidates(scenario)
@@ -134,7 +134,7 @@ def check(
         for label, rows in rule_rows(scenario):
             table.add_row(label, rows)
         out.print(table)
-        from assign.conflicts import pin_conflicts
+        from assign.insight.conflicts import pin_conflicts
         from assign.pins import pinned_candidates
 
         for c in pin_conflicts(scenario, pinned_candidates(scenario), scenario.previous):
@@ -268,7 +268,7 @@ def solve_cmd(
             if out_file is not None:
                 written.append(write_pairs(pairing, out_file, lang, man))
             if map_file is not None:
-                from assign.maps import write_map
+                from assign.io.maps import write_map
 
                 written.append(with_manifest(write_map(pairing, scenario, map_file), man))
         if summary is not None:

@@ -21,7 +21,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from assign.export import with_manifest
+from assign.io.export import with_manifest
 
 from .cli import (
     EXIT_INVALID,

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from assign.manifest import check_manifest
+from assign.io.manifest import check_manifest
 
 from .cli import EXIT_NO_PLAN, EXIT_OK, Debug, PathArg, SetOpt, _load, app, busy, err, out, run_guarded
 from .runinfo import run_manifest
@@ -60,7 +60,7 @@ def explain_cmd(
     """
 
     def body() -> int:
-        from assign.explain import explain, write_explanation
+        from assign.insight.explain import explain, write_explanation
 
         if lang not in ("en", "zh"):
             raise ValueError(f"--lang must be en or zh, not '{lang}'")
@@ -149,7 +149,7 @@ def diff_cmd(
     """
 
     def body() -> int:
-        from assign.diff import diff_counts, diff_pairings, write_diff
+        from assign.insight.diff import diff_counts, diff_pairings, write_diff
 
         if lang not in ("en", "zh"):
             raise ValueError(f"--lang must be en or zh, not '{lang}'")
@@ -211,7 +211,7 @@ def tradeoff_cmd(
 
     def body() -> int:
         from assign import write_pairs
-        from assign.tradeoff import front_figure, tradeoff, write_front
+        from assign.insight.tradeoff import front_figure, tradeoff, write_front
 
         if out_file is not None and out_file.suffix.lower() != ".csv":
             raise ValueError(f"{out_file}: the front is written as .csv")
@@ -235,7 +235,7 @@ def tradeoff_cmd(
         if out_file is not None:
             err.print(f"wrote [bold]{write_front(res, out_file, man)}[/bold]")
         if plot is not None:
-            from assign.export import with_manifest
+            from assign.io.export import with_manifest
             from sim.plots import save_figure
 
             written = with_manifest(save_figure(front_figure(res), plot), man)

@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from assign import read_pairing, write_csv, write_json
-from assign.export import atomic_write, with_manifest
+from assign.io.export import atomic_write, with_manifest
 
 from .cli import EXIT_OK, Debug, PathArg, SetOpt, _load, app, busy, err, out, run_guarded
 from .runinfo import run_manifest

@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from assign import Scenario
-from assign.teams import TeamProblem, explain_infeasible, team_sizes
+from assign.solvers.teams import TeamProblem, explain_infeasible, team_sizes
 
 
 def team_check_rows(scenario: Scenario) -> list[tuple[str, str]]:

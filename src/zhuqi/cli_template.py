@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from assign.template import write_template
+from assign.io.template import write_template
 
 from .cli import EXIT_OK, Debug, app, out, run_guarded
 

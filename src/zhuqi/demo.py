@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from assign import load_scenario, solve, write_json, write_pairs
-from assign.manifest import build_manifest, scenario_inputs
+from assign.io.manifest import build_manifest, scenario_inputs
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 

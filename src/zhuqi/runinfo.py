@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from assign.manifest import build_manifest, scenario_inputs
+from assign.io.manifest import build_manifest, scenario_inputs
 
 
 def command_line() -> str:

@@ -8,8 +8,8 @@ library's unit tests (hujiulong/gcoord, test/unit/crs/GCJ02.spec.js).
 import numpy as np
 import pytest
 
-from assign import crs
 from assign.geo import haversine_km
+from assign.io import crs
 
 
 def metres(lat1, lon1, lat2, lon2) -> float:

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from assign import ScenarioError, solve, write_pairs
-from assign.diff import diff_counts, diff_pairings, read_plan
+from assign.insight.diff import diff_counts, diff_pairings, read_plan
 from zhuqi.cli import app
 
 

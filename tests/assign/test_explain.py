@@ -8,7 +8,7 @@ import pytest
 from scipy.optimize import linear_sum_assignment
 
 from assign import build_scenario, solve
-from assign.explain import explain
+from assign.insight.explain import explain
 
 BIG = 1e9
 REWARD = 1e6  # coverage first: any firm covered outweighs every cost
@@ -68,7 +68,7 @@ def instance(seed: int, m: int = 4, n: int = 9, density: float = 0.6, levels: in
 def test_figures_equal_resolves(seed, floyd, monkeypatch):
     import sys
 
-    monkeypatch.setattr(sys.modules["assign.explain"], "FLOYD_MAX", 10**6 if floyd else 0)
+    monkeypatch.setattr(sys.modules["assign.insight.explain"], "FLOYD_MAX", 10**6 if floyd else 0)
     sc, cost, cap = instance(seed)
     pairing = solve(sc, backend="flow")
     ex = explain(sc, pairing, top=10)

@@ -7,7 +7,7 @@ import json
 
 from typer.testing import CliRunner
 
-from assign.manifest import build_manifest, check_manifest, manifest_path, write_manifest
+from assign.io.manifest import build_manifest, check_manifest, manifest_path, write_manifest
 from zhuqi.cli import app
 
 runner = CliRunner()

@@ -97,7 +97,7 @@ def clustered_tables(rng: np.random.Generator, clusters: int, short: bool):
 @pytest.mark.parametrize("seed", range(3))
 def test_components_solved_apart_match_slot_expanded_assignment(seed, monkeypatch):
     """Every connected component its own flow: still the Hungarian optimum on the slots."""
-    from assign import flow
+    from assign.solvers import flow
 
     rng = np.random.default_rng(300 + seed)
     cadres, firms = clustered_tables(rng, 5, short=False)
@@ -118,7 +118,7 @@ def test_components_solved_apart_match_slot_expanded_assignment(seed, monkeypatc
 def test_components_solved_apart_keep_coverage_by_priority(seed, monkeypatch):
     """With too few cadres, split and whole flows cover the same firms per priority level
     at the same cost (the whole flow is checked against brute force and scipy above)."""
-    from assign import flow
+    from assign.solvers import flow
 
     rng = np.random.default_rng(400 + seed)
     cadres, firms = clustered_tables(rng, 4, short=True)
@@ -142,7 +142,7 @@ def test_pricing_matches_the_whole_flow(seed, require):
     """Solving on each firm's two nearest cadres and pricing the rest out gives the whole
     flow's coverage per priority level and its total km (the whole flow is checked against
     scipy and brute force above)."""
-    from assign.priced import solve_priced
+    from assign.solvers.priced import solve_priced
 
     rng = np.random.default_rng(500 + seed)
     m, n = int(rng.integers(20, 40)), int(rng.integers(150, 300))
@@ -288,8 +288,12 @@ def gap_cases():
 
 @pytest.mark.parametrize("inst,optimum", list(gap_cases()))
 def test_orlib_gap_published_optimum(inst, optimum):
-    """OR-Library gap1-gap12 (minimisation): proven optimal at the published value."""
-    pairing = solve(gap_scenario(inst, time_limit_s=30))
+    """OR-Library gap1-gap12 (minimisation): proven optimal at the published value.
+
+    Each closes in under a second on a quiet machine; the limit is generous because
+    CP-SAT's limit is wall time and a loaded 2-core machine can stretch a proof 50-fold.
+    """
+    pairing = solve(gap_scenario(inst, time_limit_s=180))
     assert pairing.status == "optimal"
     assert pairing.assigned == inst.shape[1]
     assert pairing.objective == optimum

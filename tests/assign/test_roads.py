@@ -19,8 +19,8 @@ from scipy.optimize import linear_sum_assignment
 
 from assign import ScenarioError, ScenarioWarning, load_scenario, solve
 from assign.geo import haversine_km
-from assign.roadgen import road_grid
-from assign.roads import (
+from assign.io.roadgen import road_grid
+from assign.io.roads import (
     DEFAULT_SPEEDS_KMH,
     RoadTravel,
     load_roads,
@@ -335,7 +335,7 @@ def test_distance_road_without_roads_is_an_input_error(make_scenario):
 
 def test_subgraph_search_equals_whole_graph_search(monkeypatch):
     """The province path (searching only the disc in reach) finds exactly the same pairs."""
-    import assign.roads as roads
+    import assign.io.roads as roads
 
     nodes, edges = road_grid(38.93, 100.45, 60, 60, 250, seed=2, oneway=0.1)
     edges.loc[::7, "length_m"] *= 0.5  # lengths shorter than the crow's: the bound must hold
@@ -357,7 +357,7 @@ def test_subgraph_search_equals_whole_graph_search(monkeypatch):
 
 
 def test_fast_and_careful_folder_readers_agree(tmp_path, monkeypatch):
-    import assign.roads as roads
+    import assign.io.roads as roads
 
     nodes, edges = road_grid(30.0, 106.5, 10, 10, 300, seed=6, oneway=0.3)
     edges.loc[::5, "speed_kmh"] = np.nan

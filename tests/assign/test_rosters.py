@@ -7,7 +7,7 @@ import openpyxl
 import pytest
 
 from assign import ScenarioError, load_scenario
-from assign.crs import wgs84_to_bd09, wgs84_to_gcj02
+from assign.io.crs import wgs84_to_bd09, wgs84_to_gcj02
 from tests.conftest import BASE_YAML
 
 ZH_CADRES = [
@@ -128,7 +128,7 @@ def test_coordinates_converted_to_wgs84_on_load(make_scenario, system, forward):
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_template_filled_in_loads(tmp_path, lang):
     """A blank template, filled in row by row as an office would, loads as written."""
-    from assign.template import write_template
+    from assign.io.template import write_template
 
     folder = tmp_path / "县"
     write_template(folder, lang)

@@ -14,8 +14,8 @@ import pytest
 from scipy.optimize import linear_sum_assignment
 
 from assign import ScenarioError, ScenarioWarning, build_scenario, haversine_km, solve
-from assign.balance import fairness, gini
-from assign.conflicts import explain_infeasible
+from assign.insight.conflicts import explain_infeasible
+from assign.solvers.balance import fairness, gini
 
 HUGE = 1e6
 
@@ -353,7 +353,7 @@ def test_pins_over_limits_are_infeasible_with_minimal_reasons():
            "serve 2 (max_firms)" in text
     assert "pinned to cadre c2 (pinned, lines 6, 7), whose max_workload is 3 h; their loads " \
            "sum to" in text
-    from assign.conflicts import pin_conflicts
+    from assign.insight.conflicts import pin_conflicts
     from assign.pins import pinned_candidates
 
     found = pin_conflicts(sc, pinned_candidates(sc))
@@ -489,7 +489,7 @@ def test_flow_backend_refuses_rules_it_cannot_hold():
 def test_pricing_honours_exclusions(seed):
     """The province path (each firm's two nearest cadres, then pricing) under forbidden and
     conflict rules: scipy's optimum with excluded and out-of-reach pairs at a huge cost."""
-    from assign.priced import solve_priced
+    from assign.solvers.priced import solve_priced
 
     rng = np.random.default_rng(110 + seed)
     m = n = 40

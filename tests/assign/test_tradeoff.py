@@ -11,7 +11,7 @@ import pytest
 from assign import build_scenario
 from assign.candidates import build_candidates
 from assign.categories import CATEGORY_KEYS
-from assign.tradeoff import tradeoff
+from assign.insight.tradeoff import tradeoff
 
 
 def tiny(seed: int, m: int = 3, n: int = 5, workload: bool = False):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -145,6 +146,17 @@ def test_dask_cluster_matches_even_when_a_worker_is_killed(mmc, reference, tmp_p
         here = find_staffing(mmc, "mean_wait_days <= 0.3", seed=1, workers=1)
         assert on_dask.to_json()["levels"] == here.to_json()["levels"]
         assert on_dask.cadres == here.cadres == 6
+        # compare --scheduler: the same levels and numbers as one process
+        from sim import compare_staffing
+
+        out_json = tmp_path / "compare.json"
+        out = CliRunner().invoke(app, ["compare", str(mmc.path), "--cadres", "5,6",
+                                       "--replications", "2", "--seed", "4", "--scheduler",
+                                       cluster.scheduler_address, "--json", str(out_json)])
+        assert out.exit_code == 0, out.output
+        local = compare_staffing(mmc, [5, 6], replications=2, seed=4, workers=1)
+        assert json.loads(out_json.read_text())["levels"] == json.loads(
+            json.dumps(local.to_json()["levels"]))
 
 
 def _cli(*args: str) -> list[str]:

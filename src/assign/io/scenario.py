@@ -20,10 +20,10 @@ from pydantic import ValidationError
 if TYPE_CHECKING:  # pragma: no cover
     from .roads import RoadNetwork
 
-from .config import ScenarioConfig
+from ..config import ScenarioConfig
+from ..errors import Problem, ScenarioError, ScenarioWarning, raise_if
+from ..rules import attach_rules, frame_rules, read_rule_tables
 from .crs import to_wgs84
-from .errors import Problem, ScenarioError, ScenarioWarning, raise_if
-from .rules import attach_rules, frame_rules, read_rule_tables
 from .tables import ALIASES, Column, check_table, decode, read_table
 
 CADRE_COLUMNS = [
@@ -209,7 +209,7 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     labels.update({k: str(base / getattr(config.assignment, k)) for k in rule_tables})
     scenario = attach_rules(scenario, rule_tables, labels, ylabel)
     if config.assignment.previous:
-        from .changes import read_previous
+        from ..changes import read_previous
 
         scenario = replace(scenario, previous=read_previous(base / config.assignment.previous,
                                                             scenario))
@@ -240,6 +240,7 @@ def _warn_off_network(scenario: Scenario, label: str) -> None:
     from .roads import RoadTravel
 
     cfg = scenario.config
+    assert scenario.roads is not None and cfg.roads is not None
     travel = RoadTravel.snap(scenario.roads, scenario.cadres, scenario.firms,
                              cfg.roads.access_kmh, cfg.assignment.snap_tolerance_m)
     far = np.flatnonzero(travel.cadre_off)
@@ -359,7 +360,7 @@ def check_scenario(scenario: Scenario, labels: dict[str, str]) -> Scenario:
     problems.extend(Problem(labels["cadres"], "end_day must come after start_day", int(i) + 2,
                             "end_day") for i in np.flatnonzero(early)[:20])
     if cfg.mode == "teams":
-        from .teams import team_problems
+        from ..solvers.teams import team_problems
 
         problems += team_problems(cadres, firms, labels)
     raise_if(problems)

@@ -80,7 +80,7 @@ def linear_weights(ranks: np.ndarray, cost_span: int) -> np.ndarray:
 
     In a transversal matroid any rewards increasing with priority give the
     lexicographically best coverage, so ``(rank + 1) * B`` works once B exceeds the cost
-    change of any single exchange (``cost_span``; see :mod:`assign.flow`).
+    change of any single exchange (``cost_span``; see :mod:`assign.solvers.flow`).
     """
     base = int(cost_span) + 1
     weights = (ranks + 1) * base

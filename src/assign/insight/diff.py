@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import Problem, ScenarioError
-from .export import HEADERS_ZH
+from ..errors import Problem, ScenarioError
+from ..io.export import HEADERS_ZH
 
 STATUSES = ("moved", "added", "removed", "kept")
 """Per-firm change, in the order rows are listed."""
@@ -138,7 +138,7 @@ def headed_diff(diff: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
 def write_diff(diff: pd.DataFrame, path: str | Path, lang: str = "en",
                manifest: dict | None = None) -> Path:
     """Write the diff as .csv or .xlsx (a second sheet holds the counts)."""
-    from .export import atomic_write, with_manifest, write_csv
+    from ..io.export import atomic_write, with_manifest, write_csv
 
     path = Path(path)
     suffix = path.suffix.lower()

@@ -88,7 +88,7 @@ def solve_cpsat(
     leaves coverable firms out, a full-coverage CP-SAT solve (stopped early if no plan
     appears), else the coverage phase; the cost phase (CP-SAT with the best plan as a
     hint, reporting the bound); and, if that is not proven optimal, a large-neighbourhood
-    search (:func:`assign.lns.improve`) for the rest of the time.
+    search (:func:`assign.solvers.lns.improve`) for the rest of the time.
 
     Args:
         cadre, firm: Cadre and firm index of each admissible pair.

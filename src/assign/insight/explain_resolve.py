@@ -25,8 +25,8 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from .candidates import REASONS, build_candidates
-from .scenario import Scenario
+from ..candidates import REASONS, build_candidates
+from ..io.scenario import Scenario
 
 
 def _with_pins(scenario: Scenario, pairs: list[tuple[str, str]]) -> Scenario:
@@ -40,9 +40,9 @@ def _with_pins(scenario: Scenario, pairs: list[tuple[str, str]]) -> Scenario:
 
 def explain_resolve(scenario: Scenario, table: pd.DataFrame, firms: list[str] | None,
                     cadres: list[str] | None, top: int, time_limit: float, seed: int) -> dict:
-    from .errors import Problem, ScenarioError
+    from ..errors import Problem, ScenarioError
+    from ..solve import solve
     from .explain import UNITS, _inadmissible_frame, _no_cadre_text
-    from .solve import solve
 
     sc = scenario
     fid = sc.firms["id"].astype(str).to_numpy()

@@ -35,16 +35,16 @@ import numpy as np
 import pandas as pd
 from ortools.sat.python import cp_model
 
-from .categories import CATEGORY_KEYS, label
+from ..categories import CATEGORY_KEYS, label
+from ..errors import Problem
 from .coverage import priority_ranks, scaled_loads
 from .cpsat import STATUS, make_solver
-from .errors import Problem
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .candidates import Candidates
-    from .config import AssignmentConfig
-    from .pairing import Pairing
-    from .scenario import Scenario
+    from ..candidates import Candidates
+    from ..config import AssignmentConfig
+    from ..io.scenario import Scenario
+    from ..pairing import Pairing
 
 TEAM_COLUMNS = [
     "team", "zone", "members", "member_ids", "home_units", "skills_needed", "skills_covered",
@@ -601,7 +601,7 @@ def _members(tp: TeamProblem, x: dict[tuple[int, int], bool]) -> list[list[int]]
 def link_candidates(scenario: Scenario, with_load: bool = True) -> Candidates:
     """The admissible links of a teams scenario: every pair rule but skills (in teams mode
     the team, not each link, holds the skills)."""
-    from .candidates import build_candidates
+    from ..candidates import build_candidates
 
     return build_candidates(scenario.with_config(require_skills="none"), with_load=with_load)
 
@@ -614,8 +614,8 @@ def solve_teams(scenario: Scenario, backend: str | None = None, time_limit: floa
     pins, previous plans, ``max_changes``, ``change_cost``, ``balance`` and ``max_cadres``
     are not defined for task forces yet and are refused with a ValueError.
     """
-    from .pairing import Pairing
-    from .solve import _meta, _pairing, cost_units
+    from ..pairing import Pairing
+    from ..solve import _meta, _pairing, cost_units
 
     start = time.perf_counter()
     cfg = scenario.config.assignment

@@ -5,7 +5,7 @@ table has a quarter of a billion rows: too many to hold in a min-cost flow in me
 Most of them can never be used, since a firm goes to one of its nearest cadres unless
 those are full. So:
 
-1. Solve the count-limited flow (:mod:`assign.flow`) on a working set: each firm's
+1. Solve the count-limited flow (:mod:`assign.solvers.flow`) on a working set: each firm's
    :data:`NEAREST` nearest admissible cadres.
 2. Price every admissible pair against node potentials of that optimum. The potentials
    are shortest-path distances in the residual network (Bellman-Ford over cadres and the
@@ -28,11 +28,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .candidates import Candidates, PairRules
+from ..candidates import Candidates, PairRules
+from ..geo import iter_pairs_within, nearest_within
+from ..io.scenario import Scenario
 from .coverage import COST_SCALE, linear_weights, priority_ranks, scaled
 from .flow import count_capacity, flow_arcs
-from .geo import iter_pairs_within, nearest_within
-from .scenario import Scenario
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Why this pairing: exact next-best alternatives, fixes for uncovered firms, bottleneck cadres.
 
 On the flow path the explanation comes from the optimum's own certificate. The plan is a
-flow in the network of :mod:`assign.flow` (firm -> cadre -> sink, plus each firm's priced
+flow in the network of :mod:`assign.solvers.flow` (firm -> cadre -> sink, plus each firm's priced
 "uncovered" arc); forcing firm f onto cadre c, or giving cadre c one more place, changes
 the optimum by the cost of the cheapest cycle through that arc in the residual graph
 (every residual cycle of an optimal flow costs >= 0, so one cycle is the whole change).
@@ -27,7 +27,7 @@ Pinned pairs stay: the certificate is that of the rest of the plan, with the pin
 taken out and their cadres' limits reduced (as :mod:`assign.pins` solves it). With rules a
 plain min-cost flow does not cover (workload limits, ``max_cadres``, ``max_changes``,
 ``balance``, a previous plan) each figure is a re-solve with the pair pinned
-(:mod:`assign.explain_resolve`), reported with the solver's status.
+(:mod:`assign.insight.explain_resolve`), reported with the solver's status.
 """
 
 from __future__ import annotations
@@ -42,16 +42,16 @@ import pandas as pd
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import NegativeCycleError, shortest_path
 
-from .candidates import REASONS, REASONS_ZH, Candidates, build_candidates
-from .categories import label as category_label
-from .coverage import priority_ranks
-from .errors import Problem, ScenarioError
-from .flow import count_capacity, solve_flow
-from .geo import haversine_km
-from .pairing import Pairing
-from .rules import exclusion_reason
-from .scenario import Scenario
-from .solve import cost_units
+from ..candidates import REASONS, REASONS_ZH, Candidates, build_candidates
+from ..categories import label as category_label
+from ..errors import Problem, ScenarioError
+from ..geo import haversine_km
+from ..io.scenario import Scenario
+from ..pairing import Pairing
+from ..rules import exclusion_reason
+from ..solve import cost_units
+from ..solvers.coverage import priority_ranks
+from ..solvers.flow import count_capacity, solve_flow
 
 MOVE, DROP, COVER, SPARE, RELEASE = 0, 1, 2, 3, 4
 """Kinds of condensed residual edges: a firm moves between cadres, a firm loses its cadre,
@@ -181,7 +181,7 @@ def explain(
     Raises:
         ScenarioError: the pairing names unknown ids, inadmissible pairs or overfull cadres.
     """
-    from .solve import choose_backend
+    from ..solve import choose_backend
 
     if scenario.config.assignment.mode == "teams":
         raise ValueError("explain covers pairings of single cadres; mode teams (task forces) "
@@ -196,7 +196,7 @@ def explain(
 
         result = explain_resolve(scenario, table, firms, cadres, top, time_limit, seed)
         return Explanation(**result, seconds=time.perf_counter() - start, meta=meta)
-    from .pins import split_pins
+    from ..pins import split_pins
 
     pins = split_pins(scenario)
     work: Scenario = pins.sub if pins.any else scenario  # type: ignore[assignment]
@@ -528,7 +528,7 @@ def _firm_rows(ctx: _Context, want_f: np.ndarray) -> pd.DataFrame:
 
 def why_not(scenario: Scenario, ci: np.ndarray, fi: np.ndarray, dist: np.ndarray) -> list[str]:
     """Why each (cadre, firm) pair is inadmissible, in words."""
-    from .candidates import PairRules
+    from ..candidates import PairRules
 
     cfg = scenario.config.assignment
     from dataclasses import replace
@@ -734,7 +734,7 @@ def _no_cadre_text(sc: Scenario, f: int, reason: str, cfg) -> str:
         return REASONS[reason]
     d = _distances(sc, np.array([f]))[0]
     if reason == "no_cadre_with_skill" and cfg.require_skills != "none":
-        from .candidates import PairRules
+        from ..candidates import PairRules
 
         rules = PairRules.of(sc)
         ok = rules.keep(np.arange(len(d)), np.full(len(d), f))
@@ -901,7 +901,7 @@ def write_explanation(ex: Explanation, path, lang: str = "en", manifest: dict | 
     """
     from pathlib import Path
 
-    from .export import HEADERS_ZH, atomic_write, with_manifest, write_csv, write_json
+    from ..io.export import HEADERS_ZH, atomic_write, with_manifest, write_csv, write_json
 
     path = Path(path)
     suffix = path.suffix.lower()

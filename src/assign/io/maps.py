@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..pairing import Pairing
 from .export import atomic_write
-from .pairing import Pairing
 from .scenario import Scenario
 
 PALETTE = [

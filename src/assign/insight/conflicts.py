@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .rules import conflict_codes, pair_keys, rule_label
+from ..rules import conflict_codes, pair_keys, rule_label
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,7 @@ def pin_conflicts(scenario, pinned, previous: pd.DataFrame | None = None) -> lis
 
 def _forced_changes(scenario, pinned, previous, max_changes: int) -> list[Conflict]:
     """Firms that must change cadre whatever the plan, against ``max_changes``."""
-    from .candidates import build_candidates
+    from ..candidates import build_candidates
 
     cadres, firms = scenario.cadres, scenario.firms
     listed = previous[previous["firm_id"].isin(firms["id"])]
@@ -186,9 +186,9 @@ def explain_infeasible(scenario, previous: pd.DataFrame | None, time_limit: floa
     """
     from ortools.sat.python import cp_model
 
-    from .candidates import build_candidates
-    from .changes import had_cadre, previous_cadre
-    from .pins import pinned_candidates
+    from ..candidates import build_candidates
+    from ..changes import had_cadre, previous_cadre
+    from ..pins import pinned_candidates
 
     cfg = scenario.config.assignment
     cadres, firms = scenario.cadres, scenario.firms
@@ -201,8 +201,8 @@ def explain_infeasible(scenario, previous: pd.DataFrame | None, time_limit: floa
     extra = ~np.isin(pkeys, keys)
     cadre = np.concatenate([cand.cadre, pinned.cadre[extra]]).astype(np.int64)
     firm = np.concatenate([cand.firm, pinned.firm[extra]]).astype(np.int64)
-    assert cand.load is not None
-    from .coverage import scaled_loads
+    assert cand.load is not None and pinned.load is not None
+    from ..solvers.coverage import scaled_loads
 
     load, work_cap, _, _ = scaled_loads(np.concatenate([cand.load, pinned.load[extra]]),
                                         cadres["max_workload"].to_numpy(float))
@@ -217,7 +217,7 @@ def explain_infeasible(scenario, previous: pd.DataFrame | None, time_limit: floa
         by_cadre.setdefault(c, []).append(p)
     for ps in by_firm.values():
         model.add_at_most_one([x[p] for p in ps])
-    rules: list[tuple[str, str, object]] = []
+    rules: list[tuple[str, str, cp_model.IntVar]] = []
 
     def rule(name: str, text: str):
         lit = model.new_bool_var(name)

@@ -23,8 +23,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .categories import CATEGORIES
-from .errors import Problem, ScenarioWarning
+from ..categories import CATEGORIES
+from ..errors import Problem, ScenarioWarning
 from .xlsx import XLSX_SUFFIXES, read_sheet
 
 MAX_PROBLEMS_PER_COLUMN = 20
@@ -166,7 +166,7 @@ def _checked(
     if "priority" in raw.columns and not raw.columns.duplicated().any():
         low = raw["priority"].astype(str).str.strip().str.casefold()
         raw = raw.assign(priority=low.map(YES_NO).fillna(raw["priority"]))
-    as_written = {}
+    as_written: dict[str, str] = {}
     for canon, orig in zip(raw.columns, written, strict=True):
         as_written.setdefault(canon, orig)
     df, problems = check_table(raw, columns, label, lines, ragged, extra)

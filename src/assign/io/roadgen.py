@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from .geo import EARTH_RADIUS_KM, haversine_km
+from ..geo import EARTH_RADIUS_KM, haversine_km
 
 M_PER_DEG_LAT = EARTH_RADIUS_KM * 1000.0 * np.pi / 180.0
 
@@ -41,8 +41,8 @@ def road_grid(
         ``prefix`` and a number, or plain integers with ``prefix=None`` (large grids).
     """
     rng = np.random.default_rng(seed)
-    r, c = np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij")
-    r, c = r.ravel(), c.ravel()
+    grid_r, grid_c = np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij")
+    r, c = grid_r.ravel(), grid_c.ravel()
     north = (r - (rows - 1) / 2 + rng.uniform(-jitter, jitter, r.size)) * spacing_m
     east = (c - (cols - 1) / 2 + rng.uniform(-jitter, jitter, c.size)) * spacing_m
     lat, lon = _offset(lat0, lon0, north, east)
@@ -96,7 +96,7 @@ def join_roads(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Join road pieces: each piece's nodes link to the nearest node of every other piece
     within ``link_m`` (one link per node pair found), as junctions and slip roads would."""
-    from .geo import unit_vectors
+    from ..geo import unit_vectors
 
     nodes = pd.concat([p[0] for p in parts], ignore_index=True)
     edges = [p[1] for p in parts]

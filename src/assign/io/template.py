@@ -3,15 +3,15 @@
 ``write_template(folder, lang="zh")`` writes ``cadres.xlsx`` (sheet 干部名单) and
 ``firms.xlsx`` (sheet 企业名单), each with a 填写说明 sheet explaining every column, and a
 ``scenario.yaml`` naming them. The Chinese headers are entries of
-:data:`assign.tables.ALIASES`, so a filled-in template loads as it is.
+:data:`assign.io.tables.ALIASES`, so a filled-in template loads as it is.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from .categories import CATEGORIES
-from .errors import Problem, ScenarioError
+from ..categories import CATEGORIES
+from ..errors import Problem, ScenarioError
 from .export import atomic_write
 
 _CATS_ZH = "、".join(zh for _, zh in CATEGORIES.values())

@@ -4,7 +4,7 @@
 firm count, then the objective. Capping every cadre at L firms keeps the problem a
 min-cost flow, and the best coverage can only grow with L, so a bisection over L (one
 flow per step, :func:`balanced_capacity`) finds the smallest cap that keeps the best
-coverage exactly. Workload balance needs CP-SAT (:mod:`assign.constrained`).
+coverage exactly. Workload balance needs CP-SAT (:mod:`assign.solvers.constrained`).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ import datetime as dt
 import zipfile
 from pathlib import Path
 
-from .errors import Problem
+from ..errors import Problem
 
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 """Suffixes read as Excel workbooks (the legacy binary ``.xls`` is not supported)."""

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from .pairing import Pairing
+from ..pairing import Pairing
 
 HEADERS_ZH = {
     "cadre_id": "干部编号",
@@ -76,7 +76,7 @@ def headed(df: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     if lang != "zh":
         return df
     if "reason" in df.columns and "detail" in df.columns:
-        from .candidates import REASONS_ZH
+        from ..candidates import REASONS_ZH
 
         df = df.assign(detail=df["reason"].map(REASONS_ZH).fillna(df["detail"]))
     if "change" in df.columns:
@@ -154,7 +154,7 @@ def _write_xlsx(pairing: Pairing, path: Path, lang: str) -> None:
 
 def _team_sheet(teams: pd.DataFrame, lang: str) -> pd.DataFrame:
     """The teams table for a workbook: skills as labels in ``lang``."""
-    from .categories import label
+    from ..categories import label
 
     def labels(keys: str) -> str:
         return "、".join(label(k, lang) for k in str(keys).split(";") if k)

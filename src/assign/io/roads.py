@@ -45,8 +45,8 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
-from .errors import Problem, ScenarioError, raise_if
-from .geo import chord_to_km, haversine_km, unit_vectors
+from ..errors import Problem, ScenarioError, raise_if
+from ..geo import chord_to_km, haversine_km, unit_vectors
 
 DEFAULT_SPEEDS_KMH: dict[str, float] = {
     "motorway": 100.0, "motorway_link": 60.0,
@@ -289,7 +289,7 @@ class RoadNetwork:
             for idx, minutes, km in self.shortest(sources, limit):
                 yield idx, everything, minutes, km
             return
-        from .geo import km_to_chord
+        from ..geo import km_to_chord
 
         reach_km = limit * self.crow_speed_km_min
         tree = self._node_tree

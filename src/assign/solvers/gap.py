@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .scenario import Scenario, build_scenario
+from ..io.scenario import Scenario, build_scenario
 
 
 @dataclass(frozen=True)

@@ -32,13 +32,13 @@ import numpy as np
 import pandas as pd
 from ortools.sat.python import cp_model
 
-from .candidates import Candidates, build_candidates
-from .categories import CATEGORY_INDEX
-from .coverage import decimal_scale, priority_ranks, scaled, scaled_loads
-from .cpsat import STATUS, Limits, hint_plan, make_solver, solve_cpsat
-from .flow import count_capacity, solve_flow
-from .pairing import Pairing
-from .scenario import Scenario
+from ..candidates import Candidates, build_candidates
+from ..categories import CATEGORY_INDEX
+from ..io.scenario import Scenario
+from ..pairing import Pairing
+from ..solvers.coverage import decimal_scale, priority_ranks, scaled, scaled_loads
+from ..solvers.cpsat import STATUS, Limits, hint_plan, make_solver, solve_cpsat
+from ..solvers.flow import count_capacity, solve_flow
 
 OBJECTIVES = ("distance", "cost", "balance", "workload", "skill", "changes")
 """Objective names accepted by :func:`tradeoff`."""
@@ -86,7 +86,7 @@ def _problem(scenario: Scenario, between: tuple[str, str], previous) -> _Problem
     cs = decimal_scale(cand.cost)[0]
     values["cost"], scales["cost"] = scaled(cand.cost, cs), cs
     primary = np.array([1 << CATEGORY_INDEX[t[0]] if t else 0 for t in scenario.firms["needs"]])
-    from .candidates import skill_masks
+    from ..candidates import skill_masks
 
     held = skill_masks(cadres["skills"]).astype(np.int64)
     p = primary[cand.firm]
@@ -344,7 +344,7 @@ def _int_value(pr: _Problem, chosen: np.ndarray, name: str) -> int:
 
 def _non_dominated(pr: _Problem, raw: list[tuple], a: str, b: str) -> tuple[list, list[Pairing]]:
     """Evaluate the points, keep the non-dominated ones (first ascending), build plans."""
-    from .solve import _pairing
+    from ..solve import _pairing
 
     pts = []
     for chosen, bound, status in raw:
@@ -364,7 +364,7 @@ def _non_dominated(pr: _Problem, raw: list[tuple], a: str, b: str) -> tuple[list
 
 def write_front(result: TradeOff, path: str | Path, manifest: dict | None = None) -> Path:
     """Write the front as CSV (one row per point, one column per objective)."""
-    from .export import write_csv
+    from ..io.export import write_csv
 
     return write_csv(path, result.front, manifest)
 

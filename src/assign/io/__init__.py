@@ -1,0 +1,2 @@
+"""Reading and writing: scenarios, rosters and pair tables, roads, coordinates, workbooks,
+maps and manifests."""
