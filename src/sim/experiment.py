@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import platform
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -226,10 +227,13 @@ def simulate_scenario(
     config = config or simulation_config(scenario)
     plan = prepare_pairing(scenario, config, pairing)
     jobs = [(scenario, plan, config, seed, r, keep_issues) for r in range(replications)]
+    started = time.perf_counter()
     results = run_many(jobs, workers, progress, scheduler)
+    run_seconds = time.perf_counter() - started
     runs, cats, series, issues = _collect(results, seed, keep_issues)
     meta = {
         "scenario": scenario.name,
+        "run_seconds": run_seconds,  # the replications: models built, run, measured
         "seed": seed,
         "replications": replications,
         "seeding": "numpy SeedSequence(seed, spawn_key=(replication,)), spawned into "
