@@ -122,7 +122,7 @@ class SeriesCollector(DataCollector):
             raise RuntimeError("record() follows a first collect()")
         self._collection_steps.append(time)
         record = self.model_vars
-        for name, value in zip(self._names, values, strict=True):
+        for name, value in zip(self._names, values):  # noqa: B905 (one value a name)
             record[name].append(value)
 
 
