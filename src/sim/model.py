@@ -199,7 +199,11 @@ class ServiceModel(Model):
         if cfg.collection == "immediate":
             if cfg.service == "pooled":
                 self._si[K.FEEDER] = self._shared
-            K.wake(*self._k)
+            if n:  # the first arrival, on the empty heap (as kernel.wake_on_next_arrival)
+                self._si[K.WAKE] = 1
+                self._si[K.HEAP_N] = self._si[K.SEQ] = 1
+                self._ht[0] = self._raised[0]
+                self._hk[:, 0] = (1, K.ARRIVE)
         else:
             every = 1.0 if cfg.collection == "daily" else 7.0
             self._collected_upto = 0
@@ -345,7 +349,7 @@ class ServiceModel(Model):
         si[K.N_FIRMS] = n_firms
         si[K.LINES] = n_queues
         self._fs, self._si, self._q, self._sv, self._cf, self._ci = fs, si, q, sv, cf, ci
-        self._fq, self._ht, self._unr = fq, ht, unr
+        self._fq, self._ht, self._hk, self._unr = fq, ht, hk, unr
         self._k = (self.log.fi, self.log.ii, fs, si, q, sv, cf, ci, pl, dept, fq, ht, hk,
                    self._geo, tk, tv, road, unr)
 
@@ -671,7 +675,14 @@ class ServiceModel(Model):
 
     def hours_available_until(self, t: float) -> float:
         """Cadre working hours from the warm-up to ``t``, each cadre while serving."""
-        return K.available_hours(self._fs, self._windows_array, float(t))
+        cfg = self.config
+        h = cfg.hours_per_day
+        total = 0.0
+        for (start, end), n in self._windows.items():
+            lo, hi = max(start, cfg.warmup_days), min(end, t, cfg.days)
+            if hi > lo:
+                total += n * (work_hours(hi, h) - work_hours(lo, h))
+        return total
 
     def utilization_so_far(self) -> float:
         """Cadre hours worked over cadre hours available, from the warm-up to now.
