@@ -15,7 +15,7 @@ the events themselves (1.3 s against 0.4 s for the 900,000 issues of the M/M/10 
 State lives in a handful of numpy arrays (the row and slot constants below name their
 parts); the model owns them and reads results straight from them. Every function is
 compiled once and cached on disk (``cache=True``): the first run after an install or a
-change compiles (about 10 s); later processes load the compiled code.
+change compiles (about 20 s on this 2-core machine at load 3); later processes load the compiled code.
 
 Queues are FIFO lists of issue numbers linked through the issue's ``LINK`` slot (an
 issue waits in at most one queue or hand-over line at a time); idle servers form a
