@@ -67,9 +67,12 @@ HANDOVER1, HANDOVER2, FEEDBACK1_LINE = 0, 1, 2
 
 _R = EARTH_RADIUS_KM
 
+compiled = njit(cache=True, _nrt=False)  # type: ignore[call-overload]
+"""The kernel's decorator: compiled once, cached on disk, no reference counting."""
+
 
 # --- working hours (as sim.workclock) -------------------------------------------------------
-@njit(cache=True, _nrt=False)
+@compiled
 def work_hours(t, h):
     if h >= 24.0:
         return 24.0 * t
@@ -77,7 +80,7 @@ def work_hours(t, h):
     return d * h + min((t - d) * 24.0, h)
 
 
-@njit(cache=True, _nrt=False)
+@compiled
 def next_working(t, h):
     if h >= 24.0:
         return t
@@ -85,7 +88,7 @@ def next_working(t, h):
     return t if (t - d) * 24.0 < h else d + 1.0
 
 
-@njit(cache=True, _nrt=False)
+@compiled
 def finish_time(t, hours, h):
     if h >= 24.0:
         return t + hours / 24.0
@@ -96,7 +99,7 @@ def finish_time(t, hours, h):
     return full + rem / 24.0
 
 
-@njit(cache=True, _nrt=False)
+@compiled
 def measured_hours(fs, start, end):
     w0, w1 = fs[W0], fs[W1]
     lo = start if start > w0 else w0
@@ -109,7 +112,7 @@ def measured_hours(fs, start, end):
     return work_hours(hi, h) - work_hours(lo, h)
 
 
-@njit(cache=True, _nrt=False)
+@compiled
 def ahead_hours(fs, cf, ci, now):
     """Booked cadre hours of the jobs in progress that fall after ``now``."""
     total = 0.0
@@ -121,19 +124,19 @@ def ahead_hours(fs, cf, ci, now):
 
 
 # --- the event heap ---------------------------------------------------------------------------
-@njit(cache=True, _nrt=False)
+@compiled
 def _less(ht, hk, a, b):
     return ht[a] < ht[b] or (ht[a] == ht[b] and hk[0, a] < hk[0, b])
 
 
-@njit(cache=True, _nrt=False)
+@compiled
 def _swap(ht, hk, a, b):
     ht[a], ht[b] = ht[b], ht[a]
     hk[0, a], hk[0, b] = hk[0, b], hk[0, a]
     hk[1, a], hk[1, b] = hk[1, b], hk[1, a]
 
 
-@njit(cache=True, _nrt=False)
+@compiled
 def heap_push(ht, hk, si, t, code):
     n = si[HEAP_N]
     if n >= ht.shape[0]:
@@ -152,7 +155,7 @@ def heap_push(ht, hk, si, t, code):
             break
 
 
-@njit(cache=True, _nrt=False)
+@compiled
 def heap_pop(ht, hk, si):
     """Remove the earliest event; returns its code."""
     code = hk[1, 0]
@@ -178,7 +181,7 @@ def heap_pop(ht, hk, si):
 
 
 # --- FIFO lists of issues ---------------------------------------------------------------------
-@njit(cache=True, _nrt=False)
+@compiled
 def fifo_append(q, ii, col, issue):
     ii[issue, LINK] = -1
     if q[LEN, col] == 0:
@@ -189,7 +192,7 @@ def fifo_append(q, ii, col, issue):
     q[LEN, col] += 1
 
 
-@njit(cache=True, _nrt=False)
+@compiled
 def fifo_pop(q, ii, col):
     issue = q[HEAD, col]
     q[HEAD, col] = ii[issue, LINK]
@@ -200,13 +203,13 @@ def fifo_pop(q, ii, col):
     return issue
 
 
-@njit(cache=True, _nrt=False)
+@compiled
 def idle_push(q, sv, col, s):
     sv[IDLE_NEXT, s] = q[IDLE, col]
     q[IDLE, col] = s
 
 
-@njit(cache=True, _nrt=False)
+@compiled
 def idle_remove(q, sv, col, s):
     """Take server ``s`` off the idle stack of queue ``col``; False when it is not there."""
     prev = -1
@@ -225,7 +228,7 @@ def idle_remove(q, sv, col, s):
 
 
 # --- travel ---------------------------------------------------------------------------------
-@njit(cache=True, _nrt=False)
+@compiled
 def trip_hours(fs, si, geo, tk, tv, road, c, f):
     """Round-trip hours (as ``ServiceModel.trip_hours``): the pair table's, else the road's,
     else great-circle at ``speed_kmh``; 0 when nothing is known."""
@@ -250,14 +253,14 @@ def trip_hours(fs, si, geo, tk, tv, road, c, f):
 
 
 # --- the model's rules --------------------------------------------------------------------------
-@njit(cache=True, _nrt=False)
+@compiled
 def count_closed(fi, ii, fs, si, issue):
     si[CLOSED_N] += 1
     if ii[issue, TIER] != 3 and fi[issue, RAISED] >= fs[W0]:
         si[RESOLVED_N] += 1
 
 
-@njit(cache=True, _nrt=False)
+@compiled
 def close(fi, ii, fs, si, q, ht, hk, issue, tier, at):
     ii[issue, TIER] = tier
     fi[issue, CLOSED] = at
@@ -275,7 +278,7 @@ def close(fi, ii, fs, si, q, ht, hk, issue, tier, at):
             heap_push(ht, hk, si, fs[NOW] + delay, line * 4 + RELEASE)
 
 
-@njit(cache=True, _nrt=False)
+@compiled
 def begin(fi, ii, fs, si, sv, cf, ci, pl, geo, tk, tv, road, s, issue):
     """Start ``issue`` on server ``s`` now; returns the day the work ends."""
     now = fs[NOW]
@@ -304,14 +307,14 @@ def begin(fi, ii, fs, si, sv, cf, ci, pl, geo, tk, tv, road, s, issue):
     return end
 
 
-@njit(cache=True, _nrt=False)
+@compiled
 def start(fi, ii, fs, si, q, sv, cf, ci, pl, ht, hk, geo, tk, tv, road, s, issue):
     sv[CURRENT, s] = issue
     end = begin(fi, ii, fs, si, sv, cf, ci, pl, geo, tk, tv, road, s, issue)
     heap_push(ht, hk, si, end, s * 4 + FINISH)
 
 
-@njit(cache=True, _nrt=False)
+@compiled
 def push(fi, ii, fs, si, q, sv, cf, ci, pl, ht, hk, geo, tk, tv, road, col, issue):
     """Hand the issue to an idle server of queue ``col``, or queue it."""
     s = q[IDLE, col]
@@ -324,7 +327,7 @@ def push(fi, ii, fs, si, q, sv, cf, ci, pl, ht, hk, geo, tk, tv, road, col, issu
         si[QUEUED] += 1
 
 
-@njit(cache=True, _nrt=False)
+@compiled
 def escalate(fi, ii, fs, si, q, sv, cf, ci, pl, ht, hk, geo, tk, tv, road, issue, pool):
     """Hand an issue over to ``pool`` (after the tier's hand-over delay)."""
     if pool < 0:
@@ -341,7 +344,7 @@ def escalate(fi, ii, fs, si, q, sv, cf, ci, pl, ht, hk, geo, tk, tv, road, issue
     heap_push(ht, hk, si, fs[NOW] + delay, line * 4 + RELEASE)
 
 
-@njit(cache=True, _nrt=False)
+@compiled
 def complete(fi, ii, fs, si, q, sv, cf, ci, pl, dept, ht, hk, geo, tk, tv, road, s, issue):
     """Settle the finished issue, or escalate it."""
     now = fs[NOW]
@@ -377,7 +380,7 @@ def complete(fi, ii, fs, si, q, sv, cf, ci, pl, dept, ht, hk, geo, tk, tv, road,
         close(fi, ii, fs, si, q, ht, hk, issue, 3, now + feedback)
 
 
-@njit(cache=True, _nrt=False)
+@compiled
 def route(fi, ii, fs, si, q, sv, cf, ci, pl, fq, ht, hk, geo, tk, tv, road, unr, issue,
           travel, when):
     """Send an issue to its firm's queue (collected at ``when``), or keep it unrouted."""
@@ -392,7 +395,7 @@ def route(fi, ii, fs, si, q, sv, cf, ci, pl, fq, ht, hk, geo, tk, tv, road, unr,
     push(fi, ii, fs, si, q, sv, cf, ci, pl, ht, hk, geo, tk, tv, road, col, issue)
 
 
-@njit(cache=True, _nrt=False)
+@compiled
 def take_arrivals(fi, ii, fs, si, q, sv, cf, ci, pl, fq, ht, hk, geo, tk, tv, road, unr):
     """Route every issue raised up to now that is not routed yet (in raised order)."""
     k, now, n = si[NEXT], fs[NOW], fi.shape[0]
@@ -404,7 +407,7 @@ def take_arrivals(fi, ii, fs, si, q, sv, cf, ci, pl, fq, ht, hk, geo, tk, tv, ro
     si[NEXT] = k
 
 
-@njit(cache=True, _nrt=False)
+@compiled
 def wake_on_next_arrival(fi, si, ht, hk):
     """Make sure an event fires at the next arrival not yet routed."""
     if not si[WAKE] and si[NEXT] < fi.shape[0]:
@@ -412,7 +415,7 @@ def wake_on_next_arrival(fi, si, ht, hk):
         heap_push(ht, hk, si, fi[si[NEXT], RAISED], ARRIVE)
 
 
-@njit(cache=True, _nrt=False)
+@compiled
 def route_batch(fi, ii, fs, si, q, sv, cf, ci, pl, dept, fq, ht, hk, geo, tk, tv, road, unr,
                 issues):
     """Route ``issues`` now (a collection round): travel only for a firm's first issue."""
@@ -429,7 +432,7 @@ def route_batch(fi, ii, fs, si, q, sv, cf, ci, pl, dept, fq, ht, hk, geo, tk, tv
               travel, now)
 
 
-@njit(cache=True, _nrt=False)
+@compiled
 def join(fi, ii, fs, si, q, sv, cf, ci, pl, dept, fq, ht, hk, geo, tk, tv, road, unr, s, col):
     """Server ``s`` starts serving queue ``col`` now (when busy: once its issue is done)."""
     feeder = si[FEEDER] == col
@@ -448,13 +451,13 @@ def join(fi, ii, fs, si, q, sv, cf, ci, pl, dept, fq, ht, hk, geo, tk, tv, road,
             wake_on_next_arrival(fi, si, ht, hk)
 
 
-@njit(cache=True, _nrt=False)
+@compiled
 def wake(fi, ii, fs, si, q, sv, cf, ci, pl, dept, fq, ht, hk, geo, tk, tv, road, unr):
     """Make sure an event fires at the next arrival not yet routed."""
     wake_on_next_arrival(fi, si, ht, hk)
 
 
-@njit(cache=True, _nrt=False)
+@compiled
 def drain(q, ii, si, col, out, k):
     """Move the issues waiting in queue ``col`` to ``out[k:]``; returns the new end."""
     while q[LEN, col] > 0:
@@ -464,7 +467,7 @@ def drain(q, ii, si, col, out, k):
     return k
 
 
-@njit(cache=True, _nrt=False)
+@compiled
 def finish(fi, ii, fs, si, q, sv, cf, ci, pl, dept, fq, ht, hk, geo, tk, tv, road, unr, s):
     """Server ``s`` completes its issue and takes the next one."""
     issue = sv[CURRENT, s]
@@ -484,7 +487,7 @@ def finish(fi, ii, fs, si, q, sv, cf, ci, pl, dept, fq, ht, hk, geo, tk, tv, roa
             wake_on_next_arrival(fi, si, ht, hk)
 
 
-@njit(cache=True, _nrt=False)
+@compiled
 def arrive(fi, ii, fs, si, q, sv, cf, ci, pl, fq, ht, hk, geo, tk, tv, road, unr):
     """Immediate collection: route every issue raised by now, then wait for the next (with
     one shared queue, only while a server is idle: else arrivals are taken in when a
@@ -496,7 +499,7 @@ def arrive(fi, ii, fs, si, q, sv, cf, ci, pl, fq, ht, hk, geo, tk, tv, road, unr
         wake_on_next_arrival(fi, si, ht, hk)
 
 
-@njit(cache=True, _nrt=False)
+@compiled
 def run(fi, ii, fs, si, q, sv, cf, ci, pl, dept, fq, ht, hk, geo, tk, tv, road, unr, bound,
         until):
     """Play every event before ``bound`` (Mesa's next event) and not after ``until``."""
@@ -523,7 +526,7 @@ def run(fi, ii, fs, si, q, sv, cf, ci, pl, dept, fq, ht, hk, geo, tk, tv, road, 
             arrive(fi, ii, fs, si, q, sv, cf, ci, pl, fq, ht, hk, geo, tk, tv, road, unr)
 
 
-@njit(cache=True, _nrt=False)
+@compiled
 def available_hours(fs, windows, t):
     """Cadre working hours from the warm-up to ``t`` (``windows``: rows start, end and
     number of cadres of each serving window)."""
@@ -537,7 +540,7 @@ def available_hours(fs, windows, t):
     return total
 
 
-@njit(cache=True, _nrt=False)
+@compiled
 def utilization(fs, cf, ci, windows, t):
     """Cadre hours worked over cadre hours available, from the warm-up to ``t`` (of a
     job in progress, only the part before ``t``)."""
@@ -547,7 +550,7 @@ def utilization(fs, cf, ci, windows, t):
     return min(1.0, (fs[BOOKED] - ahead_hours(fs, cf, ci, t)) / avail)
 
 
-@njit(cache=True, _nrt=False)
+@compiled
 def snapshot(raised_at, fs, si, cf, ci, windows, time, in_window_from):
     """The daily series at ``time``: issues raised, closed, open, share resolved, cadres
     busy, utilisation so far, issues queued (``sim.model.SERIES``)."""

@@ -445,7 +445,7 @@ class ServiceModel(Model):
         """Mesa's loop over its event list, with the kernel's events in between: before
         each Mesa event (and up to ``until``) the kernel plays the events due earlier,
         so steps, collection rounds and user events see the model as of their time."""
-        if until <= self.time:
+        if until <= self.time:  # type: ignore[has-type]
             super()._advance_time(until)
             return
         events = self._event_list
