@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 EARTH_RADIUS_KM = 6371.0088
 """Mean Earth radius (IUGG), km."""
@@ -52,6 +51,8 @@ def iter_pairs_within(
     """
     lat_a, lon_a = np.asarray(lat_a, float), np.asarray(lon_a, float)
     lat_b, lon_b = np.asarray(lat_b, float), np.asarray(lon_b, float)
+    from scipy.spatial import cKDTree  # here, not at import: `zhuqi simulate` needs no tree
+
     tb = cKDTree(unit_vectors(lat_b, lon_b))
     # a small margin: the chord test is exact in theory, rounding may drop a boundary pair
     chord = km_to_chord(max_km) * (1 + 1e-9)
@@ -104,6 +105,8 @@ def nearest_within(
     lat_a, lon_a = np.asarray(lat_a, float), np.asarray(lon_a, float)
     lat_b, lon_b = np.asarray(lat_b, float), np.asarray(lon_b, float)
     k = max(1, min(k, len(lat_a)))
+    from scipy.spatial import cKDTree
+
     ta = cKDTree(unit_vectors(lat_a, lon_a))
     _, idx = ta.query(unit_vectors(lat_b, lon_b), k=k,
                       distance_upper_bound=km_to_chord(max_km) * (1 + 1e-9))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import platform
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -66,15 +67,18 @@ def run_once(
     ss = np.random.SeedSequence(seed, spawn_key=(replication,))
     model = ServiceModel(scenario, pairing, config, ss).run()
     issues = model.issues()
-    metrics = run_metrics(issues, config.warmup_days, config.days, model.busy_hours(),
-                          model.available_hours(), config.sla_days)
+    categories = by_category(issues, config.warmup_days, config.days, config.sla_days)
+    if len(categories) == 1:  # one category: its metrics are the run's
+        available = model.available_hours()
+        metrics = dict(next(iter(categories.values())))
+        metrics["cadre_utilization"] = (model.busy_hours() / available if available > 0
+                                        else math.nan)
+    else:
+        metrics = run_metrics(issues, config.warmup_days, config.days, model.busy_hours(),
+                              model.available_hours(), config.sla_days)
     series = model.datacollector.get_model_vars_dataframe()
     series.insert(0, "day", np.arange(len(series), dtype=float))
-    return RunResult(
-        replication, metrics,
-        by_category(issues, config.warmup_days, config.days, config.sla_days), series,
-        issues if keep_issues else None,
-    )
+    return RunResult(replication, metrics, categories, series, issues if keep_issues else None)
 
 
 def _run_job(args: tuple) -> RunResult:
@@ -226,10 +230,13 @@ def simulate_scenario(
     config = config or simulation_config(scenario)
     plan = prepare_pairing(scenario, config, pairing)
     jobs = [(scenario, plan, config, seed, r, keep_issues) for r in range(replications)]
+    started = time.perf_counter()
     results = run_many(jobs, workers, progress, scheduler)
+    run_seconds = time.perf_counter() - started
     runs, cats, series, issues = _collect(results, seed, keep_issues)
     meta = {
         "scenario": scenario.name,
+        "run_seconds": run_seconds,  # the replications: models built, run, measured
         "seed": seed,
         "replications": replications,
         "seeding": "numpy SeedSequence(seed, spawn_key=(replication,)), spawned into "

@@ -126,6 +126,9 @@ def run_metrics(issues: pd.DataFrame, warmup: float, horizon: float, busy_hours:
 def by_category(issues: pd.DataFrame, warmup: float, horizon: float,
                 sla_days: Sequence[float] = SLA_DAYS) -> dict[str, dict]:
     """The issue metrics per category."""
+    cats = issues["category"]
+    if len(cats) and cats.notna().all() and (cats == cats.iat[0]).all():  # one: no grouping
+        return {str(cats.iat[0]): issue_metrics(issues, warmup, horizon, sla_days)}
     return {
         str(cat): issue_metrics(group, warmup, horizon, sla_days)
         for cat, group in issues.groupby("category", sort=True)

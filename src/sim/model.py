@@ -1,33 +1,35 @@
 """``ServiceModel``: firms raise issues, cadres collect and solve or escalate them.
 
-Continuous time in days on Mesa's event list: arrivals (immediate collection) or a
-recurring collection round (daily 三个一 cycle, weekly visits), job completions, and
-hand-overs along the escalation chain. Randomness comes from three independent streams
-derived from one seed: arrivals, per-issue draws (efforts, solve chances), and Mesa's own
-``rng``, so staffing levels and policies compared with one seed see the same issues.
+Continuous time in days. Mesa owns time: its event list holds the daily steps (each
+records the time series with Mesa's DataCollector), the collection rounds (daily 三个一
+cycle, weekly visits), the starts and ends of cadre batches, and any event a user
+schedules. The fine-grained events in between (arrivals under immediate collection, job
+starts and completions, hand-overs along the escalation chain, report-backs) are played by
+a compiled kernel (:mod:`sim.kernel`) on arrays: before each Mesa event fires, the model
+runs the kernel's events that fall before it. Randomness comes from three independent
+streams derived from one seed: arrivals, per-issue draws (efforts, solve chances), and
+Mesa's own ``rng``, so staffing levels and policies compared with one seed see the same
+issues.
 """
 
 from __future__ import annotations
 
-import bisect
-import heapq
 import math
 import warnings
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from mesa import DataCollector, Model
-from mesa.time import Event, Priority, Schedule
+from mesa.time import Priority, Schedule
 
 from assign import Pairing, Scenario
 from assign.categories import CATEGORY_INDEX, CATEGORY_KEYS
 from assign.errors import ScenarioWarning
 from assign.geo import EARTH_RADIUS_KM
 
-from .agents import CadreAgent, DelayLine, FirmAgent, PoolAgent, WorkQueue
+from . import kernel as K
+from .agents import CadreAgent, FirmAgent, PoolAgent
 from .arrivals import draw_arrivals
 from .batches import BatchPlan, has_batches, plan_batches, serving_windows
 from .config import SimulationConfig, simulation_config
@@ -41,39 +43,46 @@ TIERS = {0: "cadre", 1: "home_unit", 2: "department", 3: "unresolved", -1: "open
 """Who closed an issue (``tier`` column of the issue log)."""
 
 
-@dataclass
+def _row(table: str, index: int):
+    def get(self):
+        return getattr(self, table)[:, index]
+
+    return property(get)
+
+
 class IssueLog:
-    """Per-issue records while the model runs (plain lists: fast scalar access)."""
+    """Per-issue records while the model runs: views of the kernel's issue arrays
+    (float columns: times and draws, NaN = not yet; int columns: -1 = none)."""
 
-    raised: list[float]
-    firm: list[int]
-    category: list[int]
-    effort: list[float]
-    effort_tier: tuple[list[float], list[float]]
-    u_cadre: list[float]
-    u_home: list[float]
-    u_dept: list[float]
-    travel: list[bool] = field(default_factory=list)
-    collected: list[float] = field(default_factory=list)
-    started: list[float] = field(default_factory=list)
-    escalated: list[float] = field(default_factory=list)
-    escalated_department: list[float] = field(default_factory=list)
-    resolved: list[float] = field(default_factory=list)
-    closed: list[float] = field(default_factory=list)
-    tier: list[int] = field(default_factory=list)
-    cadre: list[int] = field(default_factory=list)
-    home: list[int] = field(default_factory=list)
+    raised = _row("fi", K.RAISED)
+    effort = _row("fi", K.EFFORT)
+    u_cadre = _row("fi", K.U_CADRE)
+    u_home = _row("fi", K.U_HOME)
+    u_dept = _row("fi", K.U_DEPT)
+    collected = _row("fi", K.COLLECTED)
+    started = _row("fi", K.STARTED)
+    escalated = _row("fi", K.ESCALATED)
+    escalated_department = _row("fi", K.ESC_DEPT)
+    resolved = _row("fi", K.RESOLVED)
+    closed = _row("fi", K.CLOSED)
+    firm = _row("ii", K.FIRM)
+    category = _row("ii", K.CATEGORY)
+    travel = _row("ii", K.TRAVEL)
+    tier = _row("ii", K.TIER)
+    cadre = _row("ii", K.CADRE)
+    home = _row("ii", K.HOME)
 
-    def __post_init__(self) -> None:
-        n = len(self.raised)
-        nan = [math.nan] * n
-        self.travel = [False] * n
-        for name in ("collected", "started", "escalated", "escalated_department", "resolved",
-                     "closed"):
-            setattr(self, name, list(nan))
-        self.tier = [-1] * n
-        self.cadre = [-1] * n
-        self.home = [-1] * n
+    def __init__(self, fi: np.ndarray, ii: np.ndarray) -> None:
+        self.fi = fi
+        self.ii = ii
+
+    @property
+    def effort_tier(self) -> tuple[np.ndarray, np.ndarray]:
+        """Effort draws of the home-unit and department tiers."""
+        return self.fi[:, K.EFF1], self.fi[:, K.EFF2]
+
+    def __len__(self) -> int:
+        return self.fi.shape[0]
 
 
 def unit_draws(rng: np.random.Generator, distribution: str, cv: float, n: int) -> np.ndarray:
@@ -84,18 +93,6 @@ def unit_draws(rng: np.random.Generator, distribution: str, cv: float, n: int) -
         s2 = math.log1p(cv * cv)
         return rng.lognormal(-s2 / 2.0, math.sqrt(s2), n)
     return np.ones(n)
-
-
-class _Closer:
-    """Counts issues closed (after any report-back delay) for the live time series."""
-
-    __slots__ = ("model",)
-
-    def __init__(self, model: ServiceModel) -> None:
-        self.model = model
-
-    def push(self, issue: int) -> None:
-        self.model.count_closed(issue)
 
 
 class SeriesCollector(DataCollector):
@@ -118,6 +115,15 @@ class SeriesCollector(DataCollector):
                 record[name].append(getattr(model, name))
         else:
             super().collect(model)
+
+    def record(self, time: float, values: tuple) -> None:
+        """Append one record of the series (in ``names`` order) taken at ``time``."""
+        if not self._validated:
+            raise RuntimeError("record() follows a first collect()")
+        self._collection_steps.append(time)
+        record = self.model_vars
+        for name, value in zip(self._names, values):  # noqa: B905 (one value a name)
+            record[name].append(value)
 
 
 class ServiceModel(Model):
@@ -143,12 +149,6 @@ class ServiceModel(Model):
         ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
         arrival_ss, issue_ss, model_ss = ss.spawn(3)
         super().__init__(rng=np.random.default_rng(model_ss))
-        self.now = 0.0  # the time of the event being handled (see ``at``)
-        self._pending: list[tuple[float, int, Callable[[], None]]] = []
-        self._seq = 0
-        self._advance_at = math.inf
-        self._advance_event: Event | None = None
-        self._until = math.inf
         self.case = scenario
         self.config = cfg = config or simulation_config(scenario)
         self.seed_entropy = ss.entropy
@@ -159,54 +159,51 @@ class ServiceModel(Model):
                             cfg.arrival.profile)
         n = len(arr)
         irng = np.random.default_rng(issue_ss)
-        draws = [unit_draws(irng, cfg.effort.distribution, cfg.effort.cv, n) for _ in range(3)]
-        u = irng.random((3, n))
-        self.log = IssueLog(
-            arr.time.tolist(), arr.firm.tolist(), arr.category.tolist(), draws[0].tolist(),
-            (draws[1].tolist(), draws[2].tolist()), u[0].tolist(), u[1].tolist(), u[2].tolist(),
-        )
+        fi = np.full((n, K.N_FI), np.nan)  # one row an issue: its fields share cache lines
+        fi[:, K.RAISED] = arr.time
+        for col in (K.EFFORT, K.EFF1, K.EFF2):
+            fi[:, col] = unit_draws(irng, cfg.effort.distribution, cfg.effort.cv, n)
+        fi[:, K.U_CADRE:K.U_DEPT + 1] = irng.random((3, n)).T
+        ii = np.full((n, K.N_II), -1, dtype=np.int32)
+        ii[:, K.FIRM] = arr.firm
+        ii[:, K.CATEGORY] = arr.category
+        ii[:, K.TRAVEL] = 0
+        self.log = IssueLog(fi, ii)
+        self._raised = np.ascontiguousarray(arr.time, dtype=float)
         lat = np.concatenate([cadres["lat"].to_numpy(float), firms["lat"].to_numpy(float)])
         lon = np.concatenate([cadres["lon"].to_numpy(float), firms["lon"].to_numpy(float)])
-        self._rad_lat = np.radians(lat).tolist()  # NaN: location unknown
-        self._rad_lon = np.radians(lon).tolist()
+        self._geo = np.radians(np.vstack([lat, lon]))  # NaN: location unknown
+        self._rad_lat = self._geo[0].tolist()
+        self._rad_lon = self._geo[1].tolist()
         self._n_cadres = len(cadres)
         self._road = _road_travel(scenario)  # road minutes when the scenario has roads
         self._road_minutes: np.ndarray | None = None
         self._trip_hours = self._pair_table_trips()
-        # settings read on every event, kept as plain attributes
+        # settings, kept as plain attributes
         self.hours_per_day = cfg.hours_per_day
         self.mean_hours = cfg.effort.mean_hours
         self.unskilled_factor = cfg.effort.unskilled_factor
         self.speed_kmh = cfg.speed_kmh
         self.escalation = cfg.escalation if cfg.escalation.enabled else None
         self._window = (cfg.warmup_days, cfg.days)
-        self.queued = 0
-        self.busy_cadres = 0
-        self.booked_hours = 0.0
-        self.working: dict[int, tuple[float, float]] = {}  # cadre -> (start, end) of its job
+        self._in_window_from = int(np.searchsorted(self._raised, cfg.warmup_days))
         start, end = serving_windows(scenario)
         self._windows = Counter(zip(start.tolist(), end.tolist(), strict=True))
-        self._unrouted: list[int] = []  # issues of firms nobody serves (yet)
+        self._windows_array = np.array([[s for s, _ in self._windows],
+                                        [e for _, e in self._windows],
+                                        list(self._windows.values())], float).reshape(3, -1)
         self._build_agents(pairing)
+        self._build_kernel()
         if cfg.travel:
             self._warn_unknown_travel()
-        self.closed_count = 0
-        self.resolved_count = 0  # issues raised after the warm-up and resolved so far
-        self._closer = _Closer(self)
-        esc = cfg.escalation
-        self.handover = {1: DelayLine(self, esc.home_unit.delay_days),
-                         2: DelayLine(self, esc.department.delay_days)}
-        self.feedback = {t: DelayLine(self, d) for t, d in
-                         ((1, esc.home_unit.feedback_days), (2, esc.department.feedback_days),
-                          (3, esc.department.feedback_days))}
-        self._next = 0
-        self._wake_pending = False
         if cfg.collection == "immediate":
             if cfg.service == "pooled":
-                self.queues[0].feeder = self
-            if n:
-                self._wake_pending = True
-                self.at(self._arrive, float(arr.time[0]))
+                self._si[K.FEEDER] = self._shared
+            if n:  # the first arrival, on the empty heap (as kernel.wake_on_next_arrival)
+                self._si[K.WAKE] = 1
+                self._si[K.HEAP_N] = self._si[K.SEQ] = 1
+                self._ht[0] = self._raised[0]
+                self._hk[:, 0] = (1, K.ARRIVE)
         else:
             every = 1.0 if cfg.collection == "daily" else 7.0
             self._collected_upto = 0
@@ -219,39 +216,45 @@ class ServiceModel(Model):
 
     # --- set-up ---------------------------------------------------------------
     def _build_agents(self, pairing: Pairing | BatchPlan | None) -> None:
+        """Agents, and which queue each server serves: cadre ``i``'s own queue is ``i``,
+        the shared queue (pooled service) ``C``, pool ``p``'s ``C + 1 + p``, team queues
+        after those."""
         cfg, scenario = self.config, self.case
         cadres, firms = scenario.cadres, scenario.firms
+        n_cadres = len(cadres)
         self.firm_agents = [FirmAgent(self, j, r) for j, r in enumerate(
             firms["rate_per_day"].fillna(cfg.arrival.rate_per_firm_day).tolist())]
         units = sorted(set(cadres["home_unit"].fillna("").tolist()))
         self.home_units = {
-            name: PoolAgent(self, i, 1, name or "(no home unit)", cfg.escalation.home_unit.servers)
+            name: PoolAgent(self, i, 1, name or "(no home unit)", cfg.escalation.home_unit.servers,
+                            i)
             for i, name in enumerate(units)
         }
         self.departments = {
-            CATEGORY_INDEX[k]: PoolAgent(self, i, 2, k, cfg.escalation.department.servers)
+            CATEGORY_INDEX[k]: PoolAgent(self, i, 2, k, cfg.escalation.department.servers,
+                                         len(units) + i)
             for i, k in enumerate(CATEGORY_KEYS)
         }
-        shared = WorkQueue(self) if cfg.service == "pooled" else None
+        self._pools = [*self.home_units.values(), *self.departments.values()]
+        self._shared = n_cadres if cfg.service == "pooled" else -1
+        self._n_queues = n_cadres + 1 + len(self._pools)
         if cfg.service == "team" and (isinstance(pairing, BatchPlan) or has_batches(scenario)):
             raise ValueError("service 'team' does not model cadre batches (start_day/end_day) "
                              "yet; use service assigned or pooled")
         plan, given = (pairing, None) if isinstance(pairing, BatchPlan) else (None, pairing)
         if plan is None and has_batches(scenario):
-            plan = plan_batches(scenario, cfg.days, given, assigned=shared is None)
+            plan = plan_batches(scenario, cfg.days, given, assigned=self._shared < 0)
         self.plan = plan
-        serving = set(plan.periods[0].cadres) if plan is not None else set(range(len(cadres)))
+        serving = set(plan.periods[0].cadres) if plan is not None else set(range(n_cadres))
         self.cadre_agents: list[CadreAgent] = []
         for i, (skills, unit) in enumerate(zip(cadres["skills"], cadres["home_unit"].fillna(""),
                                                strict=True)):
             held = frozenset(CATEGORY_INDEX[k] for k, _ in skills)
-            queue = shared if shared is not None and i in serving else WorkQueue(self)
-            self.cadre_agents.append(CadreAgent(self, i, held, self.home_units[unit], queue))
+            self.cadre_agents.append(CadreAgent(self, i, held, self.home_units[unit]))
         self.serving = serving
-        self.queues = [shared] if shared is not None else [c.server.queue for c in self.cadre_agents]
-        self.queues += [p.queue for p in self.home_units.values()]
-        self.queues += [p.queue for p in self.departments.values()]
-        self.firm_queue: list[WorkQueue | None] = [shared] * len(firms)
+        self._server_queue = [self._shared if self._shared >= 0 and i in serving else i
+                              for i in range(n_cadres)]
+        self._firm_queue = [self._shared] * len(firms)
         self.pairing = None
         self._period = 0
         if plan is not None:  # before any other event of that day
@@ -260,7 +263,7 @@ class ServiceModel(Model):
         if cfg.service == "team":  # batches were refused above
             self._team_queues(pairing if isinstance(pairing, Pairing) else None)
             return
-        if shared is not None:
+        if self._shared >= 0:
             return
         if plan is not None:
             given = plan.periods[0].pairing
@@ -269,72 +272,136 @@ class ServiceModel(Model):
 
             given = solve(scenario)
         self.pairing = given
-        self._pair(given)
+        self._firm_queue = self._pair(given)
 
-    def _pair(self, pairing: Pairing | None) -> None:
-        """Point each firm at the queue of its cadre (among those serving now)."""
-        cadre_row = {cid: i for i, cid in enumerate(self.case.cadres["id"])}
-        firm_row = {fid: j for j, fid in enumerate(self.case.firms["id"])}
-        self.firm_queue = [None] * len(self.firm_agents)
+    def _build_kernel(self) -> None:
+        """The kernel's arrays (see :mod:`sim.kernel` for their rows)."""
+        cfg, n = self.config, len(self.log)
+        n_cadres, n_firms = self._n_cadres, len(self.firm_agents)
+        pools = self._pools
+        n_queues = self._n_queues
+        q = np.full((4, n_queues + 5), -1, dtype=np.int64)
+        q[K.LEN] = 0
+        n_servers = n_cadres + sum(p.servers for p in pools)
+        sv = np.full((5, n_servers), -1, dtype=np.int64)
+        sv[K.KIND, :n_cadres] = 0
+        sv[K.OWNER, :n_cadres] = np.arange(n_cadres)
+        sv[K.QUEUE, :n_cadres] = self._server_queue
+        s = n_cadres
+        for p in pools:
+            sv[K.KIND, s:s + p.servers] = 1
+            sv[K.OWNER, s:s + p.servers] = p.pool
+            sv[K.QUEUE, s:s + p.servers] = n_cadres + 1 + p.pool
+            s += p.servers
+        order = getattr(self, "_idle_order", None)
+        for s in range(n_servers):  # idle stacks: the last pushed is the first to work
+            col = int(sv[K.QUEUE, s])
+            if order is not None and col in order:
+                continue
+            sv[K.IDLE_NEXT, s] = q[K.IDLE, col]
+            q[K.IDLE, col] = s
+        for col, servers in (order or {}).items():
+            for s in servers:
+                sv[K.IDLE_NEXT, s] = q[K.IDLE, col]
+                q[K.IDLE, col] = s
+        cf = np.zeros((2, n_cadres))
+        ci = np.zeros((3, n_cadres), dtype=np.int64)
+        ci[K.SKILLS] = [sum(1 << k for k in a.skills) for a in self.cadre_agents]
+        ci[K.HOME_POOL] = [a.home.pool if a.home is not None else -1 for a in self.cadre_agents]
+        pl = np.array([[p.tier for p in pools], [n_cadres + 1 + p.pool for p in pools],
+                       [p.index for p in pools]], dtype=np.int64).reshape(3, len(pools))
+        dept = np.full(len(CATEGORY_KEYS), -1, dtype=np.int64)
+        for k, p in self.departments.items():
+            dept[k] = p.pool
+        fq = np.zeros((2, n_firms), dtype=np.int64)
+        fq[K.FQUEUE] = self._firm_queue
+        cap = n_servers + n + 8  # every server busy, every issue in a line, one arrival
+        ht = np.empty(cap)
+        hk = np.empty((2, cap), dtype=np.int64)
+        keys = sorted((c * n_firms + f, h) for (c, f), h in self._trip_hours.items())
+        tk = np.array([k for k, _ in keys], dtype=np.int64)
+        tv = np.array([h for _, h in keys], dtype=float)
+        road = np.empty((0, 0))
+        if self._road is not None and cfg.travel:
+            self._road_minutes = self._road.minutes_matrix()
+            road = np.ascontiguousarray(self._road_minutes, dtype=float)
+        unr = np.empty(n, dtype=np.int64)
+        esc = cfg.escalation
+        fs = np.zeros(K.N_FS)
+        fs[K.W0], fs[K.W1] = self._window
+        fs[K.HPD] = cfg.hours_per_day
+        fs[K.MEAN_HOURS] = cfg.effort.mean_hours
+        fs[K.UNSKILLED] = cfg.effort.unskilled_factor
+        fs[K.SPEED] = cfg.speed_kmh
+        fs[K.P_SKILLED] = esc.cadre_solve_prob
+        fs[K.P_UNSKILLED] = esc.unskilled_solve_prob
+        fs[K.MEAN_DAYS1], fs[K.SOLVE1], fs[K.FEEDBACK1] = (
+            esc.home_unit.mean_days, esc.home_unit.solve_prob, esc.home_unit.feedback_days)
+        fs[K.MEAN_DAYS2], fs[K.SOLVE2], fs[K.FEEDBACK2] = (
+            esc.department.mean_days, esc.department.solve_prob, esc.department.feedback_days)
+        fs[K.DELAY:K.DELAY + 5] = (esc.home_unit.delay_days, esc.department.delay_days,
+                                   esc.home_unit.feedback_days, esc.department.feedback_days,
+                                   esc.department.feedback_days)
+        si = np.zeros(K.N_SI, dtype=np.int64)
+        si[K.TRAVEL_CFG] = bool(cfg.travel)
+        si[K.ESCALATE] = self.escalation is not None
+        si[K.FEEDER] = -1
+        si[K.N_FIRMS] = n_firms
+        si[K.LINES] = n_queues
+        self._fs, self._si, self._q, self._sv, self._cf, self._ci = fs, si, q, sv, cf, ci
+        self._fq, self._ht, self._hk, self._unr = fq, ht, hk, unr
+        self._k = (self.log.fi, self.log.ii, fs, si, q, sv, cf, ci, pl, dept, fq, ht, hk,
+                   self._geo, tk, tv, road, unr)
+
+    def _pair(self, pairing: Pairing | None) -> list[int]:
+        """Point each firm at the queue of its cadre (among those serving now); returns
+        each firm's queue (-1: nobody serves it)."""
+        firm_queue = [-1] * len(self.firm_agents)
         for firm in self.firm_agents:
             firm.cadre = None
         if pairing is None:
-            return
-        for cid, fid in zip(pairing.pairs["cadre_id"], pairing.pairs["firm_id"], strict=True):
-            i = cadre_row[cid]
-            if i not in self.serving:
-                continue
-            agent = self.cadre_agents[i]
-            self.firm_agents[firm_row[fid]].cadre = agent
-            self.firm_queue[firm_row[fid]] = agent.server.queue
+            return firm_queue
+        rows = pd.Index(self.case.cadres["id"]).get_indexer(pairing.pairs["cadre_id"])
+        cols = pd.Index(self.case.firms["id"]).get_indexer(pairing.pairs["firm_id"])
+        for ids, found in ((pairing.pairs["cadre_id"], rows), (pairing.pairs["firm_id"], cols)):
+            if (found < 0).any():
+                raise KeyError(ids.to_numpy()[found < 0][0])
+        serving, firms, cadres = self.serving, self.firm_agents, self.cadre_agents
+        for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
+            if i in serving:
+                firms[j].cadre = cadres[i]
+                firm_queue[j] = i
+        return firm_queue
 
     def _next_period(self) -> None:
         """A batch starts or ends: cadres join or leave, firms are paired anew, and the
         issues waiting for a cadre follow their firm."""
         assert self.plan is not None
-        self.now = self.time
+        self._fs[K.NOW] = self.time
         self._period += 1
         period = self.plan.periods[self._period]
         old, new = self.serving, set(period.cadres)
         self.serving = new
-        if self.config.service == "pooled":
-            shared = self.queues[0]
-            for i in sorted(old - new):
-                server = self.cadre_agents[i].server
-                if server in shared.idle:
-                    shared.idle.remove(server)
-                server.queue = WorkQueue(self)  # finishes the issue in hand, then nothing
-                if not server.busy:
-                    server.queue.idle.append(server)
+        q, sv = self._q, self._sv
+        if self._shared >= 0:
+            shared = self._shared
+            for i in sorted(old - new):  # finishes the issue in hand, then nothing
+                K.idle_remove(q, sv, shared, i)
+                sv[K.QUEUE, i] = i
+                if sv[K.CURRENT, i] < 0:
+                    K.idle_push(q, sv, i, i)
             for i in sorted(new - old):
-                server = self.cadre_agents[i].server
-                server.queue.idle.remove(server)
-                server.queue = shared
-                if shared.feeder is not None:
-                    shared.feeder.take_arrivals()
-                if shared.jobs:
-                    self.queued -= 1
-                    server.start(shared.jobs.popleft())
-                else:
-                    shared.idle.append(server)
-                    if shared.feeder is not None:
-                        shared.feeder.wake_on_next_arrival()
+                K.idle_remove(q, sv, int(sv[K.QUEUE, i]), i)
+                K.join(*self._k, i, shared)
             return
-        self._pair(period.pairing)
-        waiting = self._unrouted
-        self._unrouted = []
-        for agent in self.cadre_agents:
-            jobs = agent.server.queue.jobs
-            self.queued -= len(jobs)
-            waiting.extend(jobs)
-            jobs.clear()
-        visited: set[int] = set()
-        travel = self.config.travel
-        firm = self.log.firm
-        for issue in sorted(waiting):
-            f = firm[issue]
-            self._route(issue, travel and f not in visited)
-            visited.add(f)
+        self._fq[K.FQUEUE] = self._pair(period.pairing)
+        si, unr = self._si, self._unr
+        k = int(si[K.UNROUTED_N])
+        si[K.UNROUTED_N] = 0
+        waiting = unr.copy()
+        for i in range(self._n_cadres):
+            k = K.drain(q, self.log.ii, si, int(sv[K.QUEUE, i]), waiting, k)
+        K.route_batch(*self._k, np.sort(waiting[:k]))
 
     def _team_queues(self, pairing: Pairing | None) -> None:
         """Service ``team``: one queue per zone, served by its task force's members (the
@@ -348,159 +415,97 @@ class ServiceModel(Model):
             pairing = solve(scenario)
         self.pairing = pairing
         cadre_row = {cid: i for i, cid in enumerate(scenario.cadres["id"])}
-        zone_queue: dict[str, WorkQueue] = {}
+        zone_queue: dict[str, int] = {}
+        self._idle_order: dict[int, list[int]] = {}
         for zone, ids in team_members(pairing, scenario).items():
             if not ids:  # no team (infeasible plan): the zone's issues stay open
                 continue
-            queue = zone_queue[zone] = WorkQueue(self)
+            col = zone_queue[zone] = self._n_queues
+            self._n_queues += 1
+            members = self._idle_order[col] = []
             for cid in ids:
-                agent = self.cadre_agents[cadre_row[cid]]
-                own = agent.server.queue
-                own.idle.remove(agent.server)
-                agent.server.queue = queue
-                queue.idle.append(agent.server)
+                i = cadre_row[cid]
+                self._server_queue[i] = col
+                members.append(i)
         zones = scenario.firms["zone"].fillna("").astype(str).str.strip()
-        self.firm_queue = [zone_queue.get(z) for z in zones]
-        self.queues += list(zone_queue.values())
+        self._firm_queue = [zone_queue.get(z, -1) for z in zones]
         firm_row = {fid: j for j, fid in enumerate(scenario.firms["id"])}
         for fid, cid in zip(pairing.pairs["firm_id"], pairing.pairs["cadre_id"], strict=True):
             self.firm_agents[firm_row[fid]].cadre = self.cadre_agents[cadre_row[cid]]
 
     # --- events ------------------------------------------------------------------
-    def _arrive(self) -> None:
-        """Immediate collection: route every issue raised by now, then wait for the next.
-
-        With one shared queue (pooled service) the next arrival is scheduled only while a
-        cadre is idle; otherwise arrivals are taken in when a cadre looks for work.
-        """
-        self._wake_pending = False
-        self.take_arrivals()
-        feeder_queue = self.queues[0] if self.queues[0].feeder is not None else None
-        if feeder_queue is None or feeder_queue.idle:
-            self.wake_on_next_arrival()
-
-    def take_arrivals(self) -> None:
-        """Route every issue raised up to now that is not routed yet (in raised order)."""
-        times = self.log.raised
-        k, now = self._next, self.now
-        travel = self.config.travel
-        while k < len(times) and times[k] <= now:
-            self._route(k, travel, times[k])
-            k += 1
-        self._next = k
-
-    def wake_on_next_arrival(self) -> None:
-        """Make sure an event fires at the next arrival not yet routed."""
-        if not self._wake_pending and self._next < len(self.log.raised):
-            self._wake_pending = True
-            self.at(self._arrive, self.log.raised[self._next])
-
     def collect(self) -> None:
         """A collection round: take every issue raised since the last round."""
-        self.now = self.time
-        hi = bisect.bisect_right(self.log.raised, self.time)
-        visited: set[int] = set()
-        travel = self.config.travel
-        firm = self.log.firm
-        for k in range(self._collected_upto, hi):
-            f = firm[k]
-            self._route(k, travel and f not in visited)
-            visited.add(f)
+        self._fs[K.NOW] = self.time
+        hi = int(np.searchsorted(self._raised, self.time, side="right"))
+        K.route_batch(*self._k, np.arange(self._collected_upto, hi, dtype=np.int64))
         self._collected_upto = hi
 
-    def _route(self, issue: int, travel: bool, when: float | None = None) -> None:
-        queue = self.firm_queue[self.log.firm[issue]]
-        if queue is None:  # no cadre serves this firm: open until a later batch's does
-            self._unrouted.append(issue)
-            return
-        log = self.log
-        if log.collected[issue] != log.collected[issue]:  # NaN: not collected before
-            log.collected[issue] = self.now if when is None else when
-        log.travel[issue] = travel
-        queue.push(issue)
-
-    def at(self, function, time: float) -> None:
-        """Schedule ``function`` at ``time`` on the model's own event heap.
-
-        Fine-grained events (arrivals, completions, hand-overs) go on a heap of plain
-        ``(time, sequence, function)`` tuples, which compare in C; Mesa's event list holds
-        one :meth:`_advance` event at the heap's earliest time, so Mesa still decides when
-        model time moves, and steps, collection rounds and any event a user schedules keep
-        their order with the model's own events. Times are never in the past here (they
-        come from arrivals ahead of now or from non-negative durations).
-        """
-        self._seq += 1
-        heapq.heappush(self._pending, (time, self._seq, function))
-        if time < self._advance_at:  # the heap's head moved earlier: wake Mesa there
-            if self._advance_event is not None:
-                self._advance_event.cancel()
-            self._wake(time)
-
-    def _wake(self, time: float) -> None:
-        self._advance_at = time
-        self._advance_event = Event(time, self._advance)
-        self._event_list.add_event(self._advance_event)
-
-    def _advance(self) -> None:
-        """Run the model's own events due before Mesa's next event and the run's end."""
-        self._advance_at = -math.inf  # events scheduled meanwhile: the loop sees them
-        self._advance_event = None
-        pending = self._pending
-        mesa_events = self._event_list._events
-        bound = mesa_events[0].time if mesa_events else math.inf
-        until = self._until
-        pop = heapq.heappop
-        while pending:
-            t = pending[0][0]
-            if t >= bound or t > until:
-                break
-            self.now = t
-            pop(pending)[2]()
-        self.now = self.time
-        if pending:
-            self._wake(pending[0][0])
-        else:
-            self._advance_at = math.inf
-
     def _advance_time(self, until: float) -> None:
-        # Mesa's loop over its event list; the end of the run bounds :meth:`_advance`.
-        self._until = until
-        super()._advance_time(until)
-        self.now = self.time
-
-    def escalate(self, issue: int, pool: PoolAgent | None) -> None:
-        """Hand an issue over to the next tier (after the tier's hand-over delay)."""
-        if pool is None:
-            self.close(issue, 3, self.now)
+        """Mesa's loop over its event list, with the kernel's events in between: before
+        each Mesa event (and up to ``until``) the kernel plays the events due earlier,
+        so steps, collection rounds and user events see the model as of their time."""
+        if until <= self.time:  # type: ignore[has-type]
+            super()._advance_time(until)
             return
-        self.handover[pool.tier].push(pool.queue, issue)
+        events = self._event_list
+        si, ht, fs, k = self._si, self._ht, self._fs, self._k
+        run = K.run
+        while True:
+            try:
+                event = events.pop_event()
+            except IndexError:
+                event = None
+            bound = event.time if event is not None else math.inf
+            if si[K.HEAP_N] and ht[0] < bound and ht[0] <= until:
+                run(*k, bound, until)
+            if event is None:
+                break
+            if event.time > until:
+                events.add_event(event)
+                break
+            self.time = event.time
+            fs[K.NOW] = event.time
+            event.execute()
+        self.time = until
+        fs[K.NOW] = until
 
-    def close(self, issue: int, tier: int, at: float) -> None:
-        """Record who closed the issue and when (resolved, or closed unresolved)."""
-        log = self.log
-        log.tier[issue] = tier
-        if tier == 3:
-            log.closed[issue] = at
-        else:
-            log.resolved[issue] = at
-            log.closed[issue] = at
-        if at <= self.now:
-            self.count_closed(issue)
-        else:
-            self.feedback[tier].push(self._closer, issue)  # type: ignore[arg-type]
+    @property
+    def now(self) -> float:
+        """The time of the event being handled (the model's time between events)."""
+        return float(self._fs[K.NOW])
 
-    def count_closed(self, issue: int) -> None:
-        """Count an issue closed now (after its report-back) in the live series."""
-        self.closed_count += 1
-        if self.log.tier[issue] != 3 and self.log.raised[issue] >= self._window[0]:
-            self.resolved_count += 1
+    @property
+    def queued(self) -> int:
+        """Issues waiting in a queue now (cadres', home units', departments')."""
+        return int(self._si[K.QUEUED])
+
+    @property
+    def busy_cadres(self) -> int:
+        """Cadres working on an issue now."""
+        return int(self._si[K.BUSY])
+
+    @property
+    def closed_count(self) -> int:
+        """Issues closed so far (after any report-back delay)."""
+        return int(self._si[K.CLOSED_N])
+
+    @property
+    def resolved_count(self) -> int:
+        """Issues raised after the warm-up and resolved (reported back) so far."""
+        return int(self._si[K.RESOLVED_N])
+
+    @property
+    def booked_hours(self) -> float:
+        """Cadre hours of the jobs started so far, inside the measured window."""
+        return float(self._fs[K.BOOKED])
 
     def step(self) -> None:
         """Once a day: record the time series."""
-        self._snapshot()
-        self.datacollector.collect(self)
+        values = self._snapshot()
+        self.datacollector.record(self.time, values)
 
-    def _snapshot(self) -> None:
+    def _snapshot(self) -> tuple:
         """Set the attributes the DataCollector records (issues raised and closed so far,
         open issues, share resolved, cadres busy now, utilisation so far, issues queued).
 
@@ -508,17 +513,16 @@ class ServiceModel(Model):
         raised since the warm-up and resolved by now (closed unresolved is not resolved),
         over issues raised since the warm-up.
         """
-        self.raised = raised = self.raised_count()
-        self.closed = self.closed_count
-        self.open_issues = raised - self.closed_count
-        in_window = raised - bisect.bisect_left(self.log.raised, self._window[0])
-        self.resolution_rate = self.resolved_count / in_window if in_window else 0.0
-        self.utilization = self.utilization_so_far()
+        values = K.snapshot(self._raised, self._fs, self._si, self._cf, self._ci,
+                            self._windows_array, self.time, self._in_window_from)
+        (self.raised, self.closed, self.open_issues, self.resolution_rate, _,
+         self.utilization, _) = values
+        return values
 
     # --- helpers -------------------------------------------------------------------
     def raised_count(self) -> int:
         """Issues raised up to now."""
-        return bisect.bisect_right(self.log.raised, self.time)
+        return int(np.searchsorted(self._raised, self.time, side="right"))
 
     def distance_km(self, cadre: int, firm: int) -> float:
         """Great-circle km between a cadre and a firm (NaN when either has no coordinates)."""
@@ -643,28 +647,25 @@ class ServiceModel(Model):
     def issues(self) -> pd.DataFrame:
         """The issue log: one row per issue with every timestamp (NaN = not yet)."""
         log, sc = self.log, self.case
-        cadre_ids = sc.cadres["id"].to_numpy()
-        units = [p.name for p in self.home_units.values()]
-        cadre = np.array(log.cadre, dtype=np.int64)
-        home = np.array(log.home, dtype=np.int64)
+        # a trailing NaN: row -1 (no cadre, no home unit) reads as missing
+        cadre_ids = np.append(sc.cadres["id"].to_numpy(dtype=object), np.nan)
+        units = np.array([p.name for p in self.home_units.values()] + [np.nan], dtype=object)
         return pd.DataFrame(
             {
                 "issue": np.arange(len(log.raised)),
-                "firm_id": sc.firms["id"].to_numpy()[np.array(log.firm, dtype=np.int64)],
-                "category": np.array(CATEGORY_KEYS, dtype=object)[
-                    np.array(log.category, dtype=np.int64)],
-                "raised": log.raised,
-                "collected": log.collected,
-                "started": log.started,
-                "escalated": log.escalated,
-                "escalated_department": log.escalated_department,
-                "resolved": log.resolved,
-                "closed": log.closed,
+                "firm_id": sc.firms["id"].to_numpy()[log.firm],
+                "category": np.array(CATEGORY_KEYS, dtype=object)[log.category],
+                "raised": log.raised.copy(),
+                "collected": log.collected.copy(),
+                "started": log.started.copy(),
+                "escalated": log.escalated.copy(),
+                "escalated_department": log.escalated_department.copy(),
+                "resolved": log.resolved.copy(),
+                "closed": log.closed.copy(),
                 "closed_by": np.array([TIERS[t] for t in range(-1, 4)], dtype=object)[
-                    np.array(log.tier, dtype=np.int64) + 1],
-                "cadre_id": pd.Series(cadre_ids[np.maximum(cadre, 0)]).where(cadre >= 0),
-                "home_unit": pd.Series(np.array(units, dtype=object)[np.maximum(home, 0)]).where(
-                    home >= 0),
+                    log.tier + 1],
+                "cadre_id": cadre_ids[log.cadre],
+                "home_unit": units[log.home],
             }
         )
 
@@ -689,14 +690,12 @@ class ServiceModel(Model):
         Hours are counted as they are worked: of a job still in progress, only the part
         before now.
         """
-        now = min(self.time, self.config.days)
-        avail = self.hours_available_until(now)
-        ahead = sum(self.measured_hours(max(s, now), e) for s, e in self.working.values())
-        return min(1.0, (self.booked_hours - ahead) / avail) if avail > 0 else 0.0
+        return K.utilization(self._fs, self._cf, self._ci, self._windows_array,
+                             min(self.time, self.config.days))
 
     def busy_hours(self) -> float:
         """Cadre hours worked in the measured window."""
-        return float(self.booked_hours)
+        return self.booked_hours
 
 
 def _first(ids, k: int = 5) -> str:

@@ -17,10 +17,22 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from .flow import solve_flow
+from .gapsearch import core_pairs, search_pairs
 from .lns import improve, regret_greedy
 
 SEARCH_MAX_PAIRS = 50_000
 """Largest pair table on which the neighbourhood search follows the CP-SAT solve."""
+CORE_K = 4
+"""Cadres per firm in the core searched after the first CP-SAT solve (the firm's cheapest
+by Lagrangian reduced cost, plus its cadre in the plan)."""
+CORE_SHARE = 0.5
+"""Share of the search stage's time for CP-SAT on the core; the rest goes to the
+neighbourhood search on the core's pairs."""
+FINAL = "lns"
+"""The search after CP-SAT on the core: "lns" (:func:`assign.solvers.lns.improve`, CP-SAT
+on a few cadres at a time) or "tabu" (the compiled search of
+:mod:`assign.solvers.gapsearch`); "lns" ended better on d40400 (0.76-0.87% against
+0.93%, 60 s)."""
 
 STATUS = {
     cp_model.OPTIMAL: "optimal",
@@ -158,18 +170,58 @@ def solve_cpsat(
     solver = make_solver(max(budget, 0.05), workers, seed)
     st = solver.solve(model)
     status = STATUS[st]
-    if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        chosen = np.flatnonzero([solver.boolean_value(v) for v in x])
+        bound = int(np.ceil(solver.best_objective_bound))
+    elif searching and len(hint) and st != cp_model.INFEASIBLE:
+        # no plan in the first solve's time (large tables): search from the start plan,
+        # which covers every coverable firm when ``exact``
+        chosen, bound, status = hint, 0, "feasible"
+    else:
         obj = int(cost[hint].sum())
         return CpSatResult(hint, "feasible" if len(hint) else status, obj, 0)
-    chosen = np.flatnonzero([solver.boolean_value(v) for v in x])
-    bound = int(np.ceil(solver.best_objective_bound))
     if status != "optimal" and searching and left() > 0.05:
-        chosen = improve(cadre, firm, cost, load, limits.count, limits.work, chosen, left(), seed)
+        chosen, lb = _search(cadre, firm, cost, load, limits, must, chosen, left, workers, seed)
+        # the Lagrangian bound holds for every plan covering the same (all coverable) firms
+        if np.isfinite(lb):
+            bound = max(bound, int(np.ceil(lb - 1e-6)))
         if int(cost[chosen].sum()) <= bound:
             status = "optimal"
     if cover_status != "optimal" and status == "optimal":
         status = "feasible"
     return CpSatResult(chosen, status, int(cost[chosen].sum()), bound)
+
+
+def _search(cadre, firm, cost, load, limits, must, chosen, left, workers, seed):
+    """The search stage after the first CP-SAT solve: CP-SAT on the core of the pair table
+    (each firm's cheapest cadres by Lagrangian reduced cost, :func:`core_pairs`), then the
+    neighbourhood search on the core's pairs. Returns a plan never costlier than
+    ``chosen``, covering the same firms within every limit."""
+    n = len(must)
+    if CORE_K > 0:
+        keep, lb = core_pairs(cadre, firm, cost, load, limits.work, chosen, CORE_K)
+        sub = np.flatnonzero(keep)
+    else:
+        sub, lb = np.arange(len(cadre)), -np.inf
+    at = np.full(len(cadre), -1, dtype=np.int64)
+    at[sub] = np.arange(len(sub))
+    c, f, co, lo = cadre[sub], firm[sub], cost[sub], load[sub]
+    plan = at[chosen]
+    if CORE_K > 0 and CORE_SHARE > 0:
+        model, x = _model(c, f, lo, limits, n, must)
+        model.minimize(sum(int(v) * b for v, b in zip(co.tolist(), x, strict=True)))
+        hint_plan(model, x, plan)
+        solver = make_solver(max(left() * CORE_SHARE, 0.05), workers, seed)
+        st = solver.solve(model)
+        if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            found = np.flatnonzero([solver.boolean_value(v) for v in x])
+            if int(co[found].sum()) < int(co[plan].sum()):
+                plan = found
+    if left() > 0.05 and FINAL == "tabu":
+        plan = search_pairs(c, f, co, lo, limits.count, limits.work, plan, left(), seed)
+    elif left() > 0.05 and len(sub) <= SEARCH_MAX_PAIRS:
+        plan = improve(c, f, co, lo, limits.count, limits.work, plan, left(), seed)
+    return sub[plan], lb
 
 
 def _within_work(chosen: np.ndarray, cadre: np.ndarray, load: np.ndarray, limits: Limits) -> bool:

@@ -8,6 +8,7 @@ of a coverage-optimal plan.
 from __future__ import annotations
 
 import time
+import warnings
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -115,7 +116,9 @@ def improve(
         first = int(rng.integers(m))
         mine = np.flatnonzero(owner == first)
         if dense and len(mine) and rng.random() < 0.8:
-            with np.errstate(all="ignore"):
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                # cadres with no pair to any of these firms (a core table) score NaN
+                warnings.simplefilter("ignore", RuntimeWarning)
                 score = np.nanmean(cm[:, mine], axis=1)
             score = np.where(np.isnan(score), np.inf, score)
             score[first] = np.inf
