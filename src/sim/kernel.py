@@ -32,6 +32,8 @@ from numba import njit
 
 from assign.geo import EARTH_RADIUS_KM
 
+from .workclock import finish_time, next_working, work_hours
+
 # --- issue floats (fi columns; one row an issue) ---------------------------------------------------------
 RAISED, EFFORT, EFF1, EFF2, U_CADRE, U_HOME, U_DEPT = 0, 1, 2, 3, 4, 5, 6
 COLLECTED, STARTED, ESCALATED, ESC_DEPT, RESOLVED, CLOSED = 7, 8, 9, 10, 11, 12
@@ -71,32 +73,6 @@ compiled = njit(cache=True, _nrt=False)  # type: ignore[call-overload]
 """The kernel's decorator: compiled once, cached on disk, no reference counting."""
 
 
-# --- working hours (as sim.workclock) -------------------------------------------------------
-@compiled
-def work_hours(t, h):
-    if h >= 24.0:
-        return 24.0 * t
-    d = math.floor(t)
-    return d * h + min((t - d) * 24.0, h)
-
-
-@compiled
-def next_working(t, h):
-    if h >= 24.0:
-        return t
-    d = math.floor(t)
-    return t if (t - d) * 24.0 < h else d + 1.0
-
-
-@compiled
-def finish_time(t, hours, h):
-    if h >= 24.0:
-        return t + hours / 24.0
-    target = work_hours(t, h) + hours
-    full, rem = divmod(target, h)
-    if rem <= 1e-12:
-        return (full - 1.0) + h / 24.0 if full > 0 else 0.0
-    return full + rem / 24.0
 
 
 @compiled
@@ -433,12 +409,10 @@ def route_batch(fi, ii, fs, si, q, sv, cf, ci, pl, dept, fq, ht, hk, geo, tk, tv
 
 
 @compiled
-def join(fi, ii, fs, si, q, sv, cf, ci, pl, dept, fq, ht, hk, geo, tk, tv, road, unr, s, col):
-    """Server ``s`` starts serving queue ``col`` now (when busy: once its issue is done)."""
+def next_job(fi, ii, fs, si, q, sv, cf, ci, pl, fq, ht, hk, geo, tk, tv, road, unr, s, col):
+    """Free server ``s`` takes the next issue of queue ``col`` (the shared queue first takes
+    in the arrivals due), or waits idle for one."""
     feeder = si[FEEDER] == col
-    sv[QUEUE, s] = col
-    if sv[CURRENT, s] >= 0:
-        return
     if feeder:
         take_arrivals(fi, ii, fs, si, q, sv, cf, ci, pl, fq, ht, hk, geo, tk, tv, road, unr)
     if q[LEN, col] > 0:
@@ -449,6 +423,15 @@ def join(fi, ii, fs, si, q, sv, cf, ci, pl, dept, fq, ht, hk, geo, tk, tv, road,
         idle_push(q, sv, col, s)
         if feeder:
             wake_on_next_arrival(fi, si, ht, hk)
+
+
+@compiled
+def join(fi, ii, fs, si, q, sv, cf, ci, pl, dept, fq, ht, hk, geo, tk, tv, road, unr, s, col):
+    """Server ``s`` starts serving queue ``col`` now (when busy: once its issue is done)."""
+    sv[QUEUE, s] = col
+    if sv[CURRENT, s] >= 0:
+        return
+    next_job(fi, ii, fs, si, q, sv, cf, ci, pl, fq, ht, hk, geo, tk, tv, road, unr, s, col)
 
 
 @compiled
@@ -474,17 +457,7 @@ def finish(fi, ii, fs, si, q, sv, cf, ci, pl, dept, fq, ht, hk, geo, tk, tv, roa
     sv[CURRENT, s] = -1
     complete(fi, ii, fs, si, q, sv, cf, ci, pl, dept, ht, hk, geo, tk, tv, road, s, issue)
     col = sv[QUEUE, s]
-    feeder = si[FEEDER] == col
-    if feeder:
-        take_arrivals(fi, ii, fs, si, q, sv, cf, ci, pl, fq, ht, hk, geo, tk, tv, road, unr)
-    if q[LEN, col] > 0:
-        si[QUEUED] -= 1
-        start(fi, ii, fs, si, q, sv, cf, ci, pl, ht, hk, geo, tk, tv, road, s,
-              fifo_pop(q, ii, col))
-    else:
-        idle_push(q, sv, col, s)
-        if feeder:
-            wake_on_next_arrival(fi, si, ht, hk)
+    next_job(fi, ii, fs, si, q, sv, cf, ci, pl, fq, ht, hk, geo, tk, tv, road, unr, s, col)
 
 
 @compiled

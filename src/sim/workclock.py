@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import math
 
+from numba import njit
 
+
+@njit(cache=True)
 def work_hours(t: float, h: float) -> float:
     """Working hours elapsed from day 0 to day ``t``."""
     if h >= 24.0:
@@ -17,6 +20,7 @@ def work_hours(t: float, h: float) -> float:
     return d * h + min((t - d) * 24.0, h)
 
 
+@njit(cache=True)
 def next_working(t: float, h: float) -> float:
     """The first working instant at or after ``t``."""
     if h >= 24.0:
@@ -25,6 +29,7 @@ def next_working(t: float, h: float) -> float:
     return t if (t - d) * 24.0 < h else d + 1.0
 
 
+@njit(cache=True)
 def finish_time(t: float, hours: float, h: float) -> float:
     """Day at which ``hours`` of work started at the working instant ``t`` are done."""
     if h >= 24.0:
