@@ -118,7 +118,7 @@ def solve(
         return _infeasible(scenario, found, used, limit, seed, start, previous)
     pins = split_pins(scenario)
     sub = pins.sub
-    if used == "flow" and _large(sub) and previous is None and cfg.balance == "none":
+    if used == "flow" and province_scale(sub) and previous is None and cfg.balance == "none":
         big = solve_priced(sub)
         cand, chosen = pins.merge(big.candidates, big.chosen)
         pairing = _pairing(scenario, cand, chosen, big.status, 0.0, used)
@@ -241,8 +241,9 @@ def cost_units(cost: np.ndarray) -> tuple[np.ndarray, int, bool]:
     return scaled(cost, scale), scale, exact
 
 
-def _large(scenario: Scenario) -> bool:
-    """Whether the pair table is too large to hold whole (solved by pricing instead)."""
+def province_scale(scenario: Scenario) -> bool:
+    """Whether the pair table is too large to hold whole (over :data:`LARGE_PAIRS` estimated
+    admissible pairs; the flow is solved by pricing instead)."""
     cfg = scenario.config.assignment
     if cfg.max_distance_km is None or scenario.pairs is not None or uses_roads(scenario):
         return False

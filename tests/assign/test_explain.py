@@ -354,3 +354,22 @@ def test_previous_plan_is_explained_by_pinned_resolves():
         top = min(forced, key=lambda t: t[:3])
         if top[0] == best[0]:
             assert a.extra_cost == pytest.approx(top[2] - best[2], abs=2e-3)
+
+
+def test_province_scale_tables_are_refused_with_a_reason(monkeypatch):
+    """explain holds the whole pair table: above the province threshold it says so (exit 2
+    in the CLI) instead of running out of memory."""
+    import sys
+
+    rng = np.random.default_rng(3)
+    cadres = pd.DataFrame({"id": [f"c{i}" for i in range(4)], "name": "x",
+                           "lat": 30 + rng.uniform(0, 0.1, 4), "lon": 120 + rng.uniform(0, 0.1, 4),
+                           "max_firms": 3})
+    firms = pd.DataFrame({"id": [f"f{j}" for j in range(6)], "name": "y",
+                          "lat": 30 + rng.uniform(0, 0.1, 6), "lon": 120 + rng.uniform(0, 0.1, 6)})
+    scenario = build_scenario(cadres, firms, mode="one_to_many", max_distance_km=50)
+    plan = solve(scenario)
+    assert len(explain(scenario, plan).firms) == 6
+    monkeypatch.setattr(sys.modules["assign.solve"], "LARGE_PAIRS", 0)
+    with pytest.raises(ValueError, match=r"about \d+ admissible pairs \(more than 0\)"):
+        explain(scenario, plan)

@@ -181,11 +181,19 @@ def explain(
     Raises:
         ScenarioError: the pairing names unknown ids, inadmissible pairs or overfull cadres.
     """
-    from ..solve import choose_backend
+    from ..solve import choose_backend, province_scale
 
     if scenario.config.assignment.mode == "teams":
         raise ValueError("explain covers pairings of single cadres; mode teams (task forces) "
                          "is not explained yet: see the teams table of the plan")
+    if province_scale(scenario):
+        from ..solve import LARGE_PAIRS, estimate_pairs
+
+        raise ValueError(
+            f"explain holds the whole pair table, and {scenario.name} has about "
+            f"{int(estimate_pairs(scenario)):,} admissible pairs (more than {LARGE_PAIRS:,}): "
+            "explain one city or county at a time (a scenario with its own cadres and "
+            "firms), or set a shorter assignment.max_distance_km")
     start = time.perf_counter()
     table = pairing.pairs if isinstance(pairing, Pairing) else pairing
     cfg = scenario.config.assignment
