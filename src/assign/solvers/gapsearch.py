@@ -297,7 +297,7 @@ def search_dense(cost: np.ndarray, load: np.ndarray, cap: np.ndarray, count: np.
     best = start_cost
     tenure = TENURE if TENURE > 0 else max(3, min(n // 20, 20))
     patience = max(RESTART, 5 * n)
-    rounds, chunk, since, restarts = 0, 50, 0, 0
+    rounds, chunk, since = 0, 50, 0
     rng = np.random.default_rng(seed)
     loads, members, nmem, pos = _state(x, load, m)
     w = w_min.copy()
@@ -315,7 +315,6 @@ def search_dense(cost: np.ndarray, load: np.ndarray, cap: np.ndarray, count: np.
         since = 0 if best < before else since + chunk
         if since >= patience:
             # stalled: restart from the best plan, a few firms moved at random
-            restarts += 1
             since = 0
             x = best_x.copy()
             movable = np.flatnonzero(x >= 0)
@@ -333,8 +332,6 @@ def search_dense(cost: np.ndarray, load: np.ndarray, cap: np.ndarray, count: np.
         # about 0.2 s a call, never past the deadline
         if took > 0 and max_iterations is None:
             chunk = int(max(1, min(chunk * 0.2 / took, chunk * left / took * 0.9, 10_000)))
-    search_dense.iterations = rounds  # type: ignore[attr-defined]
-    search_dense.restarts = restarts  # type: ignore[attr-defined]
     return best_x
 
 
