@@ -147,8 +147,8 @@ def merge(names: list[str] | None = None) -> dict:
     df = pd.DataFrame(rows)
     both = df.dropna(subset=["zhuqi", "cpsat"])
     return {
-        "seconds_per_instance": next((r["seconds_limit"] for r in
-                                      list(ours.values()) + list(peer.values())), None),
+        "seconds_per_instance": next((side[n]["seconds_limit"] for n in names
+                                      for side in (ours, peer) if n in side), None),
         "instances_zhuqi": int(df["zhuqi"].notna().sum()),
         "instances_peer": int(df["cpsat"].notna().sum()),
         "mean_gap_pct": float(df["zhuqi_gap_pct"].mean()),
