@@ -256,7 +256,7 @@ def build_candidates(scenario: Scenario, with_load: bool = True) -> Candidates:
     cadres, firms = scenario.cadres, scenario.firms
     m, n = len(cadres), len(firms)
     reason = np.full(n, "", dtype=object)
-    given_cost = given_load = None
+    given_cost = given_load = given_min = None
     road = road_reach(scenario)
     if road is not None:
         i, j, dist, minutes, crow, given_cost, given_load = road
@@ -268,6 +268,8 @@ def build_candidates(scenario: Scenario, with_load: bool = True) -> Candidates:
         given_cost = scenario.pairs["cost"].to_numpy(float)
         given_load = (scenario.pairs["load"].to_numpy(float) if "load" in scenario.pairs
                       else np.full(len(i), np.nan))
+        given_min = (scenario.pairs["travel_min"].to_numpy(float)
+                     if "travel_min" in scenario.pairs else None)
         dist = haversine_km(
             cadres["lat"].to_numpy()[i], cadres["lon"].to_numpy()[i],
             firms["lat"].to_numpy()[j], firms["lon"].to_numpy()[j],
@@ -277,6 +279,7 @@ def build_candidates(scenario: Scenario, with_load: bool = True) -> Candidates:
             keep = dist <= cfg.max_distance_km
             i, j, dist = i[keep], j[keep], dist[keep]
             given_cost, given_load = given_cost[keep], given_load[keep]
+            given_min = given_min[keep] if given_min is not None else None
     elif cfg.max_distance_km is not None:
         i, j, dist = pairs_within(
             cadres["lat"].to_numpy(), cadres["lon"].to_numpy(),
@@ -297,6 +300,9 @@ def build_candidates(scenario: Scenario, with_load: bool = True) -> Candidates:
     if road is None:
         crow = None
         minutes = np.nan_to_num(dist) / cfg.load.speed_kmh * 60.0
+        if scenario.pairs is not None and given_min is not None:
+            # the pair table's own minutes, where it gives them, over the load speed's
+            minutes = np.where(np.isnan(given_min), minutes, given_min)
 
     def take(mask: np.ndarray) -> None:
         """Keep the pairs where ``mask`` holds, in every per-pair array."""

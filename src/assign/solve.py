@@ -16,14 +16,14 @@ from .candidates import (
     ROAD_REACH,
     Candidates,
     PairRules,
-    build_candidates,
     pair_load,
 )
-from .changes import as_previous, change_counts, change_labels, had_cadre
+from .changes import change_counts, change_labels, had_cadre
 from .insight.conflicts import pin_conflicts
 from .io.scenario import Scenario, uses_roads
 from .pairing import PAIR_COLUMNS, Pairing
-from .pins import Pins, pinned_candidates, split_pins
+from .problem import Problem, as_problem
+from .pins import Pins, pinned_candidates
 from .solvers.balance import balanced_capacity
 from .solvers.constrained import SideRules, solve_constrained
 from .solvers.coverage import decimal_scale, priority_ranks, scaled, scaled_loads
@@ -31,42 +31,35 @@ from .solvers.cpsat import Limits, solve_cpsat
 from .solvers.flow import count_capacity, solve_flow
 from .solvers.priced import LARGE_PAIRS, NEAREST, estimate_pairs, solve_priced
 
-Backend = Literal["auto", "flow", "cpsat"]
+Backend = Literal["auto", "flow", "cpsat", "priced"]
 
 MAX_INT_COST = 2**40
 """Largest integer cost of one pair (the flow's coverage rewards multiply it further)."""
 
 
-def choose_backend(scenario: Scenario, backend: Backend | None = None) -> str:
-    """The backend to use: min-cost flow unless workload limits or side rules need CP-SAT.
+def choose_backend(scenario: Scenario | Problem, backend: Backend | None = None) -> str:
+    """The backend to use: the first of min-cost flow and CP-SAT that honours every rule the
+    problem uses (the province path for count-limited scenarios too large to hold whole).
 
-    CP-SAT is needed for ``max_workload`` limits, ``max_cadres``, ``max_changes`` and
-    ``balance: workload``; the flow holds pins, exclusions, change discounts and
-    ``balance: firms`` exactly.
+    The flow holds count limits, pins, exclusions, change discounts and ``balance: firms``
+    exactly; CP-SAT adds ``max_workload`` limits, ``max_cadres``, ``max_changes`` and
+    ``balance: workload`` (see :data:`assign.problem.SUPPORTS`).
+
+    Raises:
+        UnsupportedRule: ``backend`` names one that cannot honour a rule the problem uses.
     """
-    backend = backend or scenario.config.assignment.backend
-    needs = _cpsat_needs(scenario)
-    if backend == "flow" and needs:
-        raise ValueError(
-            f"the flow backend cannot honour {needs[0]}; use --backend cpsat or auto"
-        )
+    problem = as_problem(scenario)
+    backend = backend or problem.config.backend
     if backend == "auto":
-        return "cpsat" if needs else "flow"
+        able = problem.backends()
+        if "priced" in able and province_scale(problem):
+            return "priced"
+        for name in ("flow", "cpsat"):
+            if name in able:
+                return name
+        problem.require("cpsat")  # names what no backend supports
+    problem.require(backend)
     return backend
-
-
-def _cpsat_needs(scenario: Scenario) -> list[str]:
-    cfg = scenario.config.assignment
-    needs = []
-    if scenario.cadres["max_workload"].notna().any():
-        needs.append("max_workload limits")
-    if cfg.max_cadres is not None:
-        needs.append("assignment.max_cadres")
-    if cfg.max_changes is not None:
-        needs.append("assignment.max_changes")
-    if cfg.balance == "workload":
-        needs.append("balance: workload")
-    return needs
 
 
 def _side_rules(scenario: Scenario) -> bool:
@@ -76,7 +69,7 @@ def _side_rules(scenario: Scenario) -> bool:
 
 
 def solve(
-    scenario: Scenario,
+    scenario: Scenario | Problem,
     backend: Backend | None = None,
     time_limit: float | None = None,
     seed: int = 0,
@@ -92,8 +85,9 @@ def solve(
     ``change_cost``); then minimise the objective (total km or total pair cost).
 
     Args:
-        scenario: A loaded scenario.
-        backend: "flow", "cpsat" or "auto" (default: the scenario's setting).
+        scenario: A loaded scenario, or a :class:`~assign.problem.Problem` compiled from one.
+        backend: "flow", "cpsat", "priced" (the province path) or "auto" (default: the
+            scenario's setting); one that cannot honour a rule the problem uses is refused.
         time_limit: Seconds for CP-SAT (default: the scenario's ``time_limit_s``).
         seed: CP-SAT random seed.
         previous: Last round's pairing (a frame with ``cadre_id, firm_id`` or a file
@@ -101,33 +95,42 @@ def solve(
 
     Returns:
         The :class:`Pairing`; an infeasible or partial plan is a status, not an exception.
-        An infeasible plan lists the conflicting rules in ``conflicts``.
+        An infeasible plan lists the conflicting rules in ``conflicts``. Every plan is checked
+        by :func:`assign.validate.check_plan` first; one that breaks a rule is reported
+        ``invalid`` with the broken rules in ``conflicts``.
+
+    Raises:
+        UnsupportedRule: ``backend`` cannot honour a rule the problem uses.
     """
     start = time.perf_counter()
+    problem = as_problem(scenario, previous)
+    scenario = problem.scenario
     cfg = scenario.config.assignment
     if cfg.mode == "teams":  # task forces per zone: CP-SAT (assign.solvers.teams)
         from .solvers.teams import solve_teams
 
-        return solve_teams(scenario, backend, time_limit, seed, previous)
-    previous = as_previous(previous) if previous is not None else scenario.previous
-    used = choose_backend(scenario, backend)
+        return checked(problem, solve_teams(scenario, backend, time_limit, seed,
+                                            problem.previous))
+    previous = problem.previous
+    used = choose_backend(problem, backend)
     limit = float(time_limit if time_limit is not None else cfg.time_limit_s)
     pinned = pinned_candidates(scenario)
     found = pin_conflicts(scenario, pinned, previous)
     if found:
         return _infeasible(scenario, found, used, limit, seed, start, previous)
-    pins = split_pins(scenario)
+    pins = problem.pins
     sub = pins.sub
-    if used == "flow" and province_scale(sub) and previous is None and cfg.balance == "none":
-        big = solve_priced(sub)
+    if used == "priced":
+        big = solve_priced(sub, max_km=problem.reach_km)
         cand, chosen = pins.merge(big.candidates, big.chosen)
         pairing = _pairing(scenario, cand, chosen, big.status, 0.0, used)
         meta = _meta(scenario, used, limit, seed, big.admissible_pairs)
         meta["pricing"] = {"rounds": big.rounds, "working_pairs": big.working_pairs,
                            "repairs": big.repairs,
                            "nearest": NEAREST}
-        return Pairing(**{**pairing, "seconds": time.perf_counter() - start, "meta": meta})
-    cand = build_candidates(sub, with_load=used == "cpsat")
+        return checked(problem, Pairing(**{**pairing, "seconds": time.perf_counter() - start,
+                                           "meta": meta}))
+    cand = restrict(problem.candidates(with_load=used == "cpsat"), pins)
     prev = PairRules.of(sub, previous).is_previous(cand.cadre, cand.firm) if (
         previous is not None) else None
     ranks = priority_ranks(sub.firms["priority"].to_numpy())
@@ -199,7 +202,41 @@ def solve(
     pairing = _pairing(scenario, cand, chosen, status, bound, used, previous)
     meta = _meta(scenario, used, limit, seed, len(cand))
     seconds = time.perf_counter() - start
-    return Pairing(**{**pairing, "seconds": seconds, "meta": meta})
+    return checked(problem, Pairing(**{**pairing, "seconds": seconds, "meta": meta}))
+
+
+def restrict(cand: Candidates, pins: Pins) -> Candidates:
+    """The pairs of ``cand`` (the whole scenario's) whose firms are not pinned, indexed in
+    ``pins.sub``; each firm keeps the reason it has in the whole scenario."""
+    if not pins.any:
+        return cand
+    n = len(cand.reason)
+    new_index = np.full(n, -1, np.int64)
+    new_index[pins.keep_firms] = np.arange(len(pins.keep_firms))
+    keep = new_index[cand.firm] >= 0
+
+    def take(a):
+        return None if a is None else a[keep]
+
+    return Candidates(cand.cadre[keep], new_index[cand.firm[keep]].astype(np.int32),
+                      cand.distance_km[keep], cand.skill_match[keep], cand.cost[keep],
+                      take(cand.load), cand.reason[pins.keep_firms], take(cand.crow_km),
+                      take(cand.travel_min), cand.by_road)
+
+
+def checked(problem: Problem, pairing: Pairing) -> Pairing:
+    """``pairing``, or the same plan marked ``invalid`` when the independent validator finds
+    a rule it breaks (the rules are then listed in ``conflicts``)."""
+    from dataclasses import replace
+
+    from .validate import check_plan
+
+    if pairing.status not in ("optimal", "feasible"):
+        return pairing
+    broken = check_plan(problem, pairing)
+    if not broken:
+        return pairing
+    return replace(pairing, status="invalid", conflicts=[f"invalid plan: {b}" for b in broken])
 
 
 def _pinned_changes(scenario: Scenario, pins: Pins, previous: pd.DataFrame | None) -> int:
@@ -241,15 +278,18 @@ def cost_units(cost: np.ndarray) -> tuple[np.ndarray, int, bool]:
     return scaled(cost, scale), scale, exact
 
 
-def province_scale(scenario: Scenario) -> bool:
+def province_scale(scenario: Scenario | Problem) -> bool:
     """Whether the pair table is too large to hold whole (over :data:`LARGE_PAIRS` estimated
-    admissible pairs; the flow is solved by pricing instead)."""
-    cfg = scenario.config.assignment
-    if cfg.max_distance_km is None or scenario.pairs is not None or uses_roads(scenario):
+    admissible pairs within the reach of the distance and travel limits; the flow is solved
+    by pricing instead)."""
+    problem = as_problem(scenario)
+    scenario = problem.scenario
+    reach = problem.reach_km
+    if reach is None or scenario.pairs is not None or uses_roads(scenario):
         return False
     if len(scenario.cadres) * len(scenario.firms) <= LARGE_PAIRS:
         return False
-    return estimate_pairs(scenario) > LARGE_PAIRS
+    return estimate_pairs(scenario, max_km=reach) > LARGE_PAIRS
 
 
 def _pairing(

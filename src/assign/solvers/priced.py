@@ -64,9 +64,12 @@ per try); beyond it the whole working set is solved instead, which then costs ab
 much as the tries would."""
 
 
-def estimate_pairs(scenario: Scenario, sample: int = 20_000, seed: int = 0) -> float:
-    """Expected number of cadre-firm pairs within reach, from a sample of firms."""
-    max_km = scenario.config.assignment.max_distance_km
+def estimate_pairs(scenario: Scenario, sample: int = 20_000, seed: int = 0,
+                   max_km: float | None = None) -> float:
+    """Expected number of cadre-firm pairs within reach (``max_km``, default the scenario's
+    ``max_distance_km``), from a sample of firms."""
+    if max_km is None:
+        max_km = scenario.config.assignment.max_distance_km
     cadres, firms = scenario.cadres, scenario.firms
     if max_km is None:
         return float(len(cadres) * len(firms))
@@ -94,16 +97,22 @@ class PricedResult:
 
 
 def solve_priced(scenario: Scenario, nearest: int = NEAREST,
-                 margin_km: float = MARGIN_KM) -> PricedResult:
-    """The exact coverage-first, least-km plan of a large count-limited scenario."""
+                 margin_km: float = MARGIN_KM, max_km: float | None = None) -> PricedResult:
+    """The exact coverage-first, least-km plan of a large count-limited scenario.
+
+    ``max_km`` is the crow-fly reach of an admissible pair (default ``max_distance_km``; the
+    compiled problem passes the smaller of it and the km ``max_travel_min`` covers).
+    """
     cfg = scenario.config.assignment
-    assert cfg.max_distance_km is not None, "pricing needs a distance limit"
+    if max_km is None:
+        max_km = cfg.max_distance_km
+    assert max_km is not None, "pricing needs a distance or travel limit"
     cadres, firms = scenario.cadres, scenario.firms
     m, n = len(cadres), len(firms)
     rules = PairRules.of(scenario)
     lat_c, lon_c = cadres["lat"].to_numpy(float), cadres["lon"].to_numpy(float)
     lat_f, lon_f = firms["lat"].to_numpy(float), firms["lon"].to_numpy(float)
-    max_km = float(cfg.max_distance_km)
+    max_km = float(max_km)
 
     # working set: each firm's nearest cadres, kept when admissible
     i, j, km = nearest_within(lat_c, lon_c, lat_f, lon_f, max_km, nearest * 2)

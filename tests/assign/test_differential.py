@@ -1,0 +1,167 @@
+"""Every rule against every backend: random tiny scenarios drawing any combination of the
+planning rules, solved through each backend that claims to support them, compared with the
+enumeration oracle of :mod:`tests.assign.oracle` (independent of ``assign``).
+
+The default run keeps a bounded number of examples with a fixed seed; the benchmarks run
+more (``benchmarks/differential.py``).
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from assign import ScenarioError, ScenarioWarning, build_scenario, solve
+from assign.problem import UnsupportedRule, compile_problem
+from assign.validate import check_plan
+
+from . import oracle
+
+EXAMPLES = int(os.environ.get("ZHUQI_DIFF_EXAMPLES", "60"))
+CATS = ["financing", "policy", "hiring"]
+
+
+@st.composite
+def cases(draw, teams: bool = False) -> oracle.Case:
+    m = draw(st.integers(2, 4))
+    n = draw(st.integers(3, 6 if m < 4 else 5))
+    coords = st.floats(-0.06, 0.06, allow_nan=False)
+    cadres = pd.DataFrame({
+        "id": [f"c{i}" for i in range(m)],
+        "lat": [26.0 + draw(coords) for _ in range(m)],
+        "lon": [119.0 + draw(coords) for _ in range(m)],
+        "home_unit": [draw(st.sampled_from(["u1", "u2", "u3"])) for _ in range(m)],
+        "skills": [";".join(draw(st.sets(st.sampled_from(CATS), max_size=2))) for _ in range(m)],
+    })
+    firms = pd.DataFrame({
+        "id": [f"f{j}" for j in range(n)],
+        "lat": [26.0 + draw(coords) for _ in range(n)],
+        "lon": [119.0 + draw(coords) for _ in range(n)],
+        "regulator": [draw(st.sampled_from(["u1", "u2", "u9"])) for _ in range(n)],
+        "needs": [";".join(draw(st.lists(st.sampled_from(CATS), max_size=2, unique=True)))
+                  for _ in range(n)],
+    })
+    a: dict = {"mode": draw(st.sampled_from(["one_to_one", "one_to_many", "one_to_many"]))}
+    if draw(st.booleans()):
+        cadres["max_firms"] = [draw(st.sampled_from([np.nan, 0, 1, 2, 3])) for _ in range(m)]
+    if draw(st.booleans()):
+        firms["priority"] = [draw(st.sampled_from([np.nan, 0, 1, 2])) for _ in range(n)]
+    def sometimes() -> bool:  # one draw in four: so that every backend meets many cases
+        return draw(st.integers(0, 3)) == 0
+
+    with_pairs = sometimes()
+    if sometimes():
+        half = draw(st.booleans())
+        cadres["max_workload"] = [draw(st.sampled_from([np.nan, 2, 4, 5, 8]))
+                                  + (0.5 if half else 0) for _ in range(m)]
+    if draw(st.booleans()):
+        a["max_distance_km"] = draw(st.sampled_from([4.0, 6.0, 9.0]))
+    if draw(st.booleans()):
+        a["max_travel_min"] = draw(st.sampled_from([8.0, 12.0, 30.0]))
+    a["require_skills"] = draw(st.sampled_from(["none", "none", "primary", "all"]))
+    a["objective"] = draw(st.sampled_from(["distance", "cost"]))
+    pairs = None
+    if with_pairs:
+        rows = [(i, j) for i in range(m) for j in range(n) if draw(st.integers(0, 3)) > 0]
+        if rows:
+            pairs = pd.DataFrame({
+                "cadre_id": [f"c{i}" for i, _ in rows], "firm_id": [f"f{j}" for _, j in rows],
+                "cost": [draw(st.integers(1, 20)) for _ in rows],
+                "load": [draw(st.sampled_from([1.0, 1.5, 2.0, 3.0])) for _ in rows],
+                "travel_min": [draw(st.sampled_from([5.0, 10.0, 20.0, 90.0])) for _ in rows]})
+    case = oracle.Case(cadres, firms, a, pairs)
+    pair_list = [(i, j) for i in range(m) for j in range(n)]
+    if draw(st.booleans()):
+        k = draw(st.integers(1, 3))
+        chosen = draw(st.lists(st.sampled_from(pair_list), min_size=1, max_size=k,
+                               unique_by=lambda p: p[1]))
+        case.pinned = pd.DataFrame({"cadre_id": [f"c{i}" for i, _ in chosen],
+                                    "firm_id": [f"f{j}" for _, j in chosen]})
+    if draw(st.booleans()):
+        chosen = draw(st.lists(st.sampled_from(pair_list), min_size=1, max_size=4, unique=True))
+        case.forbidden = pd.DataFrame({"cadre_id": [f"c{i}" for i, _ in chosen],
+                                       "firm_id": [f"f{j}" for _, j in chosen]})
+    if draw(st.booleans()):
+        a["conflicts"] = [{"cadre": "home_unit", "firm": "regulator"}]
+    if draw(st.booleans()):
+        rows = [(draw(st.sampled_from([f"c{i}" for i in range(m)] + ["gone"])), f"f{j}")
+                for j in range(n) if draw(st.booleans())]
+        if rows:
+            case.previous = pd.DataFrame({"cadre_id": [r[0] for r in rows],
+                                          "firm_id": [r[1] for r in rows]})
+            rule = draw(st.sampled_from(["fewest", "fewest", "max_changes", "change_cost"]))
+            if rule == "max_changes":
+                a["max_changes"] = draw(st.integers(0, 3))
+            elif rule == "change_cost":
+                a["change_cost"] = draw(st.sampled_from([0.5, 3.0, 50.0]))
+    if sometimes():
+        a["balance"] = draw(st.sampled_from(["firms", "workload"]))
+    if sometimes():
+        a["max_cadres"] = draw(st.integers(1, m))
+    return case
+
+
+def build(case: oracle.Case):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ScenarioWarning)
+        return build_scenario(case.cadres, case.firms, case.pairs, pinned=case.pinned,
+                              forbidden=case.forbidden, **case.assignment)
+
+
+def plan_vector(pairing, case: oracle.Case) -> np.ndarray:
+    cid = {x: i for i, x in enumerate(case.cadres["id"])}
+    fid = {x: j for j, x in enumerate(case.firms["id"])}
+    plan = np.full(len(case.firms), -1)
+    for c, f in zip(pairing.pairs["cadre_id"], pairing.pairs["firm_id"], strict=True):
+        plan[fid[f]] = cid[c]
+    return plan
+
+
+def compare(case: oracle.Case, backend: str) -> None:
+    """Solve ``case`` on ``backend`` and check it against the oracle."""
+    try:
+        scenario = build(case)
+    except ScenarioError:
+        return  # the tables themselves were refused (e.g. a pin naming no pair's cadre)
+    problem = compile_problem(scenario, previous=case.previous)
+    if backend not in problem.backends():
+        with pytest.raises(UnsupportedRule):
+            solve(problem, backend=backend)
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ScenarioWarning)
+        got = solve(problem, backend=backend, time_limit=20)
+    want = oracle.solve(case)
+    if want.status == "infeasible":
+        assert got.status == "infeasible", (backend, got)
+        return
+    assert got.status in ("optimal", "feasible"), (backend, got, got.conflicts)
+    assert check_plan(problem, got) == []
+    plan = plan_vector(got, case)
+    pri = pd.to_numeric(case.firms.get("priority", pd.Series([np.nan] * len(case.firms))),
+                        errors="coerce").fillna(0).to_numpy(int)
+    levels = sorted(set(pri), reverse=True)
+    covered = tuple(int(((plan >= 0) & (pri == lv)).sum()) for lv in levels)
+    assert covered == want.covered, (backend, covered, want.covered)
+    if got.status == "optimal":
+        assert any((plan == p).all() for p in want.plans), (backend, plan, want.plans[:3])
+        cost = want.cost_matrix
+        objective = sum(cost[plan[j], j] for j in range(len(plan)) if plan[j] >= 0)
+        assert got.objective == pytest.approx(objective, abs=1e-6)
+
+
+SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
+                    suppress_health_check=list(HealthCheck))
+
+
+@pytest.mark.parametrize("backend", ["flow", "cpsat", "priced"])
+@SETTINGS
+@given(case=cases())
+def test_every_backend_matches_the_oracle(backend, case):
+    compare(case, backend)
