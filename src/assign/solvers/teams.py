@@ -591,8 +591,8 @@ def solve_teams(scenario: Scenario, backend: str | None = None, time_limit: floa
     pins, previous plans, ``max_changes``, ``change_cost``, ``balance`` and ``max_cadres``
     are not defined for task forces yet and are refused with a ValueError.
     """
+    from ..assemble import _meta, _pairing, cost_units
     from ..pairing import Pairing
-    from ..solve import _meta, _pairing, cost_units
 
     start = time.perf_counter()
     cfg = scenario.config.assignment
