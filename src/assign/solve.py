@@ -14,7 +14,7 @@ from .assemble import _meta, _pairing
 from .assemble import cost_units as cost_units
 from .candidates import Candidates, PairRules, build_candidates
 from .changes import as_previous, had_cadre
-from .insight.conflicts import pin_conflicts
+from .conflicts import pin_conflicts
 from .io.scenario import Scenario, uses_roads
 from .pairing import Pairing
 from .pins import Pins, pinned_candidates, split_pins
@@ -167,7 +167,7 @@ def solve(
             res = solve_constrained(cand.cadre, cand.firm, cost, load, limits, ranks, side,
                                     limit, cfg.workers, seed)
             if res.status == "infeasible":
-                from .insight.conflicts import explain_infeasible
+                from .conflicts import explain_infeasible
 
                 found = explain_infeasible(scenario, previous, limit)
                 return _infeasible(scenario, found, used, limit, seed, start, previous)

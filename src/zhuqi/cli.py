@@ -134,7 +134,7 @@ def check(
         for label, rows in rule_rows(scenario):
             table.add_row(label, rows)
         out.print(table)
-        from assign.insight.conflicts import pin_conflicts
+        from assign.conflicts import pin_conflicts
         from assign.pins import pinned_candidates
 
         for c in pin_conflicts(scenario, pinned_candidates(scenario), scenario.previous):
