@@ -15,6 +15,8 @@ from .categories import CATEGORY_KEYS as CATEGORY_KEYS
 from .changes import read_previous as read_previous
 from .config import AssignmentConfig as AssignmentConfig
 from .config import ScenarioConfig as ScenarioConfig
+from .conflicts import Conflict as Conflict
+from .conflicts import explain_infeasible as explain_infeasible
 from .errors import Problem as Problem
 from .errors import ScenarioError as ScenarioError
 from .errors import ScenarioWarning as ScenarioWarning
@@ -23,8 +25,6 @@ from .generate import generate_scenario as generate_scenario
 from .generate import synthetic_tables as synthetic_tables
 from .generate import write_scenario as write_scenario
 from .geo import haversine_km as haversine_km
-from .insight.conflicts import Conflict as Conflict
-from .insight.conflicts import explain_infeasible as explain_infeasible
 from .insight.diff import diff_pairings as diff_pairings
 from .insight.explain import Explanation as Explanation
 from .insight.explain import explain as explain

@@ -104,10 +104,19 @@ class AssignmentConfig(_Strict):
 
     @model_validator(mode="after")
     def _team_sizes(self) -> AssignmentConfig:
-        from .solvers.teams import check_team_config
-
         check_team_config(self)
         return self
+
+
+def check_team_config(cfg: AssignmentConfig) -> None:
+    """Raise ValueError when the team size keys contradict each other."""
+    if cfg.team_size is not None and (cfg.team_size_min is not None
+                                      or cfg.team_size_max is not None):
+        raise ValueError("give team_size, or team_size_min and/or team_size_max, not both "
+                         "(to override with --set, also set the others to null)")
+    lo, hi = cfg.team_size_min, cfg.team_size_max
+    if lo is not None and hi is not None and lo > hi:
+        raise ValueError(f"team_size_min ({lo}) is larger than team_size_max ({hi})")
 
 
 class RoadsConfig(_Strict):

@@ -38,7 +38,7 @@ class Pairing:
         meta: Parameters, seeds and versions that produced the plan.
         changes: Against a previous plan, ``{kept, moved, new, dropped}`` (else None).
         conflicts: When the rules make any plan impossible, the smallest conflicting
-            sets of rules in plain words (see :mod:`assign.insight.conflicts`).
+            sets of rules in plain words (see :mod:`assign.conflicts`).
         teams: With ``mode: teams``, one row per task force (see
             :data:`assign.solvers.teams.TEAM_COLUMNS`); else None.
     """

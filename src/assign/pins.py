@@ -3,7 +3,7 @@
 Fixing a pair's flow at one is exact for every backend: the rest of the plan is the optimum
 of the remaining firms under the cadres' remaining count and workload limits, and the
 pinned pairs are added back. Pins beyond the distance or skill limits are kept (the planner
-decided) with a warning; pins that no plan can hold are reported by :mod:`assign.insight.conflicts`
+decided) with a warning; pins that no plan can hold are reported by :mod:`assign.conflicts`
 before solving.
 """
 
@@ -140,7 +140,7 @@ def warn_pins(scenario, pinned: Candidates) -> None:
 
 
 def split_pins(scenario) -> Pins:
-    """Split off the pinned pairs (assumes :func:`assign.insight.conflicts.pin_conflicts` found none)."""
+    """Split off the pinned pairs (assumes :func:`assign.conflicts.pin_conflicts` found none)."""
     m, n = len(scenario.cadres), len(scenario.firms)
     pinned = pinned_candidates(scenario)
     count = np.bincount(pinned.cadre, minlength=m).astype(np.int64)

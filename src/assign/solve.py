@@ -2,39 +2,31 @@
 
 from __future__ import annotations
 
-import platform
 import time
-from importlib import metadata
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from .candidates import (
-    REASONS,
-    ROAD_REACH,
-    Candidates,
-    PairRules,
-    pair_load,
-)
-from .changes import change_counts, change_labels, had_cadre
-from .insight.conflicts import pin_conflicts
+from .assemble import MAX_INT_COST as MAX_INT_COST  # the plan's tables: shared with solvers.teams
+from .assemble import _meta, _pairing
+from .assemble import cost_units as cost_units
+from .candidates import Candidates, PairRules
+from .changes import had_cadre
+from .conflicts import pin_conflicts
 from .io.scenario import Scenario, uses_roads
-from .pairing import PAIR_COLUMNS, Pairing
-from .problem import Problem, as_problem
+from .pairing import Pairing
 from .pins import Pins, pinned_candidates
+from .problem import Problem, as_problem
 from .solvers.balance import balanced_capacity
 from .solvers.constrained import SideRules, solve_constrained
-from .solvers.coverage import decimal_scale, priority_ranks, scaled, scaled_loads
+from .solvers.coverage import priority_ranks, scaled_loads
 from .solvers.cpsat import Limits, solve_cpsat
 from .solvers.flow import count_capacity, solve_flow
 from .solvers.priced import LARGE_PAIRS, NEAREST, estimate_pairs, solve_priced
 
 Backend = Literal["auto", "flow", "cpsat", "priced"]
-
-MAX_INT_COST = 2**40
-"""Largest integer cost of one pair (the flow's coverage rewards multiply it further)."""
 
 
 def choose_backend(scenario: Scenario | Problem, backend: Backend | None = None) -> str:
@@ -179,7 +171,7 @@ def solve(
             res = solve_constrained(cand.cadre, cand.firm, cost, load, limits, ranks, side,
                                     limit, cfg.workers, seed)
             if res.status == "infeasible":
-                from .insight.conflicts import explain_infeasible
+                from .conflicts import explain_infeasible
 
                 found = explain_infeasible(scenario, previous, limit)
                 return _infeasible(scenario, found, used, limit, seed, start, previous)
@@ -262,22 +254,6 @@ def _infeasible(scenario: Scenario, conflicts: list, backend: str, limit: float,
     return Pairing(**{**pairing, "seconds": time.perf_counter() - start, "meta": meta})
 
 
-def cost_units(cost: np.ndarray) -> tuple[np.ndarray, int, bool]:
-    """Pair costs as integers: the smallest power-of-ten scale that represents them exactly.
-
-    Returns ``(integer costs, scale, exact)``. Costs finer than ``10**-6`` units, or so
-    large that the exact scale would overflow the solvers' integer range, are rounded to
-    the nearest unit of the largest safe scale and ``exact`` is False: the plan is then
-    reported ``feasible`` with an honest bound, never ``optimal``.
-    """
-    scale, exact = decimal_scale(cost)
-    top = float(np.abs(cost).max(initial=0.0))
-    while scale > 1 and top * scale > MAX_INT_COST:
-        scale //= 10
-        exact = False
-    return scaled(cost, scale), scale, exact
-
-
 def province_scale(scenario: Scenario | Problem) -> bool:
     """Whether the pair table is too large to hold whole (over :data:`LARGE_PAIRS` estimated
     admissible pairs within the reach of the distance and travel limits; the flow is solved
@@ -290,107 +266,3 @@ def province_scale(scenario: Scenario | Problem) -> bool:
     if len(scenario.cadres) * len(scenario.firms) <= LARGE_PAIRS:
         return False
     return estimate_pairs(scenario, max_km=reach) > LARGE_PAIRS
-
-
-def _pairing(
-    scenario: Scenario, cand: Candidates, chosen: np.ndarray, status: str, bound: float,
-    backend: str, previous: pd.DataFrame | None = None,
-) -> dict:
-    cadres, firms = scenario.cadres, scenario.firms
-    chosen = np.sort(np.asarray(chosen, dtype=np.int64))
-    ci, fi = cand.cadre[chosen], cand.firm[chosen]
-    minutes = cand.travel_min[chosen] if cand.travel_min is not None else None
-    load = (cand.load[chosen] if cand.load is not None
-            else pair_load(scenario, ci, fi, cand.distance_km[chosen],
-                           minutes if cand.by_road else None))
-    pairs = pd.DataFrame(
-        {
-            "cadre_id": cadres["id"].to_numpy()[ci],
-            "cadre_name": cadres["name"].to_numpy()[ci],
-            "home_unit": cadres["home_unit"].to_numpy()[ci],
-            "firm_id": firms["id"].to_numpy()[fi],
-            "firm_name": firms["name"].to_numpy()[fi],
-            "distance_km": np.round(cand.distance_km[chosen], 4),
-            "skill_match": np.round(cand.skill_match[chosen], 4),
-            "cost": cand.cost[chosen],
-            "load": np.round(load, 6),
-        },
-        columns=PAIR_COLUMNS,
-    )
-    if cand.by_road:  # road km in distance_km, with the crow's km and the minutes beside it
-        assert cand.crow_km is not None and minutes is not None
-        at = PAIR_COLUMNS.index("distance_km") + 1
-        pairs.insert(at, "crow_km", np.round(cand.crow_km[chosen], 4))
-        pairs.insert(at + 1, "travel_min", np.round(minutes, 2))
-    order = np.lexsort((fi, ci))
-    pairs = pairs.iloc[order].reset_index(drop=True)
-    changes = None
-    if previous is not None:
-        pairs["change"] = change_labels(pairs, previous)
-        changes = change_counts(pairs, previous)
-    m = len(cadres)
-    loads = pd.DataFrame(
-        {
-            "cadre_id": cadres["id"],
-            "cadre_name": cadres["name"],
-            "home_unit": cadres["home_unit"],
-            "firms": np.bincount(ci, minlength=m),
-            "load": np.round(np.bincount(ci, weights=load, minlength=m), 6),
-            "distance_km": np.round(
-                np.bincount(ci, weights=np.nan_to_num(cand.distance_km[chosen]), minlength=m), 4
-            ),
-            "max_firms": cadres["max_firms"],
-            "max_workload": cadres["max_workload"],
-        }
-    )
-    covered = np.zeros(len(firms), dtype=bool)
-    covered[fi] = True
-    reason = cand.reason.copy()
-    reason[(reason == "") & ~covered] = "capacity_used_up"
-    un = np.flatnonzero(~covered)
-    un = un[np.lexsort((un, -firms["priority"].to_numpy()[un]))]
-    uncovered = pd.DataFrame(
-        {
-            "firm_id": firms["id"].to_numpy()[un],
-            "firm_name": firms["name"].to_numpy()[un],
-            "priority": firms["priority"].to_numpy()[un],
-            "reason": reason[un],
-            "detail": [ROAD_REACH if r == "no_cadre_in_reach" and cand.by_road else REASONS[r]
-                       for r in reason[un]],
-        }
-    )
-    if status in ("optimal", "feasible") and len(pairs) == 0 and len(firms) > 0:
-        status = "infeasible"
-    objective = float(pairs["cost"].sum())
-    if status == "optimal":
-        bound = objective
-    return {
-        "pairs": pairs, "cadre_loads": loads, "uncovered": uncovered, "status": status,
-        "objective": objective, "bound": float(bound), "backend": backend,
-        "changes": changes,
-    }
-
-
-def _meta(scenario: Scenario, backend: str, limit: float, seed: int, n_pairs: int) -> dict:
-    def version(pkg: str) -> str:
-        try:
-            return metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            return "unknown"
-
-    return {
-        "scenario": scenario.name,
-        "backend": backend,
-        "time_limit_s": limit,
-        "seed": seed,
-        "candidate_pairs": int(n_pairs),
-        "cadres": int(len(scenario.cadres)),
-        "firms": int(len(scenario.firms)),
-        "assignment": scenario.config.assignment.model_dump(),
-        "overrides": scenario.overrides,
-        "versions": {
-            "zhuqi": version("zhuqi"),
-            "ortools": version("ortools"),
-            "python": platform.python_version(),
-        },
-    }

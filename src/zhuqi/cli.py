@@ -7,24 +7,15 @@ and column); ``--debug`` shows the traceback and the solvers' progress log.
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import time
-import warnings
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from assign import (
-    ScenarioError,
-    ScenarioWarning,
     generate_scenario,
-    load_scenario,
-    parse_overrides,
     solve,
     write_json,
     write_pairs,
@@ -32,67 +23,19 @@ from assign import (
 from assign.candidates import build_candidates
 from assign.io.export import with_manifest
 
+from .options import EXIT_INVALID as EXIT_INVALID  # shared by every command module
+from .options import EXIT_NO_PLAN as EXIT_NO_PLAN
+from .options import EXIT_OK as EXIT_OK
+from .options import Debug as Debug
+from .options import PathArg as PathArg
+from .options import SetOpt as SetOpt
+from .options import _load as _load
+from .options import app as app
+from .options import busy as busy
+from .options import err as err
+from .options import out as out
+from .options import run_guarded as run_guarded
 from .runinfo import run_manifest
-
-app = typer.Typer(
-    name="zhuqi",
-    help="Plan programmes that station cadres in private firms: pair cadres with firms, "
-    "and simulate how many are needed.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-out = Console()
-err = Console(stderr=True)
-
-EXIT_OK, EXIT_NO_PLAN, EXIT_INVALID = 0, 1, 2
-
-Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors and log solver progress.")]
-SetOpt = Annotated[
-    list[str] | None,
-    typer.Option("--set", help="Override a scenario key, e.g. assignment.max_distance_km=30."),
-]
-PathArg = Annotated[Path, typer.Argument(help="Scenario folder or its scenario.yaml.")]
-
-
-def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    err.print(f"[yellow]warning:[/yellow] {message}", highlight=False)
-
-
-def run_guarded(debug: bool, body: Callable[[], int]) -> None:
-    """Run a command body, turning input errors into exit code 2 with a clear message."""
-    warnings.showwarning = _show_warning
-    warnings.simplefilter("default", ScenarioWarning)
-    if debug:  # the solvers' progress (e.g. pricing rounds at province scale) on stderr
-        from rich.logging import RichHandler
-
-        logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s",
-                            handlers=[RichHandler(console=err, show_path=False)])
-    try:
-        code = body()
-    except ScenarioError as exc:
-        if debug:
-            raise
-        err.print(f"[bold red]error:[/bold red] {exc}", highlight=False)
-        raise typer.Exit(EXIT_INVALID) from None
-    except (ValueError, FileNotFoundError, OverflowError) as exc:
-        if debug:
-            raise
-        err.print(f"[bold red]error:[/bold red] {exc}", highlight=False)
-        err.print("[dim]hint: run with --debug for the traceback[/dim]")
-        raise typer.Exit(EXIT_INVALID) from None
-    raise typer.Exit(code)
-
-
-@contextlib.contextmanager
-def busy(message: str) -> Iterator[None]:
-    """A Rich spinner on stderr while a step runs (shown after a second)."""
-    with err.status(message, spinner="dots"):
-        yield
-
-
-def _load(path: Path, sets: list[str] | None) -> Any:
-    return load_scenario(path, parse_overrides(sets or []))
 
 
 @app.command()
@@ -134,7 +77,7 @@ def check(
         for label, rows in rule_rows(scenario):
             table.add_row(label, rows)
         out.print(table)
-        from assign.insight.conflicts import pin_conflicts
+        from assign.conflicts import pin_conflicts
         from assign.pins import pinned_candidates
 
         for c in pin_conflicts(scenario, pinned_candidates(scenario), scenario.previous):

@@ -23,7 +23,7 @@ from rich.table import Table
 
 from assign.io.export import with_manifest
 
-from .cli import (
+from .options import (
     EXIT_INVALID,
     EXIT_NO_PLAN,
     EXIT_OK,

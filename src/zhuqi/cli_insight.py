@@ -11,7 +11,7 @@ from rich.table import Table
 
 from assign.io.manifest import check_manifest
 
-from .cli import EXIT_NO_PLAN, EXIT_OK, Debug, PathArg, SetOpt, _load, app, busy, err, out, run_guarded
+from .options import EXIT_NO_PLAN, EXIT_OK, Debug, PathArg, SetOpt, _load, app, busy, err, out, run_guarded
 from .runinfo import run_manifest
 
 

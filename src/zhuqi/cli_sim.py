@@ -17,7 +17,7 @@ from rich.table import Table
 from assign import read_pairing, write_csv, write_json
 from assign.io.export import atomic_write, with_manifest
 
-from .cli import EXIT_OK, Debug, PathArg, SetOpt, _load, app, busy, err, out, run_guarded
+from .options import EXIT_OK, Debug, PathArg, SetOpt, _load, app, busy, err, out, run_guarded
 from .runinfo import run_manifest
 
 Seed = Annotated[int, typer.Option(help="Master seed; replication r uses (seed, r).")]

@@ -9,7 +9,7 @@ import typer
 
 from assign.io.template import write_template
 
-from .cli import EXIT_OK, Debug, app, out, run_guarded
+from .options import EXIT_OK, Debug, app, out, run_guarded
 
 
 @app.command()

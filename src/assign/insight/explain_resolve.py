@@ -42,7 +42,7 @@ def explain_resolve(scenario: Scenario, table: pd.DataFrame, firms: list[str] | 
                     cadres: list[str] | None, top: int, time_limit: float, seed: int) -> dict:
     from ..errors import Problem, ScenarioError
     from ..solve import solve
-    from .explain import UNITS, _inadmissible_frame, _no_cadre_text
+    from .inadmissible import UNITS, _inadmissible_frame, _no_cadre_text
 
     sc = scenario
     fid = sc.firms["id"].astype(str).to_numpy()
@@ -244,7 +244,7 @@ def explain_resolve(scenario: Scenario, table: pd.DataFrame, firms: list[str] | 
 
 
 def _merge_alts(alts: pd.DataFrame, bad: pd.DataFrame, fid: np.ndarray) -> pd.DataFrame:
-    from .explain import _stack
+    from .inadmissible import _stack
 
     if len(bad):
         alts = _stack(alts, bad)

@@ -6,16 +6,14 @@ an interrupted run never leaves a half-written file.
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from ..pairing import Pairing
+from .files import _jsonable as _jsonable  # moved: shared with the manifest
+from .files import atomic_write as atomic_write
+from .files import write_json as write_json
 
 HEADERS_ZH = {
     "cadre_id": "干部编号",
@@ -53,24 +51,6 @@ CHANGES_ZH = {"kept": "保留", "moved": "调整", "new": "新增"}
 """The ``change`` column's values in Chinese."""
 
 
-def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:
-    """Call ``write(tmp)`` on a temporary path beside ``path``, then rename it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes files private; give the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def headed(df: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     """The table with headers (and reason texts) in ``lang`` ("en" keeps the column keys)."""
     if lang != "zh":
@@ -82,14 +62,6 @@ def headed(df: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     if "change" in df.columns:
         df = df.assign(change=df["change"].map(CHANGES_ZH).fillna(df["change"]))
     return df.rename(columns=HEADERS_ZH)
-
-
-def write_json(path: str | Path, data: Any, manifest: dict | None = None) -> Path:
-    """Write JSON (UTF-8, non-ASCII kept) atomically; a ``manifest`` goes under that key."""
-    if manifest is not None:
-        data = {**data, "manifest": manifest}
-    text = json.dumps(data, ensure_ascii=False, indent=2, default=_jsonable)
-    return atomic_write(path, lambda p: p.write_text(text + "\n", encoding="utf-8"))
 
 
 def write_csv(path: str | Path, df: pd.DataFrame, manifest: dict | None = None) -> Path:
@@ -161,13 +133,3 @@ def _team_sheet(teams: pd.DataFrame, lang: str) -> pd.DataFrame:
 
     return teams.assign(skills_needed=teams["skills_needed"].map(labels),
                         skills_covered=teams["skills_covered"].map(labels))
-
-
-def _jsonable(o: Any) -> Any:
-    if hasattr(o, "item"):
-        return o.item()
-    if isinstance(o, Path):
-        return str(o)
-    if isinstance(o, (set, tuple)):
-        return list(o)
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")

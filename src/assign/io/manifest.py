@@ -173,7 +173,7 @@ def manifest_path(output: str | Path) -> Path:
 
 def write_manifest(output: str | Path, manifest: Mapping[str, Any]) -> Path:
     """Write ``manifest`` beside ``output`` (atomically) and return the manifest's path."""
-    from .export import write_json
+    from .files import write_json
 
     return write_json(manifest_path(output), {"output": Path(output).name, **manifest})
 

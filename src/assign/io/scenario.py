@@ -22,8 +22,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 from ..config import ScenarioConfig
 from ..errors import Problem, ScenarioError, ScenarioWarning, raise_if
-from ..rules import attach_rules, frame_rules, read_rule_tables
 from .crs import to_wgs84
+from .rule_tables import attach_rules, frame_rules, read_rule_tables
 from .tables import ALIASES, Column, check_table, decode, read_table
 
 CADRE_COLUMNS = [
@@ -58,6 +58,8 @@ PAIR_COLUMNS = [
     Column("load", "float", low=0),
     Column("travel_min", "float", low=0),  # one way; the simulation's visits
 ]
+OWN_COLUMNS = {"cadres": CADRE_COLUMNS, "firms": FIRM_COLUMNS}
+"""zhuqi's own columns of the rosters (others are kept as text for the conflict rules)."""
 
 
 @dataclass(frozen=True)
@@ -207,9 +209,9 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     scenario = Scenario(config, cadres, firms, pairs, ypath.parent, overrides, roads=network)
     scenario = check_scenario(scenario, labels)
     labels.update({k: str(base / getattr(config.assignment, k)) for k in rule_tables})
-    scenario = attach_rules(scenario, rule_tables, labels, ylabel)
+    scenario = attach_rules(scenario, rule_tables, labels, ylabel, OWN_COLUMNS)
     if config.assignment.previous:
-        from ..changes import read_previous
+        from .previous import read_previous
 
         scenario = replace(scenario, previous=read_previous(base / config.assignment.previous,
                                                             scenario))
@@ -295,7 +297,7 @@ def build_scenario(
     scenario = Scenario(config, _complete(c, CADRE_COLUMNS), _complete(f, FIRM_COLUMNS), pr)
     labels = {"cadres": "cadres", "firms": "firms", "pairs": "pairs"}
     scenario = check_scenario(scenario, labels)
-    return attach_rules(scenario, rule_tables, labels, "arguments")
+    return attach_rules(scenario, rule_tables, labels, "arguments", OWN_COLUMNS)
 
 
 def _to_wgs84(df: pd.DataFrame, system: str) -> pd.DataFrame:
@@ -360,8 +362,6 @@ def check_scenario(scenario: Scenario, labels: dict[str, str]) -> Scenario:
     problems.extend(Problem(labels["cadres"], "end_day must come after start_day", int(i) + 2,
                             "end_day") for i in np.flatnonzero(early)[:20])
     if cfg.mode == "teams":
-        from ..solvers.teams import team_problems
-
         problems += team_problems(cadres, firms, labels)
     raise_if(problems)
     if cfg.require_skills != "none" and all(len(n) == 0 for n in firms["needs"]):
@@ -453,4 +453,17 @@ def validation_problems(
             problems.append(Problem(f"--set {key}={overrides[key]}", msg))
         else:
             problems.append(Problem(label, msg, _line_of(node, loc) if node else None, key=key))
+    return problems
+
+
+def team_problems(cadres: pd.DataFrame, firms: pd.DataFrame, labels: dict[str, str]
+                  ) -> list[Problem]:
+    """Input problems of a teams scenario: every firm needs a zone."""
+    blank = (firms["zone"].fillna("").astype(str).str.strip() == "").to_numpy()
+    rows = np.flatnonzero(blank)
+    problems = [Problem(labels["firms"], "mode teams needs a zone for every firm", int(i) + 2,
+                        "zone") for i in rows[:20]]
+    if len(rows) > 20:
+        problems.append(Problem(labels["firms"], f"... and {len(rows) - 20} more rows like these",
+                                column="zone"))
     return problems

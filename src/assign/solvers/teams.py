@@ -36,7 +36,8 @@ import pandas as pd
 from ortools.sat.python import cp_model
 
 from ..categories import CATEGORY_KEYS, label
-from ..errors import Problem
+from ..config import check_team_config as check_team_config  # moved to assign.config
+from ..io.scenario import team_problems as team_problems  # moved to the reader
 from .coverage import priority_ranks, scaled_loads
 from .cpsat import STATUS, make_solver
 
@@ -52,35 +53,11 @@ TEAM_COLUMNS = [
 ]
 """Columns of :attr:`Pairing.teams`, in order."""
 
-def check_team_config(cfg: AssignmentConfig) -> None:
-    """Raise ValueError when the team size keys contradict each other."""
-    if cfg.team_size is not None and (cfg.team_size_min is not None
-                                      or cfg.team_size_max is not None):
-        raise ValueError("give team_size, or team_size_min and/or team_size_max, not both "
-                         "(to override with --set, also set the others to null)")
-    lo, hi = cfg.team_size_min, cfg.team_size_max
-    if lo is not None and hi is not None and lo > hi:
-        raise ValueError(f"team_size_min ({lo}) is larger than team_size_max ({hi})")
-
-
 def team_sizes(cfg: AssignmentConfig) -> tuple[int, int | None]:
     """Fewest and most members of a team (None: no upper limit)."""
     if cfg.team_size is not None:
         return cfg.team_size, cfg.team_size
     return cfg.team_size_min or 1, cfg.team_size_max
-
-
-def team_problems(cadres: pd.DataFrame, firms: pd.DataFrame, labels: dict[str, str]
-                  ) -> list[Problem]:
-    """Input problems of a teams scenario: every firm needs a zone."""
-    blank = (firms["zone"].fillna("").astype(str).str.strip() == "").to_numpy()
-    rows = np.flatnonzero(blank)
-    problems = [Problem(labels["firms"], "mode teams needs a zone for every firm", int(i) + 2,
-                        "zone") for i in rows[:20]]
-    if len(rows) > 20:
-        problems.append(Problem(labels["firms"], f"... and {len(rows) - 20} more rows like these",
-                                column="zone"))
-    return problems
 
 
 def zones_of(firms: pd.DataFrame) -> list[str]:
@@ -614,8 +591,8 @@ def solve_teams(scenario: Scenario, backend: str | None = None, time_limit: floa
     pins, previous plans, ``max_changes``, ``change_cost``, ``balance`` and ``max_cadres``
     are not defined for task forces yet and are refused with a ValueError.
     """
+    from ..assemble import _meta, _pairing, cost_units
     from ..pairing import Pairing
-    from ..solve import _meta, _pairing, cost_units
 
     start = time.perf_counter()
     cfg = scenario.config.assignment
