@@ -42,10 +42,10 @@ def choose_backend(scenario: Scenario | Problem, backend: Backend | None = None)
     """
     problem = as_problem(scenario)
     backend = backend or problem.config.backend
+    able = problem.backends()
+    if backend in ("auto", "flow") and "priced" in able and province_scale(problem):
+        return "priced"  # the flow, priced in blocks: the table is too large to hold whole
     if backend == "auto":
-        able = problem.backends()
-        if "priced" in able and province_scale(problem):
-            return "priced"
         for name in ("flow", "cpsat"):
             if name in able:
                 return name

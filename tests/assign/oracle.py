@@ -198,7 +198,7 @@ def solve(case: Case, forced: tuple[int, int] | None = None) -> Answer:
         prev = np.full(n, -2)  # -2: no previous cadre
         for r in case.previous.itertuples():
             if r.firm_id in fid:
-                prev[fid[r.firm_id]] = cid.get(r.cadre_id, -1)  # -1: a cadre who left
+                prev[fid[r.firm_id]] = cid.get(r.cadre_id, -3)  # -3: a cadre who left
         had = prev != -2
         changes = (had[None, :] & (P != prev[None, :])).sum(axis=1)
         if a.get("max_changes") is not None:
