@@ -47,6 +47,25 @@ class Pins:
     def any(self) -> bool:
         return len(self.pinned) > 0
 
+    def restrict(self, cand: Candidates) -> Candidates:
+        """The pairs of ``cand`` (the whole scenario's) whose firms are not pinned, indexed in
+        :attr:`sub`; each firm keeps the reason it has in the whole scenario (a firm only a
+        pinned, full cadre may serve is short of capacity, not of skills)."""
+        if not self.any:
+            return cand
+        n = len(cand.reason)
+        new_index = np.full(n, -1, np.int64)
+        new_index[self.keep_firms] = np.arange(len(self.keep_firms))
+        keep = new_index[cand.firm] >= 0
+
+        def take(a):
+            return None if a is None else a[keep]
+
+        return Candidates(cand.cadre[keep], new_index[cand.firm[keep]].astype(np.int32),
+                          cand.distance_km[keep], cand.skill_match[keep], cand.cost[keep],
+                          take(cand.load), cand.reason[self.keep_firms], take(cand.crow_km),
+                          take(cand.travel_min), cand.by_road)
+
     def merge(self, cand: Candidates, chosen: np.ndarray) -> tuple[Candidates, np.ndarray]:
         """Candidates of the full scenario (``sub``'s, then the pins) and the chosen pairs."""
         if not self.any:

@@ -122,7 +122,7 @@ def solve(
                            "nearest": NEAREST}
         return checked(problem, Pairing(**{**pairing, "seconds": time.perf_counter() - start,
                                            "meta": meta}))
-    cand = restrict(problem.candidates(with_load=used == "cpsat"), pins)
+    cand = pins.restrict(problem.candidates(with_load=used == "cpsat"))
     prev = PairRules.of(sub, previous).is_previous(cand.cadre, cand.firm) if (
         previous is not None) else None
     ranks = priority_ranks(sub.firms["priority"].to_numpy())
@@ -195,25 +195,6 @@ def solve(
     meta = _meta(scenario, used, limit, seed, len(cand))
     seconds = time.perf_counter() - start
     return checked(problem, Pairing(**{**pairing, "seconds": seconds, "meta": meta}))
-
-
-def restrict(cand: Candidates, pins: Pins) -> Candidates:
-    """The pairs of ``cand`` (the whole scenario's) whose firms are not pinned, indexed in
-    ``pins.sub``; each firm keeps the reason it has in the whole scenario."""
-    if not pins.any:
-        return cand
-    n = len(cand.reason)
-    new_index = np.full(n, -1, np.int64)
-    new_index[pins.keep_firms] = np.arange(len(pins.keep_firms))
-    keep = new_index[cand.firm] >= 0
-
-    def take(a):
-        return None if a is None else a[keep]
-
-    return Candidates(cand.cadre[keep], new_index[cand.firm[keep]].astype(np.int32),
-                      cand.distance_km[keep], cand.skill_match[keep], cand.cost[keep],
-                      take(cand.load), cand.reason[pins.keep_firms], take(cand.crow_km),
-                      take(cand.travel_min), cand.by_road)
 
 
 def checked(problem: Problem, pairing: Pairing) -> Pairing:

@@ -157,3 +157,30 @@ def _pair_rules(problem: Problem, pairs: pd.DataFrame, pinned: set) -> list[str]
         elif a.objective == "distance" and abs(round(road_km, 3) - float(row.cost)) > 1e-3 + TOL:
             out.append(f"{what} costs {row.cost:g} in the plan but is {road_km:.3f} km")
     return out
+
+
+def plan_key(problem: Problem, pairs: pd.DataFrame) -> tuple:
+    """The plan's place in the lexicographic objective, smaller is better: firms left
+    uncovered per priority level (highest first), then with ``balance`` the largest load,
+    then against a previous plan the changes (when ``change_cost`` is not set), then the cost
+    (with ``change_cost`` per change). Rounded to 1e-6 so that sums of floats compare."""
+    s = problem.scenario
+    a = s.config.assignment
+    priority = s.firms.set_index("id")["priority"]
+    levels = sorted(set(s.firms["priority"]), reverse=True)
+    got = priority.reindex(pairs["firm_id"]).value_counts()
+    key: list[float] = [-int(got.get(v, 0)) for v in levels]
+    if a.balance == "firms":
+        key.append(float(pairs["cadre_id"].value_counts().max()) if len(pairs) else 0.0)
+    elif a.balance == "workload":
+        key.append(round(float(pairs.groupby("cadre_id")["load"].sum().max()), 6)
+                   if len(pairs) else 0.0)
+    changes = count_changes(problem, pairs)
+    price = float(pairs["cost"].sum())
+    if problem.previous is not None:
+        if a.change_cost is None:
+            key.append(changes)
+        else:
+            price += a.change_cost * changes
+    key.append(round(price, 6))
+    return tuple(key)

@@ -73,12 +73,17 @@ def has_batches(scenario: Scenario) -> bool:
 
 
 def serving_scenario(scenario: Scenario, rows: tuple[int, ...]) -> Scenario:
-    """The scenario with only the cadres at ``rows`` (and their rows of the pair table)."""
+    """The scenario with only the cadres at ``rows`` (and their rows of the pair table and
+    the rule tables: a pin on a cadre not yet serving holds from the period it starts)."""
     cadres = scenario.cadres.iloc[list(rows)].reset_index(drop=True)
-    pairs = scenario.pairs
-    if pairs is not None:
-        pairs = pairs[pairs["cadre_id"].isin(cadres["id"])].reset_index(drop=True)
-    return replace(scenario, cadres=cadres, pairs=pairs)
+
+    def serving(table):
+        if table is None:
+            return None
+        return table[table["cadre_id"].isin(cadres["id"])].reset_index(drop=True)
+
+    return replace(scenario, cadres=cadres, pairs=serving(scenario.pairs),
+                   pinned=serving(scenario.pinned), forbidden=serving(scenario.forbidden))
 
 
 def plan_batches(scenario: Scenario, days: float, pairing: Pairing | None = None,

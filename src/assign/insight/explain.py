@@ -208,7 +208,9 @@ def explain(
     work: Scenario = pins.sub if pins.any else scenario  # type: ignore[assignment]
     pinned_ids = set(scenario.firms["id"].astype(str).to_numpy()[pins.pinned.firm])
     free = table[~table["firm_id"].astype(str).isin(pinned_ids)]
-    cand = build_candidates(work, with_load=False)
+    # the whole scenario's pairs without the pinned firms: a pinned, full cadre keeps its
+    # pairs (at no place left), so a place more for it is priced like any other
+    cand = pins.restrict(build_candidates(scenario, with_load=False))
     source = pairing.meta.get("source", "pairing") if isinstance(pairing, Pairing) else "pairing"
     ctx = _Context.make(work, cand, free, str(source))
     want_firms, want_cadres = ctx.selection(
@@ -652,11 +654,13 @@ def _cadres(ctx, want_c, own, places) -> pd.DataFrame:
     saved, _, got, lost = places
     fid = sc.firms["id"].to_numpy()
     count = np.bincount(ctx.cand.cadre[own[own >= 0]], minlength=m)
+    # a cadre takes firms when it has a place, or pairs (a pinned, full cadre keeps them)
+    takes = (ctx.capacity > 0) | (np.bincount(ctx.cand.cadre, minlength=m) > 0)
     return pd.DataFrame({
         "cadre_id": sc.cadres["id"].to_numpy()[want_c],
         "cadre_name": sc.cadres["name"].to_numpy()[want_c],
         "firms": count[want_c], "max_firms": sc.cadres["max_firms"].to_numpy(float)[want_c],
-        "marginal_value": np.where(ctx.capacity[want_c] > 0, np.round(saved[want_c], 6), np.nan),
+        "marginal_value": np.where(takes[want_c], np.round(saved[want_c], 6), np.nan),
         "firms_gained": np.array([len(got[c]) - len(lost[c]) for c in want_c], np.int64),
         "covers": [";".join(map(str, fid[got[c]])) for c in want_c],
     })

@@ -26,7 +26,13 @@ import numpy as np
 import pandas as pd
 
 from ..candidates import REASONS, build_candidates
+from ..problem import compile_problem
+from ..validate import plan_key
 from ..io.scenario import Scenario
+
+
+MAX_TRIED = 40
+"""Most alternative cadres re-solved per firm on the re-solve path (cheapest pairs first)."""
 
 
 def _with_pins(scenario: Scenario, pairs: list[tuple[str, str]]) -> Scenario:
@@ -66,14 +72,10 @@ def explain_resolve(scenario: Scenario, table: pd.DataFrame, firms: list[str] | 
         raise ScenarioError([Problem("pairing", f"the pairing cannot be held: {why}")])
     best = run(sc)
 
-    def key(p) -> tuple:
-        pr = sc.firms.set_index("id")["priority"]
-        levels = sorted(set(sc.firms["priority"]), reverse=True)
-        got = pr.loc[p.pairs["firm_id"]].value_counts()
-        return tuple(int(got.get(v, 0)) for v in levels)
-
-    given_key, given_obj = key(given), float(given.objective)
-    optimal = (key(best), -best.objective) <= (given_key, -given_obj + 1e-9)
+    problem = compile_problem(sc)
+    given_obj = float(given.objective)
+    # the whole lexicographic objective: coverage, balance, changes, cost
+    optimal = plan_key(problem, given.pairs) <= plan_key(problem, best.pairs)
     ref_ok = given.status == "optimal" if optimal else False
     improvement = {"firms": 0, "objective": 0.0}
     if not optimal:
@@ -114,7 +116,10 @@ def explain_resolve(scenario: Scenario, table: pd.DataFrame, firms: list[str] | 
             continue  # the planner pinned it: no alternative is open
         ps = order[bounds[f]:bounds[f + 1]]
         others = ps[cid[cand.cadre[ps]] != own[fid[f]]]
-        tried = others[np.argsort(cand.cost[others], kind="stable")][:2 * top]
+        # every other admissible cadre is tried, cheapest pair first, up to MAX_TRIED: the
+        # cheapest pairs may belong to full cadres whose figure uncovers another firm, while
+        # the real next-best is a free cadre farther down
+        tried = others[np.argsort(cand.cost[others], kind="stable")][:max(MAX_TRIED, 2 * top)]
         tried = np.union1d(tried, others[np.isin(cand.cadre[others], list(named))])
         got = []
         for p in tried.tolist():
