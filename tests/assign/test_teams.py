@@ -298,3 +298,26 @@ def test_pins_are_refused_in_teams_mode():
     pinned = pd.DataFrame({"cadre_id": ["a"], "firm_id": ["f1"]})
     with pytest.raises(ValueError, match="mode teams does not combine with pinned pairs"):
         solve(build_scenario(cadres, firms, pinned=pinned, **a))
+
+
+def test_float_noise_in_cpsat_objectives_does_not_demote_a_proven_optimum(monkeypatch):
+    """Issue 19 item 8: CP-SAT reports integer objectives as floats (52.00000000000001); the
+    teams model compared that with int(52), took the optimum for worse than its hint, and
+    reported it ``feasible`` with bound 0. With the noise added here the optimum of the
+    brute force must still be reported optimal, with its bound equal to the objective."""
+    from ortools.sat.python import cp_model
+
+    value = cp_model.CpSolver.objective_value
+    bound = cp_model.CpSolver.best_objective_bound
+    monkeypatch.setattr(cp_model.CpSolver, "objective_value",
+                        property(lambda self: value.fget(self) + 1e-11))
+    monkeypatch.setattr(cp_model.CpSolver, "best_objective_bound",
+                        property(lambda self: bound.fget(self) + 1e-11))
+    rng = np.random.default_rng(5)
+    cadres, firms, a = random_case(rng, 6, 8, 2)
+    pairing = solve(build_scenario(cadres, firms, **a))
+    want = brute_force(cadres, firms, a)
+    assert want is not None
+    assert pairing.status == "optimal", pairing
+    assert pairing.bound == pytest.approx(pairing.objective)
+    assert pairing.objective == pytest.approx(-want[2], abs=1e-2)

@@ -146,6 +146,6 @@ def solve_constrained(
         elif kind == "balance":
             model.add(expr <= value)
         else:
-            objective, bound = value, int(np.ceil(solver.best_objective_bound))
+            objective, bound = value, int(np.ceil(solver.best_objective_bound - 1e-6))
     assert hint is not None
     return CpSatResult(hint, "optimal" if proven else "feasible", objective, bound)

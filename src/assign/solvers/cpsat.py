@@ -172,7 +172,7 @@ def solve_cpsat(
     status = STATUS[st]
     if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         chosen = np.flatnonzero([solver.boolean_value(v) for v in x])
-        bound = int(np.ceil(solver.best_objective_bound))
+        bound = int(np.ceil(solver.best_objective_bound - 1e-6))  # float noise on an integer bound
     elif searching and len(hint) and st != cp_model.INFEASIBLE:
         # no plan in the first solve's time (large tables): search from the start plan,
         # which covers every coverable firm when ``exact``

@@ -411,14 +411,22 @@ def solve_team_problem(
     s2 = solver.solve(st.model)
     hinted = pairs[np.flatnonzero(hint_y)]
     if s2 not in (cp_model.OPTIMAL, cp_model.FEASIBLE) or (
-            solver.objective_value > int(cost[hinted].sum())):  # keep the plan CP-SAT started from
-        bound = int(np.ceil(solver.best_objective_bound)) if s2 == cp_model.FEASIBLE else 0
+            int(round(solver.objective_value)) > int(cost[hinted].sum())):
+        # keep the plan CP-SAT started from (objectives are integers: CP-SAT reports them as
+        # floats such as 52.00000000000001, so they are rounded before comparing)
+        bound = _int_bound(solver.best_objective_bound) if s2 == cp_model.FEASIBLE else 0
         return TeamResult(_members(tp, hint_x), hinted, "feasible", int(cost[hinted].sum()), bound)
     chosen = pairs[np.flatnonzero([solver.boolean_value(v) for v in y])]
     members = _members(tp, {key: solver.boolean_value(v) for key, v in st.x.items()})
     status = STATUS[s2] if cover_proved else "feasible"
     return TeamResult(members, chosen, status, int(cost[chosen].sum()),
-                      int(np.ceil(solver.best_objective_bound)))
+                      _int_bound(solver.best_objective_bound))
+
+
+def _int_bound(bound: float) -> int:
+    """CP-SAT's bound on an integer objective as an integer: rounded up, after allowing for
+    the float noise in which it is reported (52.00000000000001 is 52, not 53)."""
+    return int(np.ceil(bound - 1e-6))
 
 
 def _add_hints(st: _Structure, y: list, hint_x: dict[tuple[int, int], bool],
