@@ -313,8 +313,9 @@ def test_float_noise_in_cpsat_objectives_does_not_demote_a_proven_optimum(monkey
                         property(lambda self: value.fget(self) + 1e-11))
     monkeypatch.setattr(cp_model.CpSolver, "best_objective_bound",
                         property(lambda self: bound.fget(self) + 1e-11))
-    rng = np.random.default_rng(5)
-    cadres, firms, a = random_case(rng, 6, 8, 2)
+    rng = np.random.default_rng(0)
+    random_case(rng, 6, 8, 2)  # the second case of this stream: its hint is the optimum
+    cadres, firms, a = random_case(rng, 4, 5, 1)
     pairing = solve(build_scenario(cadres, firms, **a))
     want = brute_force(cadres, firms, a)
     assert want is not None
