@@ -164,3 +164,33 @@ def test_a_plan_that_breaks_a_rule_is_never_reported_optimal():
     tight = compile_problem(sc.with_config(max_distance_km=5))
     bad = checked(tight, replace(good))
     assert bad.status == "invalid" and "max_distance_km" in bad.conflicts[0]
+
+
+def test_tradeoff_honours_the_cadre_budget_and_counts_departed_cadres():
+    """Item 6: tradeoff ignored max_cadres (budget 1, fronts used 3 cadres), and did not count
+    a firm whose previous cadre has left as a change. Checked by enumeration."""
+    import itertools
+
+    from assign import tradeoff
+
+    cadres = pd.DataFrame({"id": ["a", "b", "c"], "lat": 26.0, "lon": [119.0, 119.02, 119.04],
+                           "max_firms": 3})
+    firms = pd.DataFrame({"id": ["x", "y", "z"], "lat": 26.0, "lon": [119.0, 119.02, 119.04]})
+    sc = quiet_build(cadres, firms, mode="one_to_many", max_cadres=1)
+    res = tradeoff(sc, "distance,balance", points=3)
+    for plan in res.plans:
+        assert plan.pairs["cadre_id"].nunique() <= 1
+    # by enumeration: one cadre for all three firms, least km is b (2 + 0 + 2 km)
+    d = haversine_km(26.0, np.array([119.0, 119.02, 119.04])[:, None], 26.0,
+                     np.array([119.0, 119.02, 119.04])[None, :])
+    best = min(d[k].sum() for k in range(3))
+    assert res.front["distance"].min() == pytest.approx(best, abs=1e-2)
+
+    sc2 = quiet_build(cadres, firms, mode="one_to_many")
+    previous = pd.DataFrame({"cadre_id": ["gone", "a"], "firm_id": ["x", "z"]})
+    res2 = tradeoff(sc2, "distance,changes", previous=previous, points=3)
+    fewest = res2.front["changes"].min()
+    # by enumeration: x must change (its cadre left); z kept with a: 1 change at best
+    plans = itertools.product(range(3), repeat=3)
+    want = min(int(p[0] != -9) + int(p[2] != 0) for p in plans)
+    assert fewest == want == 1

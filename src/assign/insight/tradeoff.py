@@ -99,8 +99,10 @@ def _problem(scenario: Scenario, between: tuple[str, str], previous) -> _Problem
         table = previous.pairs if isinstance(previous, Pairing) else previous
         ci = pd.Index(cadres["id"].astype(str)).get_indexer(table["cadre_id"].astype(str))
         fi = pd.Index(scenario.firms["id"].astype(str)).get_indexer(table["firm_id"].astype(str))
+        # every firm of the scenario that had a cadre counts, also when that cadre has left
+        # (it can only change); only pairs with a cadre still in the roster can be kept
+        n_prev = int((fi >= 0).sum())
         ok = (ci >= 0) & (fi >= 0)
-        n_prev = int(ok.sum())
         key = pd.Index(cand.firm.astype(np.int64) * len(cadres) + cand.cadre)
         hit = key.get_indexer(fi[ok].astype(np.int64) * len(cadres) + ci[ok])
         prev_pairs = np.zeros(len(cand), bool)
@@ -172,11 +174,16 @@ def tradeoff(
     if scenario.pinned is not None and len(scenario.pinned):
         raise ValueError("tradeoff does not take pinned pairs yet; trace the front without "
                          "assignment.pinned (the pins' firms and cadres' places aside)")
+    if scenario.config.assignment.max_changes is not None:
+        raise ValueError("tradeoff does not honour assignment.max_changes yet; trace the "
+                         "front between an objective and 'changes' instead")
     if previous is None:
         previous = scenario.previous
     pr = _problem(scenario, (a, b), previous)
     has_work = bool((pr.work >= 0).any())
-    if not has_work and {a, b} <= {"distance", "cost", "balance"} and "balance" in (a, b):
+    budget = scenario.config.assignment.max_cadres
+    if (not has_work and budget is None and {a, b} <= {"distance", "cost", "balance"}
+            and "balance" in (a, b)):
         raw = _flow_front(pr, a, b, points)
     else:
         per = time_limit or max(scenario.config.assignment.time_limit_s / (2 * points + 4), 1.0)
@@ -248,10 +255,22 @@ def _cpsat_front(pr: _Problem, a: str, b: str, points: int, per: float, workers:
                        Limits(pr.count, pr.work), pr.ranks, per * 2, workers, seed)
     if base.status not in ("optimal", "feasible"):
         return []
+    budget = pr.scenario.config.assignment.max_cadres
+    if budget is not None:  # the coverage the plain solve reaches within the cadre budget
+        from ..solve import solve as plain_solve
+
+        best = plain_solve(pr.scenario.with_config(change_cost=None), time_limit=per * 2,
+                           seed=seed)
+        if best.status not in ("optimal", "feasible"):
+            return []
+        covered_firms = np.unique(
+            pd.Index(pr.scenario.firms["id"]).get_indexer(best.pairs["firm_id"]))
+    else:
+        covered_firms = np.unique(cand.firm[base.chosen])
     # per priority level, as many firms covered as the plain solve covers (a plan can match
     # a coverage-optimal plan level by level only with exactly its counts)
     levels = int(pr.ranks.max(initial=-1)) + 1
-    target = np.bincount(pr.ranks[np.unique(cand.firm[base.chosen])], minlength=levels)
+    target = np.bincount(pr.ranks[covered_firms], minlength=levels)
     level_of = pr.ranks[cand.firm]
 
     by_firm: dict[int, list[int]] = {}
@@ -269,6 +288,12 @@ def _cpsat_front(pr: _Problem, a: str, b: str, points: int, per: float, workers:
             if target[level] > 0:
                 on = np.flatnonzero(level_of == level).tolist()
                 model.add(sum(x[p] for p in on) >= int(target[level]))
+        if budget is not None:  # at most max_cadres cadres in use
+            used = {c: model.new_bool_var(f"u{c}") for c in by_cadre}
+            for c, ps in by_cadre.items():
+                for p in ps:
+                    model.add_implication(x[p], used[c])
+            model.add(sum(used.values()) <= int(budget))
         for c, ps in by_cadre.items():
             if pr.count[c] >= 0:
                 model.add(sum(x[p] for p in ps) <= int(pr.count[c]))
