@@ -26,10 +26,9 @@ import numpy as np
 import pandas as pd
 
 from ..candidates import REASONS, build_candidates
+from ..io.scenario import Scenario
 from ..problem import compile_problem
 from ..validate import plan_key
-from ..io.scenario import Scenario
-
 
 MAX_TRIED = 40
 """Most alternative cadres re-solved per firm on the re-solve path (cheapest pairs first)."""
