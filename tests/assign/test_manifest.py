@@ -76,3 +76,27 @@ def test_batch_solves_write_manifests(make_scenario, tmp_path):
     batch = json.loads((tmp_path / "b" / "batch.csv.manifest.json").read_text(encoding="utf-8"))
     assert batch["inputs"][0]["sha256"] == hashlib.sha256(
         (folder / "scenario.yaml").read_bytes()).hexdigest()
+
+
+def test_manifest_sees_the_road_graph(tmp_path):
+    """Issue 19 item 9: with every road's km changed, check --manifest said every input was
+    'same': the road graph was not among the inputs."""
+    import shutil
+    from pathlib import Path
+
+    from assign import build_manifest, check_manifest, load_scenario
+    from assign.io.manifest import scenario_inputs
+
+    src = Path(__file__).parents[2] / "scenarios" / "zhangye-2022"
+    folder = tmp_path / "zy"
+    shutil.copytree(src, folder)
+    sc = load_scenario(folder)
+    manifest = build_manifest(scenario_inputs(sc))
+    roles = {e.get("role") for e in manifest["inputs"]}
+    assert any(r and r.startswith("roads") for r in roles)
+    assert {r["status"] for r in check_manifest(manifest, folder)} == {"same"}
+    road = next(p for p in sorted((folder / "roads").iterdir()) if p.is_file())
+    road.write_bytes(road.read_bytes() + b"\n")
+    rows = check_manifest(manifest, folder)
+    changed = [r for r in rows if r["status"] != "same"]
+    assert [r["role"] for r in changed] == [f"roads/{road.name}"]

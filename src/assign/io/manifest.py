@@ -70,7 +70,17 @@ def scenario_inputs(scenario: Scenario) -> dict[str, Path]:
         rel = getattr(scenario.config.assignment, role)
         if rel:
             files[role] = base / rel
+    if scenario.config.roads is not None:
+        files.update(road_files(base / scenario.config.roads.path))
     return {role: p for role, p in files.items() if p.is_file()}
+
+
+def road_files(path: Path) -> dict[str, Path]:
+    """The road graph's files by role: ``roads`` for a file, ``roads/NAME`` for each file of
+    a folder (so a changed road graph is seen by :func:`check_manifest`)."""
+    if path.is_dir():
+        return {f"roads/{p.relative_to(path)}": p for p in sorted(path.rglob("*")) if p.is_file()}
+    return {"roads": path}
 
 
 def scenario_files(path: str | Path) -> dict[str, Path]:
@@ -94,6 +104,11 @@ def scenario_files(path: str | Path) -> dict[str, Path]:
         for role in ("pinned", "forbidden", "previous"):
             if isinstance(assignment, dict) and isinstance(assignment.get(role), str):
                 files[role] = ypath.parent / assignment[role]
+        roads = data.get("roads")
+        if isinstance(roads, dict):
+            roads = roads.get("path")
+        if isinstance(roads, str):
+            files.update(road_files(ypath.parent / roads))
     return files
 
 
