@@ -165,3 +165,89 @@ SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
 @given(case=cases())
 def test_every_backend_matches_the_oracle(backend, case):
     compare(case, backend)
+
+
+def _pair_cost(case: oracle.Case, plan: np.ndarray) -> float:
+    _, cost, _, _ = oracle.matrices(case)
+    return float(sum(cost[plan[j], j] for j in range(len(plan)) if plan[j] >= 0))
+
+
+@settings(max_examples=max(EXAMPLES // 3, 10), deadline=None, derandomize=True,
+          suppress_health_check=list(HealthCheck))
+@given(case=cases())
+def test_explain_extra_cost_matches_forced_enumeration(case):
+    """Each admissible alternative's extra cost is the optimum with that pair forced, found
+    by enumeration, less the optimum (coverage first, as the plan's own objective)."""
+    from assign import explain
+
+    case.previous = None  # fewest changes would mix change counts into the cost
+    case.assignment.pop("max_changes", None)
+    case.assignment.pop("change_cost", None)
+    try:
+        scenario = build(case)
+    except ScenarioError:
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ScenarioWarning)
+        plan = solve(scenario, time_limit=20)
+    if plan.status != "optimal":
+        return
+    base = oracle.solve(case)
+    base_cost = _pair_cost(case, base.plans[0])
+    ex = explain(scenario, plan, top=2, time_limit=10)
+    cid = {x: i for i, x in enumerate(case.cadres["id"])}
+    fid = {x: j for j, x in enumerate(case.firms["id"])}
+    alts = ex.alternatives[ex.alternatives["admissible"].astype(bool)]
+    for row in alts.itertuples():
+        if row.status not in ("optimal", ""):
+            continue
+        forced = oracle.solve(case, forced=(cid[row.cadre_id], fid[row.firm_id]))
+        assert forced.status == "optimal", row
+        want = _pair_cost(case, forced.plans[0]) - base_cost
+        assert row.extra_cost == pytest.approx(want, abs=1e-3), (row, want)
+    # the best alternative of each firm is the cheapest forced optimum among its cadres
+    for f, rows in alts.groupby("firm_id"):
+        j = fid[f]
+        own = plan.firm_to_cadre()[f]
+        figures = []
+        for i in range(len(case.cadres)):
+            if case.cadres["id"].iat[i] == own or not base.admissible[i, j]:
+                continue
+            forced = oracle.solve(case, forced=(i, j))
+            if forced.status == "optimal":
+                lost = int(sum(base.covered) - sum(forced.covered))
+                figures.append((lost > 0, _pair_cost(case, forced.plans[0]) - base_cost))
+        if figures:
+            top = rows.sort_values("rank").iloc[0]
+            assert (bool(top.uncovers), top.extra_cost) == pytest.approx(min(figures),
+                                                                         abs=1e-3), (f, figures)
+
+
+@settings(max_examples=max(EXAMPLES // 4, 8), deadline=None, derandomize=True,
+          suppress_health_check=list(HealthCheck))
+@given(case=cases())
+def test_tradeoff_endpoints_match_enumeration(case):
+    """The distance-balance front ends at the least-km optimum and at the least largest
+    count (then least km), both found by enumeration with the same coverage."""
+    from assign import tradeoff
+
+    case.previous = None
+    case.pinned = None
+    for key in ("max_changes", "change_cost", "balance"):
+        case.assignment.pop(key, None)
+    case.assignment["objective"] = "distance"
+    try:
+        scenario = build(case)
+    except ScenarioError:
+        return
+    plain = oracle.solve(case)
+    if plain.status != "optimal":
+        return
+    res = tradeoff(scenario, "distance,balance", points=3, time_limit=10)
+    if not len(res.front) or not (res.front["status"] == "optimal").all():
+        return
+    assert res.front["distance"].min() == pytest.approx(plain.cost, abs=1e-2)
+    balanced = oracle.solve(oracle.Case(case.cadres, case.firms,
+                                        {**case.assignment, "balance": "firms"}, case.pairs,
+                                        None, case.forbidden, None))
+    assert res.front["balance"].min() == pytest.approx(balanced.key[len(balanced.covered)])
