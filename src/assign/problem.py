@@ -205,6 +205,15 @@ class Problem:
         out[j[j >= 0]] = i[j >= 0]
         return out
 
+    def as_scenario(self) -> Scenario:
+        """The scenario with this problem's previous plan as its own (for code that reads
+        the scenario)."""
+        from dataclasses import replace
+
+        if self.previous is self.scenario.previous:
+            return self.scenario
+        return replace(self.scenario, previous=self.previous)
+
     @property
     def config(self):
         """The scenario's ``assignment`` settings."""

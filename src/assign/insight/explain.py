@@ -43,9 +43,11 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import NegativeCycleError, shortest_path
 
 from ..candidates import REASONS, REASONS_ZH, Candidates, build_candidates
-from ..errors import Problem, ScenarioError
+from ..errors import Problem as InputProblem
+from ..errors import ScenarioError
 from ..io.scenario import Scenario
 from ..pairing import Pairing
+from ..problem import Problem
 from ..solve import cost_units
 from ..solvers.coverage import priority_ranks
 from ..solvers.flow import count_capacity, solve_flow
@@ -153,7 +155,7 @@ def _clean(row: dict) -> dict:
 
 
 def explain(
-    scenario: Scenario,
+    scenario: Scenario | Problem,
     pairing: Pairing | pd.DataFrame,
     firms: list[str] | None = None,
     cadres: list[str] | None = None,
@@ -181,6 +183,8 @@ def explain(
     """
     from ..solve import choose_backend, province_scale
 
+    if isinstance(scenario, Problem):  # the compiled problem: its previous plan included
+        scenario = scenario.as_scenario()
     if scenario.config.assignment.mode == "teams":
         raise ValueError("explain covers pairings of single cadres; mode teams (task forces) "
                          "is not explained yet: see the teams table of the plan")
@@ -277,7 +281,7 @@ class _Context:
         problems = []
         for col, idx in (("cadre_id", ci), ("firm_id", fi)):
             for r in np.flatnonzero(idx < 0)[:20]:
-                problems.append(Problem(label, f"unknown id '{table[col].iat[r]}'", int(r) + 2, col))
+                problems.append(InputProblem(label, f"unknown id '{table[col].iat[r]}'", int(r) + 2, col))
         if problems:
             raise ScenarioError(problems)
         key = cand.firm.astype(np.int64) * len(cadres) + cand.cadre
@@ -288,19 +292,19 @@ class _Context:
         found = (len(order) > 0) & (key[order][pos] == want) if len(order) else np.zeros(
             len(want), bool)
         for r in np.flatnonzero(~found)[:20]:
-            problems.append(Problem(label, f"cadre '{table['cadre_id'].iat[r]}' may not serve "
+            problems.append(InputProblem(label, f"cadre '{table['cadre_id'].iat[r]}' may not serve "
                                     f"firm '{table['firm_id'].iat[r]}' under the scenario's "
                                     "rules", int(r) + 2, "cadre_id"))
         dup = pd.Series(fi).duplicated().to_numpy()
         for r in np.flatnonzero(dup)[:20]:
-            problems.append(Problem(label, f"firm '{table['firm_id'].iat[r]}' is paired twice",
+            problems.append(InputProblem(label, f"firm '{table['firm_id'].iat[r]}' is paired twice",
                                     int(r) + 2, "firm_id"))
         if problems:
             raise ScenarioError(problems)
         chosen = order[pos].astype(np.int64)
         count = np.bincount(cand.cadre[chosen], minlength=len(cadres))
         for c in np.flatnonzero(count > capacity)[:20]:
-            problems.append(Problem(label, f"cadre '{cadres['id'].iat[c]}' has {count[c]} firms, "
+            problems.append(InputProblem(label, f"cadre '{cadres['id'].iat[c]}' has {count[c]} firms, "
                                     f"more than max_firms {capacity[c]}", None, "cadre_id"))
         if problems:
             raise ScenarioError(problems)
@@ -317,7 +321,7 @@ class _Context:
         for what, ids, index in (("--firm", firms, fid), ("--cadre", cadres, cid)):
             for x in ids or []:
                 if x not in set(index):
-                    problems.append(Problem(what, f"unknown id '{x}'"))
+                    problems.append(InputProblem(what, f"unknown id '{x}'"))
         if problems:
             raise ScenarioError(problems)
         want_c = (np.flatnonzero(cid.isin(cadres).to_numpy()) if cadres

@@ -36,6 +36,7 @@ from ..candidates import Candidates, build_candidates
 from ..categories import CATEGORY_INDEX
 from ..io.scenario import Scenario
 from ..pairing import Pairing
+from ..problem import Problem
 from ..solvers.coverage import decimal_scale, priority_ranks, scaled, scaled_loads
 from ..solvers.cpsat import STATUS, Limits, hint_plan, make_solver, solve_cpsat
 from ..solvers.flow import count_capacity, solve_flow
@@ -138,7 +139,7 @@ def evaluate(pr: _Problem, chosen: np.ndarray, name: str) -> float:
 
 
 def tradeoff(
-    scenario: Scenario,
+    scenario: Scenario | Problem,
     between: tuple[str, str] | list[str] | str = ("distance", "balance"),
     points: int = 10,
     previous: Pairing | pd.DataFrame | None = None,
@@ -157,7 +158,12 @@ def tradeoff(
         time_limit: Seconds per CP-SAT solve (default: the scenario's ``time_limit_s``
             divided among the solves, at least 1 s).
         seed: CP-SAT seed.
+
+    Raises:
+        ValueError: a rule the front cannot honour (pins, ``max_changes``, teams).
     """
+    if isinstance(scenario, Problem):  # the compiled problem: its previous plan included
+        scenario = scenario.as_scenario()
     if scenario.config.assignment.mode == "teams":
         raise ValueError("tradeoff covers pairings of single cadres; mode teams (task forces) "
                          "is not supported yet")
