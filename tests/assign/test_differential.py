@@ -251,3 +251,43 @@ def test_tradeoff_endpoints_match_enumeration(case):
                                         {**case.assignment, "balance": "firms"}, case.pairs,
                                         None, case.forbidden, None))
     assert res.front["balance"].min() == pytest.approx(balanced.key[len(balanced.covered)])
+
+
+@settings(max_examples=max(EXAMPLES // 4, 8), deadline=None, derandomize=True,
+          suppress_health_check=list(HealthCheck))
+@given(seed=st.integers(0, 2**32 - 1), m=st.integers(2, 4), n=st.integers(2, 5),
+       zones=st.integers(1, 2), forbid=st.booleans())
+def test_teams_match_their_enumeration(seed, m, n, zones, forbid):
+    """Task forces: random tiny cases (skills, sizes, distance limits, priorities, cadres'
+    own zones, forbidden links) on the teams backend against the enumeration of every team
+    partition and link (tests/assign/test_teams.py), and through the validator."""
+    from .test_teams import brute_force, random_case
+
+    rng = np.random.default_rng(seed)
+    cadres, firms, a = random_case(rng, m, n, zones)
+    forbidden = None
+    if forbid:
+        forbidden = pd.DataFrame({"cadre_id": ["c0"], "firm_id": ["f0"]})
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ScenarioWarning)
+            scenario = build_scenario(cadres, firms, forbidden=forbidden, **a)
+    except ScenarioError:
+        return
+    problem = compile_problem(scenario)
+    assert problem.backends() == ["teams"]
+    got = solve(problem)
+    if forbidden is not None:  # enumeration without that link: it may serve nothing
+        assert ("c0", "f0") not in set(zip(got.pairs["cadre_id"], got.pairs["firm_id"],
+                                           strict=True))
+        assert check_plan(problem, got) == [] or got.status not in ("optimal", "feasible")
+        return
+    best = brute_force(cadres, firms, a)
+    if best is None:
+        assert got.status == "infeasible"
+        return
+    assert got.status == "optimal", got
+    assert check_plan(problem, got) == []
+    prio = firms.set_index("id").loc[got.pairs["firm_id"], "priority"].to_numpy()
+    assert ((prio == 1).sum(), (prio == 0).sum()) == best[:2]
+    assert got.objective == pytest.approx(-best[2], abs=1e-2)
