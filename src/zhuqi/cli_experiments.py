@@ -125,9 +125,11 @@ def _split(text: str | None) -> list[str] | None:
 
 
 def _cell(mean: float, lo: float, hi: float) -> str:
+    from sim.metrics import format_ci
+
     if not math.isfinite(mean):
         return "-"
-    return f"{mean:.4g} [{lo:.4g}, {hi:.4g}]"
+    return f"{mean:.4g} {format_ci(lo, hi)}"
 
 
 @app.command()

@@ -1,0 +1,168 @@
+"""Experiments a researcher can trust: run keys and caches see every input, one-run
+intervals are undefined, overrides change only what they name, lost runs are recorded."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+
+import numpy as np
+import pytest
+import yaml
+from scipy import stats
+
+from assign import load_scenario
+from sim.design import design_from_dict
+from sim.metrics import mean_ci
+from sim.sweep import run_sweep
+from tests.sim.sweep_helpers import store_rows, write_mmc_scenario
+
+# --- item 1: the fingerprint sees every input --------------------------------------------
+
+
+def _ruled_folder(tmp_path, name="ruled"):
+    """Three cadres, six firms, assigned service, a forbidden.csv forbidding one pair."""
+    folder = write_mmc_scenario(tmp_path / name, cadres=3, firms=6, service="assigned",
+                                days=60, warmup=0, lam=3.0)
+    cfg = yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8"))
+    cfg["assignment"]["forbidden"] = "forbidden.csv"
+    (folder / "scenario.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
+    (folder / "forbidden.csv").write_text("cadre_id,firm_id\nc0,f0\n", encoding="utf-8")
+    return folder
+
+
+def _forbid_four(folder):
+    rows = [f"c{i},f{j}" for i in range(3) for j in range(4)]
+    (folder / "forbidden.csv").write_text("cadre_id,firm_id\n" + "\n".join(rows) + "\n",
+                                          encoding="utf-8")
+
+
+def test_fingerprint_follows_content_not_location(tmp_path):
+    """Copying the folder elsewhere keeps the fingerprint; every kind of input changes it."""
+    from assign.fingerprint import fingerprint
+
+    folder = _ruled_folder(tmp_path)
+    base = fingerprint(load_scenario(folder))
+    assert len(base) == 64 and int(base, 16) >= 0
+    moved = tmp_path / "elsewhere" / "deeper"
+    shutil.copytree(folder, moved)
+    assert fingerprint(load_scenario(moved)) == base
+    # renaming a rule file (same bytes) is the same experiment
+    (moved / "forbidden.csv").rename(moved / "rules.csv")
+    cfg = yaml.safe_load((moved / "scenario.yaml").read_text(encoding="utf-8"))
+    cfg["assignment"]["forbidden"] = "rules.csv"
+    (moved / "scenario.yaml").write_text(yaml.safe_dump(cfg), encoding="utf-8")
+    assert fingerprint(load_scenario(moved)) == base
+    seen = {base}
+
+    def changed(sc) -> None:
+        fp = fingerprint(sc)
+        assert fp not in seen
+        seen.add(fp)
+
+    changed(load_scenario(folder, {"simulation.days": 61}))
+    changed(load_scenario(folder, {"assignment.conflicts": [{"cadre": "home_unit",
+                                                             "firm": "id"}]}))
+    _forbid_four(folder)
+    changed(load_scenario(folder))
+    (folder / "pinned.csv").write_text("cadre_id,firm_id\nc1,f5\n", encoding="utf-8")
+    changed(load_scenario(folder, {"assignment.pinned": "pinned.csv"}))
+    (folder / "previous.csv").write_text("cadre_id,firm_id\nc2,f4\n", encoding="utf-8")
+    changed(load_scenario(folder, {"assignment.pinned": "pinned.csv",
+                                   "assignment.previous": "previous.csv"}))
+    text = (folder / "firms.csv").read_text(encoding="utf-8").replace("110.01", "110.02", 1)
+    (folder / "firms.csv").write_text(text, encoding="utf-8")
+    changed(load_scenario(folder))
+
+
+def test_fingerprint_sees_the_road_graph_bytes(tmp_path):
+    """A road graph's file bytes enter the fingerprint: the same bytes elsewhere give the same
+    fingerprint, one changed edge speed a new one (its SHA-256 checked by hashlib here)."""
+    import hashlib
+
+    from assign.fingerprint import fingerprint
+
+    src = load_scenario("scenarios/zhangye-2022")
+    folder = tmp_path / "zy"
+    shutil.copytree(src.path, folder)
+    a = load_scenario(folder)
+    assert fingerprint(a) == fingerprint(src)
+    h = hashlib.sha256()
+    for name in ("nodes.csv", "edges.csv"):
+        h.update(name.encode() + b"\x00" + (folder / "roads" / name).read_bytes())
+    assert a.roads.file_sha256 == h.hexdigest()
+    edges = (folder / "roads" / "edges.csv").read_text(encoding="utf-8").splitlines()
+    head = edges[0].split(",")
+    assert "length_m" in head, head
+    row = edges[1].split(",")
+    k = head.index("length_m")
+    row[k] = str(float(row[k]) + 1.0)
+    edges[1] = ",".join(row)
+    (folder / "roads" / "edges.csv").write_text("\n".join(edges) + "\n", encoding="utf-8")
+    assert fingerprint(load_scenario(folder)) != fingerprint(a)
+    # a graph built in memory: its arrays are hashed
+    from dataclasses import replace
+
+    mem = replace(a, roads=replace(a.roads, file_sha256=""))
+    moved = replace(mem.roads, minutes=mem.roads.minutes + 1)
+    assert fingerprint(mem) != fingerprint(a)
+    assert fingerprint(replace(mem, roads=moved)) != fingerprint(mem)
+
+
+def test_a_changed_rule_file_gives_new_runs_and_no_cached_plan(tmp_path):
+    """Fails on the old code: after forbidden.csv changed, the rerun into the same store ran
+    0 of 2 runs ("already stored"), and a new store in the same process reused the plan
+    cached from the old file. Checked against a sweep with every cache emptied first."""
+    from sim import sweep as sweep_mod
+
+    folder = _ruled_folder(tmp_path)
+    design = design_from_dict({"replications": 2, "seed": 7})
+    store = tmp_path / "same.sqlite"
+    first = run_sweep(load_scenario(folder), design, store, workers=1)
+    assert (first.ran, first.ok) == (2, 2)
+    _forbid_four(folder)
+    changed = load_scenario(folder)
+    again = run_sweep(changed, design, store, workers=1)
+    assert (again.total, again.ran, again.ok) == (2, 2, 2)
+    fresh_store = tmp_path / "fresh.sqlite"
+    run_sweep(changed, design, fresh_store, workers=1)
+    sweep_mod._PREPARED.clear()  # the independent reference: nothing cached
+    clean_store = tmp_path / "clean.sqlite"
+    run_sweep(changed, design, clean_store, workers=1)
+    got, want = store_rows(fresh_store), store_rows(clean_store)
+    cols = ["seed", "issues_raised", "cadre_utilization", "resolution_rate", "mean_wait_days"]
+    assert got[cols].equals(want[cols])
+    # and the two forbidden files really are two experiments: other utilisation
+    old = store_rows(store)
+    assert len(old) == 4
+    assert old["cadre_utilization"].nunique() == 4
+
+
+# --- item 7: one replication has no interval ---------------------------------------------
+
+
+def test_one_replication_has_no_interval():
+    """Fails on the old code: mean_ci([0.7]) was [0.7, 0.7], a zero-width 95% interval."""
+    from sim.metrics import format_ci
+
+    one = mean_ci(np.array([0.7]))
+    assert one["mean"] == 0.7
+    assert all(math.isnan(x) for x in one["ci95"])
+    assert format_ci(*one["ci95"]) == "n/a"
+    values = np.array([0.2, 0.5, 0.9, 0.4])
+    lo, hi = stats.t.interval(0.95, len(values) - 1, loc=values.mean(), scale=stats.sem(values))
+    assert mean_ci(values)["ci95"] == pytest.approx([lo, hi], rel=1e-12)
+
+
+def test_undefined_intervals_are_json_null(tmp_path):
+    """Fails on the old code: the JSON file held the bare word NaN (not JSON)."""
+    from assign import write_json
+
+    path = write_json(tmp_path / "r.json", {"metrics": {"x": mean_ci(np.array([0.7]))}})
+
+    def no_constants(name):
+        raise AssertionError(f"{name} is not JSON")
+
+    data = json.loads(path.read_text(encoding="utf-8"), parse_constant=no_constants)
+    assert data["metrics"]["x"] == {"mean": 0.7, "ci95": [None, None]}
