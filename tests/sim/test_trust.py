@@ -166,3 +166,114 @@ def test_undefined_intervals_are_json_null(tmp_path):
 
     data = json.loads(path.read_text(encoding="utf-8"), parse_constant=no_constants)
     assert data["metrics"]["x"] == {"mean": 0.7, "ci95": [None, None]}
+
+
+# --- item 5: an override changes only the key it names -----------------------------------
+
+
+def _leaves(model_cls, prefix=""):
+    """Every leaf key of a pydantic section (sub-models descended into), walked from the
+    class's fields, not from a dump."""
+    import types
+    import typing
+
+    from pydantic import BaseModel
+
+    out = []
+    for name, info in model_cls.model_fields.items():
+        ann = info.annotation
+        union = typing.get_origin(ann) in (typing.Union, types.UnionType)
+        inner = [a for a in getattr(ann, "__args__", ()) if isinstance(a, type)] if union else []
+        sub = ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
+        if sub is None and inner and all(issubclass(a, BaseModel) or a is type(None) for a in inner):
+            sub = next((a for a in inner if a is not type(None)), None)
+            if sub is not None and info.default is None:
+                out.append(prefix + name)  # an optional section (None by default): a leaf
+                continue
+        if sub is not None:
+            out += _leaves(sub, prefix + name + ".")
+        else:
+            out.append(prefix + name)
+    return out
+
+
+def _flat(d, prefix=""):
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict) and prefix + k not in ("arrival.mix", "speeds_kmh"):
+            out.update(_flat(v, prefix + k + "."))
+        else:
+            out[prefix + k] = v
+    return out
+
+
+def _get(d, dotted):
+    for part in dotted.split("."):
+        d = d[part]
+    return d
+
+
+def test_every_simulation_override_changes_only_its_key(tmp_path):
+    """Property over every key of the simulation section: on a scenario without the key's
+    section, and on one with partial sections, setting any key to its default value leaves
+    every other key as it was. Fails on the old code: the department's other settings
+    fell back to a home unit's (servers 2 -> 1, solve_prob 1.0 -> 0.8, delay 2.0 -> 1.0)."""
+    from sim import simulation_config
+    from sim.config import SimulationConfig
+
+    defaults = SimulationConfig().model_dump()
+    assert _get(defaults, "escalation.department") == {"servers": 2, "mean_days": 10.0,
+                                                       "solve_prob": 1.0, "delay_days": 2.0,
+                                                       "feedback_days": 0.0}
+    keys = _leaves(SimulationConfig)
+    assert "escalation.department.mean_days" in keys and "arrival.profile" in keys
+    assert len(keys) >= 25
+    bare = tmp_path / "bare"
+    write_mmc_scenario(bare)
+    cfg = yaml.safe_load((bare / "scenario.yaml").read_text(encoding="utf-8"))
+    cfg["simulation"] = {}
+    (bare / "scenario.yaml").write_text(yaml.safe_dump(cfg), encoding="utf-8")
+    partial = write_mmc_scenario(tmp_path / "partial")
+    for folder in (bare, partial):
+        base = simulation_config(load_scenario(folder)).model_dump()
+        for key in keys:
+            value = _get(defaults, key)
+            got = simulation_config(load_scenario(folder, {f"simulation.{key}": value}))
+            want = _flat(base)
+            want[key] = value
+            assert _flat(got.model_dump()) == want, (folder.name, key)
+
+
+def test_department_overrides_keep_the_other_settings_everywhere(tmp_path):
+    """--set, a sweep's design point and calibrate's section edits all keep the department's
+    other settings (the old code reset them to a home unit's)."""
+    from sim import simulation_config
+    from sim.sweep import apply_point
+
+    folder = write_mmc_scenario(tmp_path / "s")
+    cfg = yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8"))
+    del cfg["simulation"]["escalation"]
+    (folder / "scenario.yaml").write_text(yaml.safe_dump(cfg), encoding="utf-8")
+    sc = load_scenario(folder, {"simulation.escalation.department.mean_days": 10})
+    dep = simulation_config(sc).escalation.department
+    assert (dep.servers, dep.mean_days, dep.solve_prob, dep.delay_days) == (2, 10.0, 1.0, 2.0)
+    point = apply_point(load_scenario(folder), {"simulation.escalation.department.servers": 5})
+    dep = simulation_config(point).escalation.department
+    assert (dep.servers, dep.mean_days, dep.solve_prob, dep.delay_days) == (5, 10.0, 1.0, 2.0)
+
+
+def test_every_assignment_override_changes_only_its_key(tmp_path):
+    """The same property over every key of the assignment section (and roads-free top level)."""
+    from assign.config import AssignmentConfig
+
+    defaults = AssignmentConfig().model_dump()
+    keys = _leaves(AssignmentConfig)
+    assert "load.weights" in keys or any(k.startswith("load.") for k in keys)
+    folder = write_mmc_scenario(tmp_path / "a")
+    base = _flat(load_scenario(folder).config.assignment.model_dump())
+    for key in keys:
+        value = _get(defaults, key)
+        got = load_scenario(folder, {f"assignment.{key}": value}).config.assignment
+        want = dict(base)
+        want.update(_flat({key: value}) if isinstance(value, dict) and value else {key: value})
+        assert _flat(got.model_dump()) == want, key
