@@ -277,3 +277,135 @@ def test_every_assignment_override_changes_only_its_key(tmp_path):
         want = dict(base)
         want.update(_flat({key: value}) if isinstance(value, dict) and value else {key: value})
         assert _flat(got.model_dump()) == want, key
+
+
+# --- item 3: a worker's death loses one run, not the rest of the map ----------------------
+
+
+def test_a_dead_worker_loses_only_its_task():
+    """Fails on the old code: BrokenProcessPool escaped the map (7 of 10 reported)."""
+    from functools import partial
+
+    from sim.executors import ProcessExecutor, WorkerDied
+    from tests.sim.sweep_helpers import double_or_die
+
+    with ProcessExecutor(2) as ex:
+        out = list(ex.map_unordered(partial(double_or_die, 3, None), None, range(10)))
+    assert sorted(t for t, _, _ in out) == list(range(10))
+    for task, result, exc in out:
+        if task == 3:
+            assert result is None and isinstance(exc, WorkerDied)
+        else:
+            assert exc is None and result == 2 * task
+
+
+def test_a_worker_that_dies_once_is_retried(tmp_path):
+    from functools import partial
+
+    from sim.executors import ProcessExecutor
+    from tests.sim.sweep_helpers import double_or_die
+
+    marker = tmp_path / "died"
+    with ProcessExecutor(2) as ex:
+        out = list(ex.map_unordered(partial(double_or_die, 4, str(marker)), None, range(8)))
+    assert marker.exists()
+    assert sorted((t, r, e) for t, r, e in out) == [(t, 2 * t, None) for t in range(8)]
+
+
+def test_a_sweep_records_the_lost_run_and_finishes_the_others(tmp_path):
+    """A worker SIGKILLed on one run: that run is stored failed, every other run ok with the
+    numbers of an in-process sweep (the reference), and the sweep returns normally."""
+    from functools import partial
+
+    from sim.executors import ProcessExecutor
+    from sim.sweep import content_key, plan_tasks
+    from tests.sim.sweep_helpers import die_on_key
+
+    scenario = load_scenario(write_mmc_scenario(tmp_path / "m", days=60))
+    design = design_from_dict({"factors": {"simulation.speed_kmh": [20, 30]},
+                               "replications": 3, "seed": 2})
+    tasks = plan_tasks(content_key(scenario, None), design.points(), range(3), 2)
+    victim = tasks[4].run_key
+
+    class Killing(ProcessExecutor):
+        def map_unordered(self, fn, shared, tasks, max_in_flight=None):
+            return super().map_unordered(partial(die_on_key, victim, fn), shared, tasks,
+                                         max_in_flight)
+
+    ex = Killing(2)
+    res = run_sweep(scenario, design, tmp_path / "k.sqlite", executor=ex)
+    ex.close()
+    assert (res.total, res.ran, res.ok, res.failed) == (6, 6, 5, 1)
+    rows = store_rows(tmp_path / "k.sqlite")
+    assert rows.loc[victim, "status"] == "failed"
+    assert "worker process died" in rows.loc[victim, "error"]
+    run_sweep(scenario, design, tmp_path / "ref.sqlite", workers=1)
+    ref = store_rows(tmp_path / "ref.sqlite")
+    ok = rows[rows.status == "ok"].index
+    cols = ["seed", "issues_raised", "mean_wait_days", "cadre_utilization"]
+    assert rows.loc[ok, cols].equals(ref.loc[ok, cols])
+
+
+# --- item 4: workers exit when their parent dies -----------------------------------------
+
+_PARENT = """
+import sys
+from functools import partial
+from sim.executors import ProcessExecutor
+from tests.sim.sweep_helpers import note_pid_and_sleep
+ex = ProcessExecutor(2)
+ex.use_prctl = sys.argv[2] == "prctl"
+for _ in ex.map_unordered(partial(note_pid_and_sleep, sys.argv[1]), None, [120.0] * 4):
+    pass
+"""
+
+
+def _alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie (exited, not yet reaped by whoever adopted it) is gone too
+        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+            return not any(line.startswith("State:") and "Z" in line for line in fh)
+    except FileNotFoundError:
+        return os.path.exists(f"/proc/{pid}") or not os.path.isdir("/proc")
+
+
+@pytest.mark.parametrize("how", ["prctl", "watchdog"])
+def test_workers_exit_when_the_sweep_is_killed(tmp_path, how):
+    """SIGKILL the parent of two busy workers: both are gone within seconds (Linux: the
+    parent-death signal; the watchdog on os.getppid alone, as on macOS). Fails on the old
+    code: the workers slept on for their two minutes."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen([sys.executable, "-c", _PARENT, str(tmp_path), how], cwd=root,
+                            start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    pids: list[int] = []
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and len(pids) < 2:
+            pids = [int(p.name[4:]) for p in tmp_path.glob("pid-*")]
+            time.sleep(0.1)
+        assert len(pids) == 2, "the workers did not start"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(_alive(p) for p in pids):
+            time.sleep(0.1)
+        assert not any(_alive(p) for p in pids), f"workers {pids} outlived their parent"
+    finally:
+        for p in pids:
+            if _alive(p):
+                os.kill(p, signal.SIGKILL)
+        if proc.poll() is None:
+            proc.kill()
