@@ -41,7 +41,7 @@ CADRES = "cadres"
 """The factor that sets the staffing level."""
 
 RESERVED = ("run_key", "point", "replication", "seed", "status", "error", "seconds", "worker",
-            "finished")
+            "finished", "fingerprint", "model_version", "versions", "executor")
 """Column names of the store that factors and metrics may not take."""
 
 

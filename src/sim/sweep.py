@@ -149,11 +149,13 @@ def check_design(scenario: Scenario, design: Design) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class Shared:
-    """What every worker receives once: the base scenario, its content hash, what to keep."""
+    """What every worker receives once: the base scenario, its content hash (the
+    fingerprint, plus how cadres are picked), what to keep, and the scenario's fingerprint."""
 
     scenario: Scenario
     content: str
     metrics: tuple[str, ...] | None = None
+    fingerprint: str = ""
 
 
 @dataclass(frozen=True)
@@ -304,6 +306,15 @@ def content_key(scenario: Scenario, pick: str | None) -> str:
     return content if pick is None else sha256(f"{content}|pick={pick}")
 
 
+def provenance(shared: Shared, executor: Executor) -> dict[str, str]:
+    """What every stored row records about how it was produced: the scenario's fingerprint,
+    the model version, the versions of Python and the libraries, the executor."""
+    from assign.io.manifest import versions
+
+    return {"fingerprint": shared.fingerprint or shared.content, "model_version": model_version(),
+            "versions": canonical(versions() | _extra_versions()), "executor": executor.name}
+
+
 def execute_tasks(store: Store, shared: Shared, tasks: list[Task], executor: Executor,
                   progress: Progress | None = None,
                   on_row: Callable[[dict[str, Any]], None] | None = None) -> int:
@@ -315,6 +326,7 @@ def execute_tasks(store: Store, shared: Shared, tasks: list[Task], executor: Exe
     total = len(tasks)
     if progress:
         progress(0, total)
+    stamp = provenance(shared, executor)
     seen: set[str] = set()
     for task, row, exc in executor.map_unordered(execute, shared, tasks):
         if row is None:  # the executor lost the run (a worker died, Dask gave up on it)
@@ -322,6 +334,7 @@ def execute_tasks(store: Store, shared: Shared, tasks: list[Task], executor: Exe
                    "replication": task.replication, "seed": task.seed, "status": "failed",
                    "metrics": {}, "error": _last_line(exc) if exc else "lost", "seconds": None,
                    "worker": None}
+        row = {**row, **stamp}
         store.add(row)
         if task.run_key in seen:
             continue
@@ -388,7 +401,8 @@ def run_sweep(
                 errors.append((row["point"], row["replication"], row["error"]))
 
         try:
-            execute_tasks(st, Shared(scenario, content, design.metrics), todo, ex, progress, note)
+            shared = Shared(scenario, content, design.metrics, scenario_hash(scenario))
+            execute_tasks(st, shared, todo, ex, progress, note)
         finally:
             if executor is None:
                 ex.close()

@@ -409,3 +409,69 @@ def test_workers_exit_when_the_sweep_is_killed(tmp_path, how):
                 os.kill(p, signal.SIGKILL)
         if proc.poll() is None:
             proc.kill()
+
+
+# --- item 2 and provenance: report per scenario version ----------------------------------
+
+
+def test_report_never_pools_scenario_versions(tmp_path):
+    """Two versions of a scenario swept into one store: report shows the latest version's
+    runs alone (mean and t interval recomputed here with numpy and scipy from a store of
+    that version alone), --all one row per version; every row records its provenance.
+    Fails on the old code: the four runs were pooled under one design point."""
+    from typer.testing import CliRunner
+
+    from assign.fingerprint import fingerprint
+    from sim.report import summarize
+    from zhuqi.cli import app
+
+    folder = write_mmc_scenario(tmp_path / "v", days=40, warmup=0)
+    design = design_from_dict({"replications": 3, "seed": 1})
+    store = tmp_path / "both.sqlite"
+    old = load_scenario(folder)
+    run_sweep(old, design, store, workers=1)
+    new = load_scenario(folder, {"simulation.arrival.rate_per_firm_day": 0.8})
+    run_sweep(new, design, store, workers=1)
+    alone = tmp_path / "alone.sqlite"
+    run_sweep(new, design, alone, workers=1)
+    rows = store_rows(store)
+    assert set(rows["fingerprint"]) == {fingerprint(old), fingerprint(new)}
+    assert set(rows["executor"]) == {"in-process"}
+    assert all("python" in json.loads(v) for v in rows["versions"])
+    assert rows["model_version"].str.startswith("zhuqi").all()
+    assert rows["seed"].notna().all()
+
+    table = summarize(store)
+    assert table.attrs["fingerprints"] == 2 and table.attrs["shown"][0] == fingerprint(new)
+    values = store_rows(alone)["issues_raised"].to_numpy(float)
+    lo, hi = stats.t.interval(0.95, 2, loc=values.mean(), scale=stats.sem(values))
+    assert list(table["runs"]) == [3]
+    assert table["issues_raised"].iloc[0] == pytest.approx(values.mean())
+    assert [table["issues_raised_lo"].iloc[0], table["issues_raised_hi"].iloc[0]] == \
+        pytest.approx([lo, hi])
+    both = summarize(store, fingerprint="all")
+    assert list(both["runs"]) == [3, 3] and set(both["fingerprint"]) == set(rows["fingerprint"])
+    picked = summarize(store, fingerprint=fingerprint(old)[:10])
+    assert picked.attrs["shown"][0] == fingerprint(old) and list(picked["runs"]) == [3]
+    with pytest.raises(ValueError, match="no runs"):
+        summarize(store, fingerprint="zz")
+    out = CliRunner().invoke(app, ["report", str(store)])
+    assert out.exit_code == 0, out.output
+    assert "2 scenario fingerprints and 1 model version" in out.output
+    assert fingerprint(new)[:12] in out.output
+
+
+def test_report_says_n_a_for_one_run(tmp_path):
+    """Fails on the old code: one run per point showed a zero-width interval [x, x]."""
+    from typer.testing import CliRunner
+
+    from zhuqi.cli import app
+
+    scenario = load_scenario(write_mmc_scenario(tmp_path / "one", days=30, warmup=0))
+    store = tmp_path / "one.sqlite"
+    run_sweep(scenario, design_from_dict({"replications": 1, "factors": {
+        "simulation.speed_kmh": [20, 30]}}), store, workers=1)
+    out = CliRunner().invoke(app, ["report", str(store), "--metric", "issues_raised", "--plot",
+                                   str(tmp_path / "p.png")])
+    assert out.exit_code == 0, out.output
+    assert "n/a" in out.output and (tmp_path / "p.png").exists()
