@@ -475,3 +475,83 @@ def test_report_says_n_a_for_one_run(tmp_path):
                                    str(tmp_path / "p.png")])
     assert out.exit_code == 0, out.output
     assert "n/a" in out.output and (tmp_path / "p.png").exists()
+
+
+# --- item 6: teams at every staffing level -----------------------------------------------
+
+
+def _teams_case(seed: int = 7):
+    """Five cadres, two zones of two firms, teams of any size, no max_firms_per_cadre."""
+    import warnings
+
+    from assign import ScenarioWarning, build_scenario
+    from tests.assign.test_teams import random_case
+
+    rng = np.random.default_rng(seed)
+    cadres, firms, a = random_case(rng, 5, 4, 2, team_size_min=1, team_size_max=None,
+                                   require_skills="none", max_firms_per_cadre=None)
+    cadres["zone"] = ""
+    cadres["skills"] = "policy"
+    firms["needs"] = "policy"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ScenarioWarning)
+        return build_scenario(cadres, firms, **a), cadres, firms, a
+
+
+def _team_config(scenario):
+    from sim import simulation_config
+
+    return simulation_config(scenario, days=60, service="team", collection="immediate",
+                             arrival={"rate_per_firm_day": 0.4, "mix": {"policy": 1}})
+
+
+def test_full_roster_of_a_teams_scenario_is_what_simulate_gives():
+    """Fails on the old code: compare turned a teams scenario without max_firms_per_cadre
+    into one-to-many links at every level, so the full roster differed from simulate."""
+    from sim import compare_staffing, simulate_scenario
+
+    scenario, *_ = _teams_case()
+    cfg = _team_config(scenario)
+    direct = simulate_scenario(scenario, None, cfg, replications=3, seed=4)
+    for pick in ("best", "first"):
+        compared = compare_staffing(scenario, [5], replications=3, seed=4, config=cfg, pick=pick)
+        runs = compared.runs.drop(columns="cadres")
+        assert runs[direct.runs.columns].equals(direct.runs), pick
+
+
+def test_a_teams_staffing_level_reforms_the_teams_within_the_budget():
+    """Each level's teams: every zone served, at most N members, and as good as the brute
+    force over every team partition of the whole roster with at most N members. Fails on
+    the old code: pick best refused max_cadres in mode teams."""
+    import warnings
+
+    from assign import ScenarioWarning, solve
+    from sim import compare_staffing
+    from sim.experiment import staffing_scenario
+    from tests.assign.test_teams import brute_force
+
+    scenario, cadres, firms, a = _teams_case()
+    for n in (2, 3, 4):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ScenarioWarning)
+            plan = solve(staffing_scenario(scenario, n, "best"))
+        best = brute_force(cadres, firms, {**a, "max_cadres": n})
+        assert plan.status == "optimal"
+        sizes = [len([c for c in str(ids).split(";") if c]) for ids in plan.teams["member_ids"]]
+        assert len(sizes) == 2 and min(sizes) >= 1 and sum(sizes) <= n
+        prio = firms.set_index("id").loc[plan.pairs["firm_id"], "priority"].to_numpy()
+        assert ((prio == 1).sum(), (prio == 0).sum()) == best[:2]
+        assert plan.objective == pytest.approx(-best[2], abs=1e-2)
+    res = compare_staffing(scenario, [2, 3], replications=2, seed=1, config=_team_config(scenario))
+    assert [lv["covered"] for lv in res.levels] == [4, 4]
+
+
+def test_sweeps_and_staff_over_cadres_run_on_teams_scenarios(tmp_path):
+    """Fails on the old code: every run of a sweep over cadres (pick best) failed."""
+    from sim.sweep import with_simulation
+
+    scenario, *_ = _teams_case()
+    scenario = with_simulation(scenario, _team_config(scenario))
+    res = run_sweep(scenario, design_from_dict({"factors": {"cadres": [2, 5]},
+                                                "replications": 2}), tmp_path / "t.sqlite")
+    assert (res.ok, res.failed) == (4, 0), res.errors
