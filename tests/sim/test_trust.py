@@ -555,3 +555,65 @@ def test_sweeps_and_staff_over_cadres_run_on_teams_scenarios(tmp_path):
     res = run_sweep(scenario, design_from_dict({"factors": {"cadres": [2, 5]},
                                                 "replications": 2}), tmp_path / "t.sqlite")
     assert (res.ok, res.failed) == (4, 0), res.errors
+
+
+# --- results never depend on the executor: teams and batches ------------------------------
+
+
+def _batched_folder(tmp_path):
+    """Four cadres in two batches (days 0-30, then 30 on), assigned service."""
+    folder = write_mmc_scenario(tmp_path / "batched", cadres=4, firms=6, service="assigned",
+                                days=60, warmup=0, lam=3.0)
+    rows = ["c0,unit,30.000,110.0,other,,30", "c1,unit,30.010,110.0,other,,30",
+            "c2,unit,30.020,110.0,other,30,", "c3,unit,30.030,110.0,other,30,"]
+    (folder / "cadres.csv").write_text("id,home_unit,lat,lon,skills,start_day,end_day\n"
+                                       + "\n".join(rows) + "\n", encoding="utf-8")
+    return folder
+
+
+def test_teams_and_batches_do_not_depend_on_the_executor(tmp_path):
+    """The same sweep of a teams scenario and of a scenario with cadre batches, run in this
+    process, in two local processes and (with the dask extra) on a two-worker Dask cluster:
+    identical rows. The in-process sweep is the reference."""
+    from sim.batches import has_batches
+    from sim.executors import ProcessExecutor
+    from sim.sweep import with_simulation
+
+    teams, *_ = _teams_case()
+    teams = with_simulation(teams, _team_config(teams))
+    batched = load_scenario(_batched_folder(tmp_path))
+    assert has_batches(batched)
+    cols = ["point", "replication", "seed", "status", "issues_raised", "issues_resolved",
+            "mean_wait_days", "cadre_utilization"]
+    designs = {"teams": (teams, {"factors": {"cadres": [2, 5]}, "replications": 2, "seed": 8}),
+               "batches": (batched, {"factors": {"simulation.speed_kmh": [20, 40]},
+                                     "replications": 2, "seed": 9})}
+    executors = {"processes": lambda: ProcessExecutor(2)}
+    try:
+        import distributed
+
+        from sim.executors import DaskExecutor
+
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                           dashboard_address=None, silence_logs=50)
+        executors["dask"] = lambda: DaskExecutor(cluster.scheduler_address)
+    except ImportError:  # pragma: no cover - without the dask extra
+        cluster = None
+    try:
+        for name, (scenario, spec) in designs.items():
+            design = design_from_dict(spec)
+            ref_path = tmp_path / f"{name}-ref.sqlite"
+            ref = run_sweep(scenario, design, ref_path, workers=1)
+            assert ref.ok == 4, ref.errors
+            want = store_rows(ref_path)[cols]
+            for kind, make in executors.items():
+                path = tmp_path / f"{name}-{kind}.sqlite"
+                with make() as ex:
+                    res = run_sweep(scenario, design, path, executor=ex)
+                assert res.ok == 4, (name, kind, res.errors)
+                rows = store_rows(path)
+                assert set(rows["executor"]) == {ex.name}
+                assert rows[cols].equals(want), (name, kind)
+    finally:
+        if cluster is not None:
+            cluster.close()
