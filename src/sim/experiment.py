@@ -119,9 +119,13 @@ def run_many(
                 progress(len(results), total)
     else:
         import multiprocessing as mp
+        import os
+
+        from .executors import die_with_parent
 
         ctx = mp.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(workers, total), mp_context=ctx) as pool:
+        with ProcessPoolExecutor(max_workers=min(workers, total), mp_context=ctx,
+                                 initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
             for res in pool.map(_run_job, jobs):
                 results.append(res)
                 if progress:
