@@ -264,7 +264,8 @@ class SweepResult:
 def manifest(scenario: Scenario, content: str, design: Design | None = None,
              extra: dict[str, Any] | None = None, seed: int | None = None) -> dict[str, Any]:
     """The experiment's manifest (:func:`assign.io.manifest.build_manifest`: command, versions,
-    inputs' SHA-256, overrides, seed) plus the scenario's content hash and the model version."""
+    inputs' SHA-256, overrides, seed) plus the run keys' content hash, the scenario's
+    fingerprint (:func:`assign.fingerprint.fingerprint`) and the model version."""
     from assign.io.manifest import build_manifest, scenario_inputs
 
     inputs: dict[str, str | Path] = dict(scenario_inputs(scenario))
@@ -274,7 +275,8 @@ def manifest(scenario: Scenario, content: str, design: Design | None = None,
                          seed=design.seed if design is not None else seed)
     out["versions"] |= _extra_versions()
     return {**out, "scenario": scenario.name, "scenario_sha256": content,
-            "model_version": model_version(), "host": platform.node(), **(extra or {})}
+            "fingerprint": scenario_hash(scenario), "model_version": model_version(),
+            "host": platform.node(), **(extra or {})}
 
 
 def _extra_versions() -> dict[str, str]:
