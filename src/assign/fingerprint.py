@@ -66,9 +66,20 @@ def config_content(config: Any) -> dict[str, Any]:
 
 
 def table_bytes(table: pd.DataFrame) -> bytes:
-    """A table's content as bytes: column names, dtypes and every value (CSV text)."""
-    head = _canonical([[str(c), str(t)] for c, t in table.dtypes.items()])
-    return (head + "\n" + table.to_csv(index=False, lineterminator="\n")).encode("utf-8")
+    """A table's content as bytes: its shape, then per column the name, the dtype and every
+    value (numbers as their machine bytes with one NaN, anything else as text)."""
+    out = [f"{table.shape[0]}x{table.shape[1]}".encode("ascii")]
+    for name, col in table.items():
+        out.append(_canonical([str(name), str(col.dtype)]).encode("utf-8"))
+        values = col.to_numpy()
+        if values.dtype.kind in "biuf":
+            arr = np.ascontiguousarray(values)
+            if arr.dtype.kind == "f":
+                arr = np.where(np.isnan(arr), np.nan, arr)  # one NaN bit pattern
+            out.append(arr.tobytes())
+        else:
+            out.append("\x1f".join(map(str, values.tolist())).encode("utf-8", "surrogatepass"))
+    return b"\x1e".join(out)
 
 
 def roads_digest(network: Any) -> str:
