@@ -183,12 +183,14 @@ def _prepare(shared: Shared, point: dict[str, Any], chosen: tuple[str, ...] | No
     scenario = apply_point(shared.scenario, point, "first", chosen)
     config = simulation_config(scenario)
     pairing = None
-    if config.service == "assigned":  # cadres in batches: each period's pairing
-        pairing = prepare_pairing(scenario, config)
+    if config.service in ("assigned", "team"):  # solved once per point, not once per run
+        pairing = prepare_pairing(scenario, config)  # cadres in batches: each period's
         first = pairing.periods[0].pairing if isinstance(pairing, BatchPlan) else pairing
         if first is not None and not first.is_feasible():
+            why = ("; ".join(map(str, first.conflicts[:3])) if first.conflicts
+                   else "no firm can be covered")
             raise RuntimeError(f"no pairing for this design point: the solver says "
-                               f"'{first.status}' (no firm can be covered)")
+                               f"'{first.status}' ({why})")
     with _PREPARED_LOCK:
         _PREPARED[key] = (scenario, config, pairing)
         while len(_PREPARED) > 8:

@@ -617,3 +617,34 @@ def test_teams_and_batches_do_not_depend_on_the_executor(tmp_path):
     finally:
         if cluster is not None:
             cluster.close()
+
+
+def test_a_teams_sweep_forms_the_teams_once_per_point_and_fails_impossible_levels(
+        tmp_path, monkeypatch):
+    """Service team: a design point's teams are formed once (not again in every run, where
+    a solver stopped by its time limit may form other teams), and a level too small for
+    the teams is a failed run naming the rule, not a run with every zone unserved. Fails on
+    the old code: three runs formed the teams three times."""
+    from assign.solvers import teams as teams_mod
+    from sim import sweep as sweep_mod
+    from sim.sweep import with_simulation
+
+    scenario, *_ = _teams_case()
+    scenario = with_simulation(scenario, _team_config(scenario))
+    calls = []
+    real = teams_mod.solve_teams
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(teams_mod, "solve_teams", counting)
+    sweep_mod._PREPARED.clear()
+    res = run_sweep(scenario, design_from_dict({"replications": 3}), tmp_path / "a.sqlite")
+    assert res.ok == 3 and len(calls) == 1
+    strict = scenario.with_config(team_size_min=2)  # two zones need four members
+    res = run_sweep(strict, design_from_dict({"factors": {"cadres": [3, 4]}, "replications": 1,
+                                              "pick": "first"}), tmp_path / "b.sqlite")
+    assert (res.ok, res.failed) == (1, 1)
+    (point, _, error), = res.errors
+    assert point == {"cadres": 3} and "at least 2 members" in error
