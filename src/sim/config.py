@@ -33,6 +33,28 @@ from assign.io.scenario import validation_problems
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _partial_sections(cls, data: Any) -> Any:
+        """A section given in part keeps its default for every key it does not name.
+
+        A section whose default differs from its class's defaults (the department:
+        2 servers, 10 days, settles all) would otherwise fall back to the class's defaults
+        for the keys left out, so ``--set simulation.escalation.department.mean_days=10``
+        would turn 2 servers into 1. Nested sections are merged the same way, level by level.
+        """
+        if not isinstance(data, dict):
+            return data
+        out = dict(data)
+        for name, info in cls.model_fields.items():
+            given = out.get(name)
+            if not isinstance(given, dict) or info.default_factory is None:
+                continue
+            default = info.default_factory()  # type: ignore[call-arg]
+            if isinstance(default, BaseModel):
+                out[name] = {**default.model_dump(exclude_defaults=True), **given}
+        return out
+
 
 class ProfileConfig(_Strict):
     """How the arrival rate varies over the run: a multiplier of every firm's rate.

@@ -41,7 +41,7 @@ CADRES = "cadres"
 """The factor that sets the staffing level."""
 
 RESERVED = ("run_key", "point", "replication", "seed", "status", "error", "seconds", "worker",
-            "finished")
+            "finished", "fingerprint", "model_version", "versions", "executor")
 """Column names of the store that factors and metrics may not take."""
 
 
@@ -250,14 +250,15 @@ def sha256(text: str) -> str:
 
 
 def scenario_hash(scenario: Scenario) -> str:
-    """SHA-256 of a scenario's content: its configuration (overrides applied) and tables.
+    """SHA-256 of a scenario's content: :func:`assign.fingerprint.fingerprint` (configuration
+    with overrides, every table, rule files, previous plan, road graph).
 
-    The same content gives the same hash wherever it was loaded from.
+    The same content gives the same hash wherever it was loaded from; a changed input of any
+    kind gives a new one.
     """
-    parts = [canonical(scenario.config.model_dump(exclude={"cadres", "firms", "pairs"}))]
-    for table in (scenario.cadres, scenario.firms, scenario.pairs):
-        parts.append("" if table is None else table.to_csv(index=False))
-    return sha256("\x1f".join(parts))
+    from assign.fingerprint import fingerprint
+
+    return fingerprint(scenario)
 
 
 def run_key(content: str, point: dict[str, Any], replication: int, seed: int,

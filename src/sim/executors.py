@@ -66,9 +66,54 @@ class InProcessExecutor(Executor):
 
 _SHARED: Any = None
 
+PR_SET_PDEATHSIG = 1
+"""``prctl`` option: the signal a process receives when its parent dies (Linux)."""
 
-def _set_shared(shared: Any) -> None:
+WATCH_SECONDS = 0.5
+"""How often a worker checks that its parent is alive (where no parent-death signal exists)."""
+
+
+def die_with_parent(parent_pid: int, use_prctl: bool = True,
+                    interval: float = WATCH_SECONDS) -> str:
+    """Make this process exit when ``parent_pid`` (its parent) dies.
+
+    On Linux the kernel sends SIGKILL on the parent's death (``prctl(PR_SET_PDEATHSIG)``,
+    through ctypes); everywhere (macOS, or if prctl is unavailable) a daemon thread checks
+    ``os.getppid()`` every ``interval`` seconds and exits the process once the parent is
+    gone (the process is then re-parented). Returns how: ``prctl+watchdog`` or ``watchdog``.
+    """
+    import signal
+    import sys
+    import threading
+    import time
+
+    how = "watchdog"
+    if use_prctl and sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) == 0:
+                how = "prctl+watchdog"
+        except (OSError, AttributeError):  # pragma: no cover - no libc prctl: the watchdog alone
+            pass
+    if os.getppid() != parent_pid:  # the parent died before the signal was armed
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(interval)
+            if os.getppid() != parent_pid:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="zhuqi-parent-watchdog", daemon=True).start()
+    return how
+
+
+def _set_shared(shared: Any, parent_pid: int | None = None, use_prctl: bool = True) -> None:
     global _SHARED
+    if parent_pid is not None:
+        die_with_parent(parent_pid, use_prctl)
     _SHARED = shared
 
 
@@ -76,46 +121,86 @@ def _call_shared(fn: Fn, task: Any) -> Any:
     return fn(_SHARED, task)
 
 
+class WorkerDied(RuntimeError):
+    """The worker process running a task died (killed, out of memory, a crash)."""
+
+
 class ProcessExecutor(Executor):
     """Local worker processes (``concurrent.futures.ProcessPoolExecutor``, spawned).
 
+    Workers exit when this process dies (:func:`die_with_parent`). When a worker dies, the
+    pool is restarted and the tasks it took down are run again, one at a time so that the
+    task that kills its worker is found: a task whose worker dies while it runs alone
+    ``retries + 1`` times is reported lost (``WorkerDied``), every other task runs on.
+
     Args:
         workers: Number of processes.
+        retries: Runs again of a task whose worker died while it ran alone.
     """
 
     name = "processes"
+    use_prctl = True
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, retries: int = 1) -> None:
         self.workers = max(1, int(workers))
         self.slots = self.workers
+        self.retries = max(0, int(retries))
         self._pool: ProcessPoolExecutor | None = None
         self._shared: Any = None
 
     def map_unordered(self, fn: Fn, shared: Any, tasks: Iterable[Any],
                       max_in_flight: int | None = None) -> Iterator[Outcome]:
         limit = max_in_flight or 2 * self.workers
-        pool = self._ensure_pool(shared)
-        pending: dict[Future, Any] = {}
+        pending: dict[Future, tuple[Any, bool]] = {}  # future: (task, running alone)
+        suspects: list[Any] = []  # tasks a dead worker took down, to run again alone
+        deaths: dict[int, int] = {}  # id(task): deaths while it ran alone
         it = iter(tasks)
         exhausted = False
         try:
             while True:
-                while not exhausted and len(pending) < limit:
-                    try:
-                        task = next(it)
-                    except StopIteration:
-                        exhausted = True
-                        break
-                    pending[pool.submit(_call_shared, fn, task)] = task
+                pool = self._ensure_pool(shared)
+                if suspects:
+                    if not pending:
+                        task = suspects.pop(0)
+                        pending[pool.submit(_call_shared, fn, task)] = (task, True)
+                else:
+                    while not exhausted and len(pending) < limit:
+                        try:
+                            task = next(it)
+                        except StopIteration:
+                            exhausted = True
+                            break
+                        pending[pool.submit(_call_shared, fn, task)] = (task, False)
                 if not pending:
                     return
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                broken = False
                 for fut in done:
-                    task = pending.pop(fut)
+                    task, alone = pending.pop(fut)
                     exc = fut.exception()
-                    if isinstance(exc, BrokenProcessPool):
-                        self.close()  # a worker died: the next call starts a fresh pool
-                    yield task, (None if exc else fut.result()), exc
+                    if not isinstance(exc, BrokenProcessPool):
+                        yield task, (None if exc else fut.result()), exc
+                        continue
+                    broken = True
+                    if not alone:
+                        suspects.append(task)
+                        continue
+                    deaths[id(task)] = deaths.get(id(task), 0) + 1
+                    if deaths[id(task)] > self.retries:
+                        yield task, None, WorkerDied(
+                            f"the worker process died while running this task alone "
+                            f"{deaths[id(task)]} times ({exc})")
+                    else:
+                        suspects.append(task)
+                if broken:
+                    # every task still on the broken pool is lost with it: run them again
+                    for fut, (task, _alone) in list(pending.items()):
+                        if fut.done() and fut.exception() is None:  # finished before the death
+                            yield task, fut.result(), None
+                        else:
+                            suspects.append(task)
+                    pending.clear()
+                    self.close()  # the next round starts a fresh pool
         except BaseException:
             self.close()
             raise
@@ -127,7 +212,8 @@ class ProcessExecutor(Executor):
         if self._pool is None or self._shared is not shared:
             self.close()
             self._pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"),
-                                             initializer=_set_shared, initargs=(shared,))
+                                             initializer=_set_shared,
+                                             initargs=(shared, os.getpid(), self.use_prctl))
             self._shared = shared
         return self._pool
 

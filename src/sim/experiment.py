@@ -119,9 +119,13 @@ def run_many(
                 progress(len(results), total)
     else:
         import multiprocessing as mp
+        import os
+
+        from .executors import die_with_parent
 
         ctx = mp.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(workers, total), mp_context=ctx) as pool:
+        with ProcessPoolExecutor(max_workers=min(workers, total), mp_context=ctx,
+                                 initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
             for res in pool.map(_run_job, jobs):
                 results.append(res)
                 if progress:
@@ -256,9 +260,12 @@ def staffing_scenario(scenario: Scenario, cadres: int, pick: str = "first") -> S
 
     ``pick="first"`` keeps the roster's first cadres; ``pick="best"`` keeps the ones an
     optimal plan with ``assignment.max_cadres`` set to the level chooses (coverage first,
-    then cost), topped up in roster order if the plan needs fewer.
+    then cost; with ``mode: teams`` the teams' members, the budget honoured by the teams
+    solver), topped up in roster order if the plan needs fewer.
     Where the scenario sets no ``max_firms_per_cadre`` (or pairs one to one), each cadre
-    may take ``ceil(firms / cadres)`` firms.
+    may take ``ceil(firms / cadres)`` firms. A teams scenario stays a teams scenario: its
+    teams are formed again from the level's cadres, so the full roster is the scenario
+    itself.
     """
     if not 1 <= cadres <= len(scenario.cadres):
         raise ValueError(
@@ -268,7 +275,11 @@ def staffing_scenario(scenario: Scenario, cadres: int, pick: str = "first") -> S
         raise ValueError(f"pick must be 'first' or 'best', not '{pick}'")
     if pick == "best" and cadres < len(scenario.cadres):
         plan = solve(_raised(scenario, cadres).with_config(max_cadres=cadres))
-        chosen = scenario.cadres["id"].isin(plan.pairs["cadre_id"]).to_numpy()
+        serving = plan.pairs["cadre_id"]
+        if scenario.config.assignment.mode == "teams":  # members serve, linked or not
+            loads = plan.cadre_loads
+            serving = loads.loc[loads["team"].fillna("").astype(str) != "", "cadre_id"]
+        chosen = scenario.cadres["id"].isin(serving).to_numpy()
         for k in np.flatnonzero(~chosen)[: cadres - int(chosen.sum())]:
             chosen[k] = True
         order = np.r_[np.flatnonzero(chosen), np.flatnonzero(~chosen)]
@@ -279,6 +290,8 @@ def staffing_scenario(scenario: Scenario, cadres: int, pick: str = "first") -> S
 def _raised(scenario: Scenario, level: int) -> Scenario:
     """Firm limits raised so ``level`` cadres can cover every firm (see staffing_scenario)."""
     cfg = scenario.config.assignment
+    if cfg.mode == "teams":  # the teams solver re-forms the teams; links keep their limits
+        return scenario
     if cfg.mode == "one_to_one" or cfg.max_firms_per_cadre is None:
         per = math.ceil(len(scenario.firms) / level)
         own = scenario.cadres["max_firms"]

@@ -123,6 +123,13 @@ def run_metrics(issues: pd.DataFrame, warmup: float, horizon: float, busy_hours:
     return out
 
 
+def format_ci(lo: float, hi: float, spec: str = ".4g") -> str:
+    """``[lo, hi]`` formatted, or ``n/a`` when the interval is undefined (NaN bounds)."""
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return "n/a"
+    return f"[{lo:{spec}}, {hi:{spec}}]"
+
+
 def by_category(issues: pd.DataFrame, warmup: float, horizon: float,
                 sla_days: Sequence[float] = SLA_DAYS) -> dict[str, dict]:
     """The issue metrics per category."""
@@ -136,14 +143,18 @@ def by_category(issues: pd.DataFrame, warmup: float, horizon: float,
 
 
 def mean_ci(values: np.ndarray, level: float = 0.95) -> dict[str, float | list[float]]:
-    """Mean and Student-t confidence interval (NaN values left out)."""
+    """Mean and Student-t confidence interval (NaN values left out).
+
+    With fewer than two values the interval is undefined: its bounds are NaN (tables show
+    ``n/a``, JSON ``null``), never a zero-width interval around the one value.
+    """
     v = np.asarray(values, float)
     v = v[~np.isnan(v)]
     if len(v) == 0:
         return {"mean": math.nan, "ci95": [math.nan, math.nan]}
     m = float(v.mean())
     if len(v) < 2:
-        return {"mean": m, "ci95": [m, m]}
+        return {"mean": m, "ci95": [math.nan, math.nan]}
     from scipy.special import stdtrit  # Student t quantile, without scipy.stats' import cost
 
     half = float(stdtrit(len(v) - 1, 0.5 + level / 2) * v.std(ddof=1) / math.sqrt(len(v)))

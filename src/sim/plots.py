@@ -33,8 +33,10 @@ def comparison_figure(result: ComparisonResult) -> Any:
         (axes[1], "mean_time_to_resolve_days", "mean days to resolution (resolved issues)"),
     ):
         ax.plot(t["cadres"], t[metric], marker="o", color="C0")
+        undefined = t[f"{metric}_lo"].isna().any()
         ax.fill_between(t["cadres"], t[f"{metric}_lo"], t[f"{metric}_hi"], alpha=0.25,
-                        color="C0", label="95% CI")
+                        color="C0", label="95% CI" + (" (n/a: fewer than 2 replications)"
+                                                      if undefined else ""))
         ax.set_xlabel("cadres")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)

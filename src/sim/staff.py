@@ -34,7 +34,7 @@ from assign import Scenario
 
 from .arrivals import cumulative
 from .config import SimulationConfig, simulation_config
-from .design import CADRES, canonical
+from .design import CADRES, canonical, scenario_hash
 from .erlang import mmc_mean_wait
 from .executors import Executor, make_executor
 from .store import Store
@@ -254,7 +254,7 @@ def find_staffing(
         store_path = store
     st = store_path if isinstance(store_path, Store) else Store(store_path)
     ex = executor or make_executor(workers, scheduler)
-    shared = Shared(scenario, content, None)
+    shared = Shared(scenario, content, None, scenario_hash(scenario))
     levels: dict[int, Level] = {}
     chosen: dict[int, tuple[str, ...] | None] = {}
     asked = [0, 0]

@@ -4,7 +4,10 @@ Tables:
 
 - ``runs``: ``run_key`` (UNIQUE), ``point`` (the design point as JSON), one column per
   factor, ``replication``, ``seed``, ``status`` (``ok`` / ``failed``), one column per metric,
-  ``error`` (the traceback's last line), ``seconds``, ``worker``, ``finished`` (UTC).
+  ``error`` (the traceback's last line), ``seconds``, ``worker``, ``finished`` (UTC),
+  ``fingerprint`` (the scenario's, :func:`assign.fingerprint.fingerprint`),
+  ``model_version``, ``versions`` (JSON: Python and the libraries) and ``executor``.
+  Stores written before these four columns existed gain them (empty) when opened.
 - ``design``: every design run against the store, with its manifest (versions, input
   hashes, command) and the time it was recorded.
 
@@ -30,7 +33,9 @@ import pandas as pd
 from .design import RESERVED
 
 BASE_COLUMNS = ("run_key", "point", "replication", "seed", "status", "error", "seconds", "worker",
-                "finished")
+                "finished", "fingerprint", "model_version", "versions", "executor")
+PROVENANCE = ("fingerprint", "model_version", "versions", "executor")
+"""Columns saying what produced a run (added to stores written before they existed)."""
 
 
 def _q(name: str) -> str:
@@ -58,7 +63,16 @@ class Store:
         self.db.execute(
             "CREATE TABLE IF NOT EXISTS runs (run_key TEXT NOT NULL UNIQUE, point TEXT, "
             "replication INTEGER, seed INTEGER, status TEXT NOT NULL, error TEXT, "
-            "seconds REAL, worker TEXT, finished TEXT)")
+            "seconds REAL, worker TEXT, finished TEXT, fingerprint TEXT, model_version TEXT, "
+            "versions TEXT, executor TEXT)")
+        existing = {r[1] for r in self.db.execute("PRAGMA table_info(runs)")}
+        for name in PROVENANCE:
+            if name not in existing:  # a store from before provenance was recorded
+                try:
+                    self.db.execute(f"ALTER TABLE runs ADD COLUMN {_q(name)} TEXT")
+                except sqlite3.OperationalError as exc:  # another process added it just now
+                    if "duplicate column" not in str(exc):
+                        raise
         self.db.execute(
             "CREATE TABLE IF NOT EXISTS design (id INTEGER PRIMARY KEY, kind TEXT, scenario TEXT, "
             "scenario_hash TEXT, factors TEXT, design TEXT, manifest TEXT, recorded TEXT)")
@@ -174,7 +188,8 @@ class Store:
             "run_key": row["run_key"], "point": json.dumps(row.get("point", {}), sort_keys=True),
             "replication": row["replication"], "seed": row["seed"], "status": row["status"],
             "error": row.get("error"), "seconds": row.get("seconds"), "worker": row.get("worker"),
-            "finished": _now(), **{k: _sql(v) for k, v in factors.items()}, **metrics,
+            "finished": _now(), **{k: row.get(k) for k in PROVENANCE},
+            **{k: _sql(v) for k, v in factors.items()}, **metrics,
         }
         cols = ", ".join(_q(c) for c in values)
         marks = ", ".join("?" * len(values))

@@ -149,11 +149,13 @@ def check_design(scenario: Scenario, design: Design) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class Shared:
-    """What every worker receives once: the base scenario, its content hash, what to keep."""
+    """What every worker receives once: the base scenario, its content hash (the
+    fingerprint, plus how cadres are picked), what to keep, and the scenario's fingerprint."""
 
     scenario: Scenario
     content: str
     metrics: tuple[str, ...] | None = None
+    fingerprint: str = ""
 
 
 @dataclass(frozen=True)
@@ -181,12 +183,14 @@ def _prepare(shared: Shared, point: dict[str, Any], chosen: tuple[str, ...] | No
     scenario = apply_point(shared.scenario, point, "first", chosen)
     config = simulation_config(scenario)
     pairing = None
-    if config.service == "assigned":  # cadres in batches: each period's pairing
-        pairing = prepare_pairing(scenario, config)
+    if config.service in ("assigned", "team"):  # solved once per point, not once per run
+        pairing = prepare_pairing(scenario, config)  # cadres in batches: each period's
         first = pairing.periods[0].pairing if isinstance(pairing, BatchPlan) else pairing
         if first is not None and not first.is_feasible():
+            why = ("; ".join(map(str, first.conflicts[:3])) if first.conflicts
+                   else "no firm can be covered")
             raise RuntimeError(f"no pairing for this design point: the solver says "
-                               f"'{first.status}' (no firm can be covered)")
+                               f"'{first.status}' ({why})")
     with _PREPARED_LOCK:
         _PREPARED[key] = (scenario, config, pairing)
         while len(_PREPARED) > 8:
@@ -262,7 +266,8 @@ class SweepResult:
 def manifest(scenario: Scenario, content: str, design: Design | None = None,
              extra: dict[str, Any] | None = None, seed: int | None = None) -> dict[str, Any]:
     """The experiment's manifest (:func:`assign.io.manifest.build_manifest`: command, versions,
-    inputs' SHA-256, overrides, seed) plus the scenario's content hash and the model version."""
+    inputs' SHA-256, overrides, seed) plus the run keys' content hash, the scenario's
+    fingerprint (:func:`assign.fingerprint.fingerprint`) and the model version."""
     from assign.io.manifest import build_manifest, scenario_inputs
 
     inputs: dict[str, str | Path] = dict(scenario_inputs(scenario))
@@ -272,7 +277,8 @@ def manifest(scenario: Scenario, content: str, design: Design | None = None,
                          seed=design.seed if design is not None else seed)
     out["versions"] |= _extra_versions()
     return {**out, "scenario": scenario.name, "scenario_sha256": content,
-            "model_version": model_version(), "host": platform.node(), **(extra or {})}
+            "fingerprint": scenario_hash(scenario), "model_version": model_version(),
+            "host": platform.node(), **(extra or {})}
 
 
 def _extra_versions() -> dict[str, str]:
@@ -304,6 +310,15 @@ def content_key(scenario: Scenario, pick: str | None) -> str:
     return content if pick is None else sha256(f"{content}|pick={pick}")
 
 
+def provenance(shared: Shared, executor: Executor) -> dict[str, str]:
+    """What every stored row records about how it was produced: the scenario's fingerprint,
+    the model version, the versions of Python and the libraries, the executor."""
+    from assign.io.manifest import versions
+
+    return {"fingerprint": shared.fingerprint or shared.content, "model_version": model_version(),
+            "versions": canonical(versions() | _extra_versions()), "executor": executor.name}
+
+
 def execute_tasks(store: Store, shared: Shared, tasks: list[Task], executor: Executor,
                   progress: Progress | None = None,
                   on_row: Callable[[dict[str, Any]], None] | None = None) -> int:
@@ -315,6 +330,7 @@ def execute_tasks(store: Store, shared: Shared, tasks: list[Task], executor: Exe
     total = len(tasks)
     if progress:
         progress(0, total)
+    stamp = provenance(shared, executor)
     seen: set[str] = set()
     for task, row, exc in executor.map_unordered(execute, shared, tasks):
         if row is None:  # the executor lost the run (a worker died, Dask gave up on it)
@@ -322,6 +338,7 @@ def execute_tasks(store: Store, shared: Shared, tasks: list[Task], executor: Exe
                    "replication": task.replication, "seed": task.seed, "status": "failed",
                    "metrics": {}, "error": _last_line(exc) if exc else "lost", "seconds": None,
                    "worker": None}
+        row = {**row, **stamp}
         store.add(row)
         if task.run_key in seen:
             continue
@@ -388,7 +405,8 @@ def run_sweep(
                 errors.append((row["point"], row["replication"], row["error"]))
 
         try:
-            execute_tasks(st, Shared(scenario, content, design.metrics), todo, ex, progress, note)
+            shared = Shared(scenario, content, design.metrics, scenario_hash(scenario))
+            execute_tasks(st, shared, todo, ex, progress, note)
         finally:
             if executor is None:
                 ex.close()

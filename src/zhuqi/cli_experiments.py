@@ -125,9 +125,31 @@ def _split(text: str | None) -> list[str] | None:
 
 
 def _cell(mean: float, lo: float, hi: float) -> str:
+    from sim.metrics import format_ci
+
     if not math.isfinite(mean):
         return "-"
-    return f"{mean:.4g} [{lo:.4g}, {hi:.4g}]"
+    return f"{mean:.4g} {format_ci(lo, hi)}"
+
+
+def _print_versions(attrs: dict) -> None:
+    """Say how many scenario fingerprints and model versions a store holds, and which is shown."""
+    n_fp, n_mv = attrs.get("fingerprints", 0), attrs.get("model_versions", 0)
+    versions, shown = attrs.get("versions", []), attrs.get("shown")
+    line = (f"the store holds {n_fp} scenario fingerprint{'s' * (n_fp != 1)} and {n_mv} model "
+            f"version{'s' * (n_mv != 1)}")
+    if shown is not None:
+        line += f"; showing {shown[0][:12]} ({shown[1]})"
+    err.print(line)
+    if len(versions) > 1:
+        for v in versions:
+            mark = "*" if shown is not None and (v["fingerprint"], v["model_version"]) == shown \
+                else " "
+            err.print(f" {mark} {v['fingerprint'][:12]}  {v['model_version']}  {v['runs']} ok, "
+                      f"{v['failed']} failed, last {v['last']}")
+        if shown is not None:
+            err.print("[yellow]note:[/yellow] runs of other versions are left out: --all shows "
+                      "each version in its own rows, --fingerprint PREFIX picks one")
 
 
 @app.command()
@@ -142,9 +164,17 @@ def report(
                                               "with 95% CI bands.")] = None,
     x: Annotated[str | None, typer.Option(help="Factor on the chart's x axis (default: the first "
                                           "of --by).")] = None,
+    latest: Annotated[bool, typer.Option("--latest/--all", help="Runs of the scenario and model "
+                                         "version the store last wrote (default), or of every "
+                                         "version, each in its own rows.")] = True,
+    fingerprint: Annotated[str | None, typer.Option(help="Runs of the scenario whose fingerprint "
+                                                    "begins with this (see the versions "
+                                                    "listed).")] = None,
     debug: Debug = False,
 ) -> None:
     """Mean and 95% CI of every metric per design point (or per --by group), from a store.
+
+    Runs of different scenario fingerprints or model versions are never pooled.
 
     Example: zhuqi report results.sqlite --by cadres --plot wait.png --metric mean_wait_days
     """
@@ -157,16 +187,19 @@ def report(
         if plot is not None and plot.suffix.lower() not in (".png", ".svg", ".pdf"):
             raise ValueError(f"{plot}: the chart must be .png, .svg or .pdf")
         started = time.time()
-        table = summarize(store, _split(by), _split(metric))
+        which = fingerprint if fingerprint is not None else "latest" if latest else "all"
+        table = summarize(store, _split(by), _split(metric), which)
         factors = list(table.columns[: list(table.columns).index("runs")])
         metrics = [c for c in table.columns[len(factors) + 1:]
                    if not c.endswith(("_lo", "_hi"))]
         shown = metrics if metric else metrics[:4]
+        _print_versions(table.attrs)
         t = Table(title=f"{store.name}: mean [95% CI] over ok runs")
         for col in [*factors, "runs", *shown]:
             t.add_column(col, justify="right")
         for _, row in table.iterrows():
-            t.add_row(*[str(row[f]) for f in factors], str(row["runs"]),
+            cells = [str(row[f])[:12] if f == "fingerprint" else str(row[f]) for f in factors]
+            t.add_row(*cells, str(row["runs"]),
                       *[_cell(row[m], row[f"{m}_lo"], row[f"{m}_hi"]) for m in shown])
         out.print(t)
         if len(shown) < len(metrics):

@@ -52,13 +52,15 @@ def _config(scenario: Any, days: float | None) -> Any:
 
 
 def _metrics_table(title: str, metrics: dict[str, dict]) -> Table:
+    from sim.metrics import format_ci
+
     t = Table(title=title)
     t.add_column("metric")
     t.add_column("mean", justify="right")
     t.add_column("95% CI", justify="right")
     for name, v in metrics.items():
         lo, hi = v["ci95"]
-        t.add_row(name, f"{v['mean']:.4g}", f"[{lo:.4g}, {hi:.4g}]")
+        t.add_row(name, f"{v['mean']:.4g}", format_ci(lo, hi))
     return t
 
 
@@ -162,8 +164,10 @@ def compare(
             m = lv["metrics"]
 
             def cell(name: str, m: dict = m) -> str:
+                from sim.metrics import format_ci
+
                 lo, hi = m[name]["ci95"]
-                return f"{m[name]['mean']:.3g} [{lo:.3g}, {hi:.3g}]"
+                return f"{m[name]['mean']:.3g} {format_ci(lo, hi, '.3g')}"
 
             t.add_row(str(lv["cadres"]), str(lv["covered"]), cell("resolution_rate"),
                       cell("mean_time_to_resolve_days"), cell("cadre_utilization"))

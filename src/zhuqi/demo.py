@@ -52,6 +52,7 @@ def _simulate(console: Console, out: Path) -> None:
     """Zhangye's calibrated simulation, when the sim package is present."""
     try:
         from sim import simulate_scenario
+        from sim.metrics import format_ci
     except ImportError:  # pragma: no cover
         return
     started = time.time()
@@ -63,7 +64,7 @@ def _simulate(console: Console, out: Path) -> None:
     table.add_column("95% CI", justify="right")
     for name, v in result.summary()["metrics"].items():
         lo, hi = v["ci95"]
-        table.add_row(name, f"{v['mean']:.3f}", f"[{lo:.3f}, {hi:.3f}]")
+        table.add_row(name, f"{v['mean']:.3f}", format_ci(lo, hi, ".3f"))
     console.print(table)
     man = build_manifest(scenario_inputs(scenario), command="make demo", seed=1,
                          started=started, seconds=time.time() - started)

@@ -70,9 +70,12 @@ def brute_force(cadres: pd.DataFrame, firms: pd.DataFrame, a: dict):
     firm_zone, prio = firms["zone"].tolist(), firms["priority"].tolist()
     in_zone = {z: [j for j in range(len(firms)) if firm_zone[j] == z] for z in zones}
     best = None
+    budget = a.get("max_cadres") or m
     for choice in itertools.product(range(len(zones) + 1), repeat=m):  # len(zones) = none
         members = [[i for i in range(m) if choice[i] == t] for t in range(len(zones))]
         if any(not lo <= len(mem) <= hi for mem in members):
+            continue
+        if sum(len(mem) for mem in members) > budget:  # the cadre budget (max_cadres)
             continue
         if any(own_zone[i] and choice[i] < len(zones) and zones[choice[i]] != own_zone[i]
                for i in range(m)):
@@ -126,6 +129,30 @@ def test_optimum_matches_brute_force(seed):
         assert pairing.conflicts and pairing.assigned == 0
         return
     assert pairing.status == "optimal", pairing
+    prio = firms.set_index("id").loc[pairing.pairs["firm_id"], "priority"].to_numpy()
+    assert ((prio == 1).sum(), (prio == 0).sum()) == best[:2]
+    assert pairing.objective == pytest.approx(-best[2], abs=1e-2)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_cadre_budget_matches_brute_force(seed):
+    """max_cadres caps the members of all teams together (a staffing level of a teams
+    scenario); the optimum under the budget is the brute force's. Fails on the old code:
+    mode teams refused max_cadres."""
+    rng = np.random.default_rng(100 + seed)
+    m = int(rng.integers(4, 6))
+    zones = int(rng.integers(1, 3))
+    cadres, firms, a = random_case(rng, m, int(rng.integers(3, 6)), zones, team_size_min=1,
+                                   team_size_max=None)
+    a["max_cadres"] = zones + int(rng.integers(0, 2))  # binds: larger teams would link more
+    pairing = solve(build_scenario(cadres, firms, **a))
+    best = brute_force(cadres, firms, a)
+    if best is None:
+        assert pairing.status == "infeasible" and pairing.conflicts
+        return
+    assert pairing.status == "optimal", pairing
+    members = pairing.cadre_loads[pairing.cadre_loads["team"] != ""]
+    assert len(members) <= a["max_cadres"]
     prio = firms.set_index("id").loc[pairing.pairs["firm_id"], "priority"].to_numpy()
     assert ((prio == 1).sum(), (prio == 0).sum()) == best[:2]
     assert pairing.objective == pytest.approx(-best[2], abs=1e-2)

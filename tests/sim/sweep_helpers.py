@@ -64,3 +64,40 @@ def smallest_c_for_wait(lam: float, mu: float, target: float) -> int:
     while erlang_c_by_sum(c, a) / (c * mu - lam) > target:
         c += 1
     return c
+
+
+# --- executor helpers (module level, so spawned workers can import them) -------------------
+
+
+def double_or_die(victim, marker, shared, task):
+    """``2 * task``; the worker SIGKILLs itself on ``victim`` (every time, or only while the
+    ``marker`` file does not exist yet: it is created first)."""
+    import os
+    import signal
+
+    if task == victim:
+        if marker is None or not Path(marker).exists():
+            if marker is not None:
+                Path(marker).write_text("died once", encoding="utf-8")
+            os.kill(os.getpid(), signal.SIGKILL)
+    return 2 * task
+
+
+def die_on_key(victim_key, fn, shared, task):
+    """``fn(shared, task)``, except that the worker SIGKILLs itself on the run ``victim_key``."""
+    import os
+    import signal
+
+    if task.run_key == victim_key:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return fn(shared, task)
+
+
+def note_pid_and_sleep(folder, shared, seconds):
+    """Write this worker's pid as a file name in ``folder``, then sleep."""
+    import os
+    import time
+
+    (Path(folder) / f"pid-{os.getpid()}").write_text("", encoding="utf-8")
+    time.sleep(seconds)
+    return os.getpid()

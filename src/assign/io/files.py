@@ -33,8 +33,22 @@ def write_json(path: str | Path, data: Any, manifest: dict | None = None) -> Pat
     """Write JSON (UTF-8, non-ASCII kept) atomically; a ``manifest`` goes under that key."""
     if manifest is not None:
         data = {**data, "manifest": manifest}
-    text = json.dumps(data, ensure_ascii=False, indent=2, default=_jsonable)
+    text = json.dumps(_nan_to_null(data), ensure_ascii=False, indent=2, default=_jsonable)
     return atomic_write(path, lambda p: p.write_text(text + "\n", encoding="utf-8"))
+
+
+def _nan_to_null(o: Any) -> Any:
+    """``o`` with every NaN float (undefined: a one-run interval, a rate of nothing) as None,
+    so the file is valid JSON (``null``) rather than Python's ``NaN``."""
+    if isinstance(o, float):
+        return None if o != o else o
+    if isinstance(o, dict):
+        return {k: _nan_to_null(v) for k, v in o.items()}
+    if isinstance(o, list | tuple):
+        return [_nan_to_null(v) for v in o]
+    if hasattr(o, "item") and getattr(o, "ndim", 0) == 0:
+        return _nan_to_null(o.item())
+    return o
 
 
 def _jsonable(o: Any) -> Any:

@@ -34,7 +34,7 @@ import math
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -119,6 +119,8 @@ class RoadNetwork:
     length_m: np.ndarray
     minutes: np.ndarray
     source: str = ""
+    file_sha256: str = ""
+    """SHA-256 of the bytes the graph was read from (``""`` for a graph built in memory)."""
 
     @property
     def n_nodes(self) -> int:
@@ -708,16 +710,30 @@ def load_roads(path: Path, label: str, speeds_kmh: dict[str, float] | None = Non
     if path.is_dir():
         if not (path / "nodes.csv").is_file() and not (path / "edges.csv").is_file():
             raise ScenarioError([Problem(label, "a road folder must hold nodes.csv and edges.csv")])
-        return read_folder(path, label, speeds)
+        return _with_digest(read_folder(path, label, speeds), path)
     if not path.is_file():
         raise ScenarioError([Problem(label, "file not found")])
     name = path.name.lower()
     if name.endswith((".osm", ".osm.gz", ".osm.bz2", ".xml", ".xml.gz", ".xml.bz2")):
-        return read_osm(path, label, speeds, service_roads)
+        return _with_digest(read_osm(path, label, speeds, service_roads), path)
     if name.endswith((".graphml", ".graphml.gz", ".graphml.bz2")):
-        return read_graphml(path, label, speeds)
+        return _with_digest(read_graphml(path, label, speeds), path)
     raise ScenarioError([Problem(label, "unknown road format; use .osm, .osm.gz, .osm.bz2, "
                                         ".graphml or a folder with nodes.csv and edges.csv")])
+
+
+def _with_digest(network: RoadNetwork, path: Path) -> RoadNetwork:
+    """The network with the SHA-256 of what it was read from (a folder: its two CSV files)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    files = [path / "nodes.csv", path / "edges.csv"] if path.is_dir() else [path]
+    for f in (f for f in files if f.is_file()):
+        h.update(f.name.encode("utf-8") + b"\x00")
+        with open(f, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    return replace(network, file_sha256=h.hexdigest())
 
 
 # --- travel between cadres and firms ----------------------------------------------------------

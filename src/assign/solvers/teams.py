@@ -10,6 +10,8 @@ Rules:
 
 - team size: ``team_size`` members exactly, or between ``team_size_min`` (default 1) and
   ``team_size_max`` (default: no limit);
+- cadre budget: with ``max_cadres`` at most that many cadres serve in all teams together
+  (a staffing level: the teams are formed from the best cadres within the budget);
 - skills: with ``require_skills: primary`` the members together hold the primary (first)
   need of every firm of the zone; with ``all`` every need of every firm of the zone; a
   single link need not match the firm's needs;
@@ -89,6 +91,7 @@ class TeamProblem:
         needed: Per zone, bit mask of the categories its team must hold.
         need_source: Per zone and category bit, the firms whose needs ask for it.
         size_min, size_max: Team size limits (size_max None = no limit).
+        max_members: Most cadres in all teams together (``max_cadres``; None = no limit).
     """
 
     zones: list[str]
@@ -99,6 +102,7 @@ class TeamProblem:
     need_source: list[dict[int, list[int]]]
     size_min: int
     size_max: int | None
+    max_members: int | None = None
 
     @classmethod
     def of(cls, scenario: Scenario) -> TeamProblem:
@@ -126,7 +130,7 @@ class TeamProblem:
                 needed[t] |= 1 << bit
                 source[t].setdefault(bit, []).append(f)
         lo, hi = team_sizes(cfg)
-        return cls(zones, firm_zone, eligible, skills, needed, source, lo, hi)
+        return cls(zones, firm_zone, eligible, skills, needed, source, lo, hi, cfg.max_cadres)
 
 
 @dataclass
@@ -209,6 +213,15 @@ class _Structure:
                 ct = model.add(sum(holders) >= 1) if holders else model.add_bool_or([])
                 if lit is not None:
                     ct.only_enforce_if(lit)
+        self.budget_rule = -1
+        if tp.max_members is not None and tp.max_members < len(by_cadre):
+            n = tp.max_members
+            lit = rule(f"at most {n} cadre{'s' if n != 1 else ''} serve in all teams together "
+                       "(assignment.max_cadres)")
+            self.budget_rule = lit.index if lit is not None else -1
+            ct = model.add(sum(self.x.values()) <= n)
+            if lit is not None:
+                ct.only_enforce_if(lit)
 
 
 def _bits(mask: int) -> list[int]:
@@ -242,6 +255,10 @@ def _form_teams(tp: TeamProblem, seconds: float, seed: int
         return [f"{len(tp.zones)} zones need at least {tp.size_min} members each "
                 f"({tp.size_min * len(tp.zones)} in all), but {pool} cadres may join a team",
                 "each cadre joins at most one team"], None
+    if tp.max_members is not None and tp.size_min * len(tp.zones) > tp.max_members:
+        return [f"{len(tp.zones)} zones need at least {tp.size_min} members each "
+                f"({tp.size_min * len(tp.zones)} in all), but at most {tp.max_members} cadres "
+                "may serve (assignment.max_cadres)"], None
     st = _Structure(tp, with_assumptions=True)
     if not st.rules:  # no zones
         return None, [[] for _ in tp.zones]
@@ -516,6 +533,7 @@ def _search(tp: TeamProblem, linker: _Linker, members: list[list[int]], seconds:
     lo, hi = tp.size_min, tp.size_max if tp.size_max is not None else len(tp.eligible)
     team = {c: t for t, mem in enumerate(members) for c in mem}
     sets = [set(m) for m in members]
+    budget = tp.max_members if tp.max_members is not None else len(tp.eligible)
 
     def ok(t: int, mem: set[int]) -> bool:
         if not lo <= len(mem) <= hi:
@@ -545,6 +563,8 @@ def _search(tp: TeamProblem, linker: _Linker, members: list[list[int]], seconds:
                 if not ok(t, new_t):
                     continue
                 u = team.get(b, -1) if b is not None else -1
+                if a is None and b is not None and u < 0 and len(team) >= budget:
+                    continue  # a newcomer would exceed the cadre budget
                 new_u = None
                 delta = zcost(t, new_t) - current[t]
                 if u >= 0:  # b leaves team u, which takes a in exchange or no one
@@ -596,8 +616,9 @@ def solve_teams(scenario: Scenario, backend: str | None = None, time_limit: floa
     """Solve a scenario with ``assignment.mode: teams`` (called by :func:`assign.solve`).
 
     Forbidden pairs and conflict-of-interest rules hold for links (they are pair rules);
-    pins, previous plans, ``max_changes``, ``change_cost``, ``balance`` and ``max_cadres``
-    are not defined for task forces yet and are refused with a ValueError.
+    ``max_cadres`` caps the members of all teams together. Pins, previous plans,
+    ``max_changes``, ``change_cost`` and ``balance`` are not defined for task forces yet and
+    are refused with a ValueError.
     """
     from ..assemble import _meta, _pairing, cost_units
     from ..pairing import Pairing
@@ -611,8 +632,7 @@ def solve_teams(scenario: Scenario, backend: str | None = None, time_limit: floa
         ("a previous plan", previous is not None or getattr(scenario, "previous", None) is not None),
         ("assignment.max_changes", cfg.max_changes is not None),
         ("assignment.change_cost", cfg.change_cost is not None),
-        ("assignment.balance", cfg.balance != "none"),
-        ("assignment.max_cadres", cfg.max_cadres is not None)) if used]
+        ("assignment.balance", cfg.balance != "none")) if used]
     if unsupported:
         raise ValueError(f"mode teams does not combine with {', '.join(unsupported)} yet")
     time_limit = float(time_limit if time_limit is not None else cfg.time_limit_s)
@@ -662,6 +682,7 @@ def solve_teams(scenario: Scenario, backend: str | None = None, time_limit: floa
     meta = _meta(scenario, "cpsat", time_limit, seed, len(cand))
     lo, hi = tp.size_min, tp.size_max
     meta["teams"] = {"zones": len(tp.zones), "team_size_min": lo, "team_size_max": hi,
+                     "max_cadres": tp.max_members,
                      "link_cost": "sum over firms of the pair cost to the linked member"}
     return Pairing(**{**parts, "seconds": time.perf_counter() - start, "meta": meta})
 
