@@ -30,7 +30,8 @@ class Pairing:
             distance_km, max_firms, max_workload.
         uncovered: One row per firm without a cadre: firm_id, firm_name, priority,
             reason (a key of :data:`assign.candidates.REASONS`), detail.
-        status: "optimal", "feasible", "infeasible" (no firm can be covered) or "unknown".
+        status: "optimal", "feasible", "infeasible" (no firm can be covered), "unknown", or
+            "rejected" (the solver's plan broke a rule: see :mod:`assign.validate`).
         objective: Sum of the pairs' cost.
         bound: Best proven lower bound on the cost objective for this coverage.
         seconds: Wall time of the solve.

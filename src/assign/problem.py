@@ -251,10 +251,8 @@ def as_problem(obj: Scenario | Problem, previous: pd.DataFrame | str | None = No
 def _fingerprint(scenario: Scenario, previous: pd.DataFrame | None) -> str:
     import hashlib
 
-    try:
-        from .fingerprint import fingerprint
-    except ImportError:  # pragma: no cover - the module lands with the experiment store
-        return ""
+    from .fingerprint import fingerprint
+
     base = fingerprint(scenario)
     if previous is None:
         return base

@@ -89,7 +89,7 @@ def solve(
         The :class:`Pairing`; an infeasible or partial plan is a status, not an exception.
         An infeasible plan lists the conflicting rules in ``conflicts``. Every plan is checked
         by :func:`assign.validate.check_plan` first; one that breaks a rule is reported
-        ``invalid`` with the broken rules in ``conflicts``.
+        ``rejected`` with the broken rules in ``conflicts``.
 
     Raises:
         UnsupportedRule: ``backend`` cannot honour a rule the problem uses.
@@ -199,7 +199,7 @@ def solve(
 
 def checked(problem: Problem, pairing: Pairing) -> Pairing:
     """``pairing``, or the same plan marked ``invalid`` when the independent validator finds
-    a rule it breaks (the rules are then listed in ``conflicts``)."""
+    a rule it breaks: status ``rejected``, the broken rules listed in ``conflicts``."""
     from dataclasses import replace
 
     from .validate import check_plan
@@ -209,7 +209,8 @@ def checked(problem: Problem, pairing: Pairing) -> Pairing:
     broken = check_plan(problem, pairing)
     if not broken:
         return pairing
-    return replace(pairing, status="invalid", conflicts=[f"invalid plan: {b}" for b in broken])
+    return replace(pairing, status="rejected",
+                   conflicts=[f"rejected by the validator: {b}" for b in broken])
 
 
 def _pinned_changes(scenario: Scenario, pins: Pins, previous: pd.DataFrame | None) -> int:

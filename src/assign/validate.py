@@ -4,7 +4,7 @@
 rule from the scenario's own tables and settings (km from coordinates, minutes from the pair
 table or the load speed, skills from the rosters, exclusions from the rule tables) and
 recomputes the objective from the plan's pairs. ``solve`` runs it on every plan before
-reporting it; a plan that fails is reported with status ``invalid``, never ``optimal`` or
+reporting it; a plan that fails is reported with status ``rejected``, never ``optimal`` or
 ``feasible``.
 """
 

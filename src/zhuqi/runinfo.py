@@ -45,8 +45,13 @@ def run_manifest(
         if p is not None:
             inputs[role] = p
     overrides = getattr(scenario, "overrides", None)
+    fp = None
+    if scenario is not None:
+        from assign.fingerprint import fingerprint
+
+        fp = fingerprint(scenario)
     return build_manifest(inputs, command=command_line(), overrides=overrides, seed=seed,
-                          started=started, seconds=time.time() - started)
+                          started=started, seconds=time.time() - started, fingerprint=fp)
 
 
 def _current_context() -> Any:

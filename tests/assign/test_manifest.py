@@ -100,3 +100,20 @@ def test_manifest_sees_the_road_graph(tmp_path):
     rows = check_manifest(manifest, folder)
     changed = [r for r in rows if r["status"] != "same"]
     assert [r["role"] for r in changed] == [f"roads/{road.name}"]
+
+
+def test_solve_manifest_records_the_fingerprint(tmp_path):
+    """The manifest beside a pairing list carries the scenario's fingerprint, the same the
+    experiment store keys runs by (and the compiled Problem holds)."""
+    from pathlib import Path
+
+    from assign import load_scenario
+    from assign.io.manifest import read_manifest
+    from assign.problem import compile_problem
+
+    root = Path(__file__).parents[2] / "scenarios" / "quanzhou-2020"
+    out = tmp_path / "pairs.csv"
+    res = CliRunner().invoke(app, ["solve", str(root), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    man = read_manifest(manifest_path(out))
+    assert man["fingerprint"] == compile_problem(load_scenario(root)).fingerprint

@@ -163,7 +163,7 @@ def test_a_plan_that_breaks_a_rule_is_never_reported_optimal():
     assert good.status == "optimal"
     tight = compile_problem(sc.with_config(max_distance_km=5))
     bad = checked(tight, replace(good))
-    assert bad.status == "invalid" and "max_distance_km" in bad.conflicts[0]
+    assert bad.status == "rejected" and "max_distance_km" in bad.conflicts[0]
 
 
 def test_tradeoff_honours_the_cadre_budget_and_counts_departed_cadres():

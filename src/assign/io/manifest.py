@@ -145,6 +145,7 @@ def build_manifest(
     seed: int | None = None,
     started: float | datetime | None = None,
     seconds: float | None = None,
+    fingerprint: str | None = None,
 ) -> dict[str, Any]:
     """A manifest for the files written by one run.
 
@@ -156,6 +157,9 @@ def build_manifest(
         seed: The run's random seed (None when nothing random was drawn).
         started: Start time (UNIX seconds or a datetime; default: now).
         seconds: Duration of the run (default: 0).
+        fingerprint: The scenario's fingerprint (:func:`assign.fingerprint.fingerprint`:
+            every table, rule file, road graph and override), the same the experiment
+            store keys its runs by.
 
     Returns:
         A JSON-ready dict: command, versions, inputs (path, absolute, role, bytes, sha256),
@@ -169,7 +173,7 @@ def build_manifest(
         started = time.time()
     if not isinstance(started, datetime):
         started = datetime.fromtimestamp(float(started), UTC)
-    return {
+    out = {
         "command": command,
         "versions": versions(),
         "inputs": _entries(inputs),
@@ -178,6 +182,9 @@ def build_manifest(
         "started": started.astimezone(UTC).isoformat(timespec="seconds"),
         "seconds": round(float(seconds or 0.0), 3),
     }
+    if fingerprint:
+        out["fingerprint"] = fingerprint
+    return out
 
 
 def manifest_path(output: str | Path) -> Path:
