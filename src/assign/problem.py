@@ -135,6 +135,8 @@ class Problem:
     def unsupported(self, backend: str) -> list[str]:
         """The rules ``backend`` cannot honour here (or the limit it needs), in words."""
         out = [RULES[r] for r in sorted(self.uses - SUPPORTS[backend])]
+        if backend == "teams" and "teams" not in self.uses:
+            out.append("a problem without task forces (mode teams plans teams per zone)")
         if backend == "priced" and self.reach_km is None:
             out.append("a problem without a distance or travel limit (the province path "
                        "prices pairs within reach)")

@@ -76,6 +76,12 @@ def check(
                 table.add_row(*row)
         for label, rows in rule_rows(scenario):
             table.add_row(label, rows)
+        from assign.problem import RULES, compile_problem
+
+        problem = compile_problem(scenario)
+        table.add_row("rules used", ", ".join(RULES[r] for r in sorted(problem.uses)) or "none")
+        table.add_row("backends able", ", ".join(problem.backends()) or "none")
+        table.add_row("fingerprint", problem.fingerprint[:16])
         out.print(table)
         from assign.conflicts import pin_conflicts
         from assign.pins import pinned_candidates
