@@ -26,10 +26,10 @@ def test_province_path_honours_max_travel_min(monkeypatch):
     allows 6 km, and no pair beyond it may be used (it used pairs up to 11 km)."""
     rng = np.random.default_rng(3)
     m, n = 12, 60
-    cadres = pd.DataFrame({"id": [f"c{i}" for i in range(m)], "lat": rng.uniform(26, 26.12, m),
-                           "lon": rng.uniform(119, 119.12, m), "max_firms": 6})
-    firms = pd.DataFrame({"id": [f"f{j}" for j in range(n)], "lat": rng.uniform(26, 26.12, n),
-                          "lon": rng.uniform(119, 119.12, n)})
+    cadres = pd.DataFrame({"id": [f"c{i}" for i in range(m)], "lat": rng.uniform(26, 26.04, m),
+                           "lon": rng.uniform(119, 119.04, m), "max_firms": 6})
+    firms = pd.DataFrame({"id": [f"f{j}" for j in range(n)], "lat": rng.uniform(26, 26.15, n),
+                          "lon": rng.uniform(119, 119.15, n)})
     sc = quiet_build(cadres, firms, mode="one_to_many", max_distance_km=20, max_travel_min=12)
     whole = solve(sc, backend="flow")
     monkeypatch.setattr(sys.modules["assign.solve"], "LARGE_PAIRS", 0)
