@@ -342,15 +342,20 @@ def compare_staffing(
     """Simulate each staffing level (N cadres, re-solved pairing), common seeds.
 
     ``pick="best"`` lets an optimal plan choose which N cadres (``assignment.max_cadres``);
-    ``pick="first"`` keeps the roster's first N.
+    ``pick="first"`` keeps the roster's first N. A level with no plan (say, too few cadres
+    to form every team) is simulated as it is, every firm unserved, and its level carries a
+    ``warning`` naming why.
     """
     config = config or simulation_config(scenario)
-    jobs, covered = [], {}
+    jobs, covered, unplanned = [], {}, {}
     for n in levels:
         sc = staffing_scenario(scenario, n, pick)
         pairing = prepare_pairing(sc, config)
         covered[n] = (pairing.assigned if pairing is not None and config.service in (
             "assigned", "team") else len(sc.firms))
+        if isinstance(pairing, Pairing) and not pairing.is_feasible():
+            unplanned[n] = (f"no plan at {n} cadres ({pairing.status}): "
+                            + ("; ".join(map(str, pairing.conflicts[:3])) or "no firm covered"))
         jobs += [(sc, pairing, config, seed, r, False) for r in range(replications)]
     results = run_many(jobs, workers, progress, scheduler)
     rows, out_levels = [], []
@@ -362,6 +367,7 @@ def compare_staffing(
         out_levels.append({
             "cadres": n,
             "covered": covered[n],
+            **({"warning": unplanned[n]} if n in unplanned else {}),
             "metrics": {m: mean_ci(runs[m].to_numpy()) for m in metric_names(config.sla_days)},
         })
     meta = {"scenario": scenario.name, "seed": seed, "replications": replications, "pick": pick,

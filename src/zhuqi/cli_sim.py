@@ -156,6 +156,9 @@ def compare(
             result = compare_staffing(scenario, levels, replications, seed,
                                       workers or os.cpu_count() or 1, config, update, scheduler,
                                       pick)
+        for lv in result.levels:
+            if "warning" in lv:
+                err.print(f"[yellow]warning:[/yellow] {lv['warning']}")
         t = Table(title=f"{scenario.name}: staffing levels ({replications} replications)")
         for col in ("cadres", "firms covered", "resolution rate", "mean days to resolve",
                     "utilisation"):

@@ -648,3 +648,18 @@ def test_a_teams_sweep_forms_the_teams_once_per_point_and_fails_impossible_level
     assert (res.ok, res.failed) == (1, 1)
     (point, _, error), = res.errors
     assert point == {"cadres": 3} and "at least 2 members" in error
+
+
+def test_compare_names_a_level_too_small_for_the_teams():
+    """Two zones with teams of at least two: three cadres form no teams. The level is
+    simulated with every firm unserved (nothing resolved) and says why."""
+    from sim import compare_staffing
+
+    scenario, *_ = _teams_case()
+    strict = scenario.with_config(team_size_min=2)
+    res = compare_staffing(strict, [3, 5], replications=1, seed=2, config=_team_config(strict),
+                           pick="first")
+    low, full = res.levels
+    assert low["covered"] == 0 and low["metrics"]["issues_resolved"]["mean"] == 0
+    assert "at least 2 members" in low["warning"]
+    assert full["covered"] == 4 and "warning" not in full
