@@ -55,6 +55,23 @@ SetOpt = Annotated[
 PathArg = Annotated[Path, typer.Argument(help="Scenario folder or its scenario.yaml.")]
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        print(f"zhuqi {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True, help="Print zhuqi's version and exit.",
+    )] = False,
+) -> None:
+    pass
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     err.print(f"[yellow]warning:[/yellow] {message}", highlight=False)
 
