@@ -6,8 +6,10 @@
   ``assign.rules``) and header aliases (``assign.io.tables.ALIASES``).
 - ``reference/cli.md``: every ``zhuqi`` command with its arguments and options, read from
   the Typer application itself.
-- ``notebooks/*.md``: the notebooks of ``notebooks/``, executed (``ZHUQI_DOCS_EXECUTE=0``
-  renders them without outputs).
+- ``notebooks/*.md``: the notebooks of ``notebooks/``, with the outputs of the test suite's
+  run (``tests/test_notebooks.py`` leaves the executed copies in ``out/notebooks/``; a copy
+  whose cells differ from the notebook is not used). ``ZHUQI_DOCS_NOTEBOOKS=execute`` runs
+  them during the build instead (a few minutes), ``none`` shows no outputs.
 
 Command outputs shown on the pages are not made here: ``docs/examples.py`` writes them to
 ``docs/snippets/`` and a test checks they are current.
@@ -267,19 +269,34 @@ def _output_markdown(output: dict) -> list[str]:
     return []
 
 
-def notebook_page(path: Path, execute: bool) -> str:
+EXECUTED = ROOT / "out" / "notebooks"
+"""Where ``tests/test_notebooks.py`` leaves each notebook as it executed it."""
+
+
+def _sources(nb: Any) -> list[str]:
+    return [c.source for c in nb.cells]
+
+
+def notebook_page(path: Path, mode: str) -> str:
+    """The notebook as a page. ``mode``: ``auto`` shows the outputs of the copy the test suite
+    executed when its cells are the notebook's own (else none), ``execute`` runs it now,
+    ``none`` shows no outputs."""
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
-    if execute:
+    note = "not executed for this build"
+    if mode == "execute":
         from nbclient import NotebookClient
 
         NotebookClient(nb, timeout=600, kernel_name="python3",
                        resources={"metadata": {"path": str(path.parent)}}).execute()
+        note = "executed when the site was built"
+    elif mode == "auto" and (EXECUTED / path.name).is_file():
+        done = nbformat.read(EXECUTED / path.name, as_version=4)
+        if _sources(done) == _sources(nb):
+            nb, note = done, "as the test suite executed it"
     rel = path.relative_to(ROOT).as_posix()
-    out = [f"*This page is the notebook `{rel}`"
-           + (", executed when the site was built.*" if execute else " (not executed for this build).*"),
-           ""]
+    out = [f"*This page is the notebook `{rel}`, {note}.*", ""]
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             out += [cell.source, ""]
@@ -295,7 +312,9 @@ def notebook_page(path: Path, execute: bool) -> str:
 def on_files(files: Files, config: Any) -> Files:
     files.append(File.generated(config, "guide/tables.md", content=tables_page()))
     files.append(File.generated(config, "reference/cli.md", content=cli_page()))
-    execute = os.environ.get("ZHUQI_DOCS_EXECUTE", "1") != "0"
+    mode = os.environ.get("ZHUQI_DOCS_NOTEBOOKS", "auto")
+    if mode not in ("auto", "execute", "none"):
+        raise ValueError(f"ZHUQI_DOCS_NOTEBOOKS={mode!r}: use auto, execute or none")
     for nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
-        files.append(File.generated(config, f"notebooks/{nb.stem}.md", content=notebook_page(nb, execute)))
+        files.append(File.generated(config, f"notebooks/{nb.stem}.md", content=notebook_page(nb, mode)))
     return files
