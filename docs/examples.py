@@ -290,7 +290,7 @@ def run(example: Example) -> str:
 def comparable(example: Example, text: str) -> str:
     """The text with what may change from run to run masked: timings, and table widths."""
     for pattern in example.volatile:
-        text = re.sub(pattern, lambda m: re.sub(r"\d", "#", m.group(0)), text)
+        text = re.sub(pattern, lambda m: re.sub(r"\d+", "#", m.group(0)), text)
     text = re.sub(r"[ ─━]+", " ", text)  # a column's width follows its longest value
     return "\n".join(line.rstrip() for line in text.splitlines())
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+import sys
 
 import pytest
 
@@ -18,6 +19,7 @@ from tests.conftest import ROOT
 
 _spec = importlib.util.spec_from_file_location("docs_examples", ROOT / "docs" / "examples.py")
 examples = importlib.util.module_from_spec(_spec)
+sys.modules["docs_examples"] = examples  # dataclasses look their module up there
 _spec.loader.exec_module(examples)
 
 ALL = os.environ.get("ZHUQI_DOCS_EXAMPLES") == "all"
