@@ -33,7 +33,7 @@ $(DOCSTAMP): $(STAMP)
 	@touch $@
 
 docs: $(DOCSTAMP)
-	$(PY) -m mkdocs build --strict --clean
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --clean
 
 docs-serve: $(DOCSTAMP)
 	$(PY) -m mkdocs serve
