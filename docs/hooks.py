@@ -220,12 +220,16 @@ def cli_page() -> str:
     commands = group.list_commands(ctx)
     for name in commands:
         cmd = group.get_command(ctx, name)
-        out.append(f"| [`{name}`](#{name}) | {_plain(cmd.get_short_help_str(limit=120))} |")
+        first = _plain(cmd.help).split("\n\n")[0].replace("\n", " ")
+        out.append(f"| [`{name}`](#{name}) | {first.replace('|', chr(92) + '|')} |")
     out.append("")
     for name in commands:
         cmd = group.get_command(ctx, name)
-        sub = cmd.context_class(cmd, info_name=name, parent=ctx)
-        usage = " ".join(["zhuqi", name, *cmd.collect_usage_pieces(sub)])
+        sub = cmd.context_class(cmd, info_name=name, parent=ctx)  # for the parameters' types
+        args = [(p.metavar or (p.name or "").upper()) + ("..." if p.nargs == -1 and not (p.metavar or "")
+                                                        .endswith("...") else "")
+                for p in cmd.params if p.param_type_name == "argument"]
+        usage = " ".join(["zhuqi", name, "[OPTIONS]", *args])
         out += [f"## `{name}` {{#{name}}}", "", "```text", usage, "```", "", _plain(cmd.help), ""]
         rows = []
         for p in cmd.params:
