@@ -310,6 +310,20 @@ def readme_blocks(readme: str) -> dict[str, str]:
     return {m.group(1): m.group(2) for m in pattern.finditer(readme)}
 
 
+PICTURE = re.compile(r"<!-- picture: (\S+) \| ([^>]*?) -->\n(.*?)<!-- /picture -->", re.S)
+"""A README picture shown only once its file exists (e.g. the workbench's screenshot)."""
+
+
+def picture_blocks(readme: str) -> str:
+    """README with each picture block holding its image if the file exists, else nothing."""
+    def block(m: re.Match) -> str:
+        path, alt = m.group(1), m.group(2)
+        body = f"![{alt}]({path})\n" if (ROOT / path).is_file() else ""
+        return f"<!-- picture: {path} | {alt} -->\n{body}<!-- /picture -->"
+
+    return PICTURE.sub(block, readme)
+
+
 def update_readme(readme: str, snippets: dict[str, str]) -> str:
     def block(m: re.Match) -> str:
         name = m.group(1)
@@ -317,7 +331,7 @@ def update_readme(readme: str, snippets: dict[str, str]) -> str:
         return f"<!-- example: {name} -->\n```{m.group(2)}\n{body}```\n<!-- /example -->"
 
     pattern = re.compile(r"<!-- example: ([\w-]+) -->\n```([^\n]*)\n(.*?)```\n<!-- /example -->", re.S)
-    return pattern.sub(block, readme)
+    return picture_blocks(pattern.sub(block, readme))
 
 
 def main(argv: list[str] | None = None) -> int:

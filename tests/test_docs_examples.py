@@ -47,6 +47,20 @@ def test_readme_blocks_are_the_snippets():
         assert body == examples.snippet_path(name).read_text(encoding="utf-8"), name
 
 
+def test_readme_pictures_follow_their_files(tmp_path, monkeypatch):
+    """A picture block shows its image exactly when the file exists (the workbench's
+    screenshot appears once docs/img/workbench-plan.png is added and docs/examples.py runs)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert examples.picture_blocks(readme) == readme, "run docs/examples.py"
+    text = "<!-- picture: docs/x.png | an x -->\n<!-- /picture -->"
+    monkeypatch.setattr(examples, "ROOT", tmp_path)
+    assert examples.picture_blocks(text) == text
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "x.png").write_bytes(b"png")
+    assert examples.picture_blocks(text) == (
+        "<!-- picture: docs/x.png | an x -->\n![an x](docs/x.png)\n<!-- /picture -->")
+
+
 def test_comparison_masks_timings_but_not_results():
     """The masking ignores a solve's seconds and column widths, and nothing else."""
     ex = examples.BY_NAME["solve-quanzhou"]
