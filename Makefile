@@ -1,11 +1,12 @@
-# zhuqi: `make demo` solves the seed scenarios, `make test` runs the test suite.
+# zhuqi: `make demo` solves the seed scenarios, `make test` runs the test suite,
+# `make docs` builds the documentation site into site/ (strictly: a broken link fails it).
 # Both create .venv with a Python >= 3.12 found on this machine (tools/find-python.sh).
 VENV    := .venv
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed-dev
 OUT     := out
 
-.PHONY: venv demo test lint bench clean
+.PHONY: venv demo test lint bench docs docs-serve examples clean
 
 venv: $(STAMP)
 
@@ -25,8 +26,24 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/mypy src
 
+DOCSTAMP := $(VENV)/.installed-docs
+
+$(DOCSTAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,dask,docs]'
+	@touch $@
+
+docs: $(DOCSTAMP)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --clean
+
+docs-serve: $(DOCSTAMP)
+	$(PY) -m mkdocs serve
+
+# rerun every command whose output README.md and docs/ show (a few minutes)
+examples: $(STAMP)
+	$(PY) docs/examples.py
+
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) $(OUT)
+	rm -rf $(VENV) $(OUT) site

@@ -18,3 +18,9 @@ def test_notebook_runs(path):
         "notebooks are stored without outputs")
     NotebookClient(book, timeout=300, kernel_name="python3",
                    resources={"metadata": {"path": str(path.parent)}}).execute()
+    # the documentation site shows these outputs (docs/hooks.py)
+    done = ROOT / "out" / "notebooks"
+    done.mkdir(parents=True, exist_ok=True)
+    part = done / f".{path.name}.part"
+    nbformat.write(book, part)
+    part.replace(done / path.name)

@@ -121,12 +121,12 @@ def read_pairing(path: str | Path, scenario: Scenario) -> Pairing:
     """
     from .candidates import REASONS
     from .errors import Problem, raise_if
-    from .io.tables import Column, read_table
+    from .io.tables import ALIASES, Column, read_table
 
     label = str(path)
     df, problems = read_table(
         Path(path), [Column("cadre_id", "text", required=True),
-                     Column("firm_id", "text", required=True)], label)
+                     Column("firm_id", "text", required=True)], label, aliases=ALIASES["pairs"])
     raise_if(problems)
     lines = np.arange(len(df)) + 2
     for col, ids in (("cadre_id", scenario.cadres["id"]), ("firm_id", scenario.firms["id"])):

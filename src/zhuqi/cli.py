@@ -38,6 +38,23 @@ from .options import run_guarded as run_guarded
 from .runinfo import run_manifest
 
 
+
+def _print_version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        print(f"zhuqi {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True, help="Print zhuqi's version and exit.",
+    )] = False,
+) -> None:
+    pass
+
 @app.command()
 def check(
     path: PathArg,
