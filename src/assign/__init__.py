@@ -41,8 +41,11 @@ from .io.scenario import load_scenario as load_scenario
 from .io.scenario import parse_overrides as parse_overrides
 from .pairing import Pairing as Pairing
 from .pairing import read_pairing as read_pairing
+from .problem import UnsupportedRule as UnsupportedRule
+from .problem import compile_problem as compile_problem
 from .solve import choose_backend as choose_backend
 from .solve import solve as solve
 from .solvers.gap import GapInstance as GapInstance
+from .validate import check_plan as check_plan
 from .solvers.gap import gap_scenario as gap_scenario
 from .solvers.gap import read_gap as read_gap
