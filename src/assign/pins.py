@@ -128,8 +128,9 @@ def pinned_candidates(scenario) -> Candidates:
         has = pos >= 0
         if scenario.config.assignment.objective == "cost":
             cost = np.where(has, given["cost"].to_numpy(float)[np.maximum(pos, 0)], cost)
-        gl = given["load"].to_numpy(float)[np.maximum(pos, 0)]
-        load = np.where(has & ~np.isnan(gl), gl, load)
+        if "load" in given:  # a pair table without loads: the load model's estimate
+            gl = given["load"].to_numpy(float)[np.maximum(pos, 0)]
+            load = np.where(has & ~np.isnan(gl), gl, load)
     return Candidates(i, j, np.nan_to_num(dist, nan=np.nan), match, np.asarray(cost, float),
                       np.asarray(load, float), np.full(len(firms), "", dtype=object),
                       crow, minutes if road is not None else None, road is not None)

@@ -136,7 +136,9 @@ def _no_cadre_text(sc: Scenario, f: int, reason: str, cfg) -> str:
         if not ok.any():
             return "no cadre holds the skill it needs"
         c = int(np.argmin(np.where(ok, d, np.inf)))
-        return (f"no cadre holds the skill within {limit:g} km; the nearest who does is "
+        where = (f"within {limit:g} km" if limit is not None else
+                 "among the cadres the pair table lists" if sc.pairs is not None else "in reach")
+        return (f"no cadre holds the skill {where}; the nearest who does is "
                 f"{sc.cadres['id'].iat[c]} at {d[c]:.1f} km")
     if reason == "no_cadre_in_reach" and limit is not None:
         c = int(np.argmin(d))
