@@ -46,6 +46,6 @@ from .problem import compile_problem as compile_problem
 from .solve import choose_backend as choose_backend
 from .solve import solve as solve
 from .solvers.gap import GapInstance as GapInstance
-from .validate import check_plan as check_plan
 from .solvers.gap import gap_scenario as gap_scenario
 from .solvers.gap import read_gap as read_gap
+from .validate import check_plan as check_plan

@@ -38,7 +38,6 @@ from .options import run_guarded as run_guarded
 from .runinfo import run_manifest
 
 
-
 def _print_version(value: bool) -> None:
     if value:
         from . import __version__
