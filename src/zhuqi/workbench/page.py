@@ -106,20 +106,28 @@ def Table(rows: list[dict], bad: bool = False, cls: str = "") -> None:
 def RosterInput(kind: str, label: str, on_file) -> None:
     """A labelled file input (xlsx or CSV) whose file is handed over as (name, bytes)."""
     info, set_info = solara.use_state(None)
+    wired, set_wired = solara.use_state(None)
 
-    def read(cancel) -> None:
+    def wire() -> None:  # as solara's FileDrop: the widget's files, once chosen
         if not info:
             return
         real = solara.get_widget(element)
         real.version += 1
         real.reset_stats()
-        f = real.get_files()[0]
+        set_wired(real.get_files())
+
+    solara.use_effect(wire, [info])
+
+    def read(cancel) -> None:
+        if not wired:
+            return
+        f = wired[0]
         if f["size"] > MAX_UPLOAD_BYTES:  # not read: the session refuses it by size
             on_file(f["name"], b"", f["size"])
             return
         on_file(f["name"], f["file_obj"].read(), f["size"])
 
-    result = solara.use_thread(read, [info])
+    result = solara.use_thread(read, [wired])
     with v.Html(tag="div", class_=f"zq-upload zq-upload-{kind}"):
         v.Html(tag="div", class_="subtitle-2", children=[label])
         element = FileInput.element(accept=".xlsx,.csv", multiple=False, on_file_info=set_info,
@@ -181,6 +189,12 @@ def Page() -> None:
             solara.ProgressLinear(True)
             solara.Text(L("solving"))
         plan = ws.plan
+        if ws.scenario is not None:
+            sc = ws.scenario
+            P((f"已读入 {len(sc.cadres)} 名干部、{len(sc.firms)} 家企业。" if LANG == "zh" else
+               f"{len(sc.cadres)} cadres and {len(sc.firms)} firms read. ")
+              + ("" if plan is not None else (f"点击“{L('solve')}”生成方案。" if LANG == "zh"
+                                               else f"Press {L('solve')} to make a plan.")))
         if plan is not None and ws.scenario is not None:
             with solara.lab.Tabs():
                 with solara.lab.Tab(L("plan")):
