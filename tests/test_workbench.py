@@ -26,9 +26,15 @@ SCENARIO = SCENARIOS / "quanzhou-2020"
 IMG = Path(__file__).resolve().parents[1] / "docs" / "img"
 
 
-def zhuqi(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "zhuqi", *args], capture_output=True, text=True,
-                          check=False, cwd=cwd)
+def zhuqi(*args: str):
+    """The command line, in this process (``.returncode``, ``.stdout``, ``.stderr``)."""
+    from typer.testing import CliRunner
+
+    from zhuqi.cli import app
+
+    res = CliRunner().invoke(app, list(args), catch_exceptions=False)
+    res.returncode = res.exit_code
+    return res
 
 
 @pytest.fixture(scope="module")

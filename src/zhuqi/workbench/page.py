@@ -22,6 +22,7 @@ import solara
 import solara.lab
 from ipyvuetify.extra import FileInput
 
+from assign.insight.explain import _why_zh as why_zh  # the library's Chinese wording
 from assign.io.export import HEADERS_ZH
 
 from .planmap import highlight, plan_map
@@ -43,6 +44,8 @@ table.zq { border-collapse: collapse; font-size: 14px; width: 100%; }
 table.zq th { background: #eef2f7; text-align: left; padding: 4px 8px; }
 table.zq td { border-top: 1px solid #e3e3e3; padding: 3px 8px; }
 table.zq tr.zq-bad td { color: #b00020; }
+.v-btn { text-transform: none !important; letter-spacing: normal !important; }
+table.zq td.zq-nowrap { white-space: nowrap; }
 .zq-problems { border: 1px solid #b00020; border-radius: 6px; padding: 8px; margin: 8px 0; }
 """
 
@@ -228,7 +231,10 @@ def Sidebar(ws: Workspace, changed, solve_task, rev: int) -> None:
             changed()
         RosterInput(kind, L(key), take)
         if kind in ws.upload_names:
-            solara.Text(f"✓ {ws.upload_names[kind]}", style={"font-size": "12px"})
+            bad = any(p.file == str(ws.uploads[kind]) or p.file == ws.upload_names[kind]
+                      for p in ws.problems)
+            solara.Text(f"{'✗' if bad else '✓'} {ws.upload_names[kind]}",
+                        style={"font-size": "12px", "color": "#b00020" if bad else "#2e7d32"})
     H(L("settings"), 3)
     Settings(ws, changed, rev)
     solara.Button(L("solve"), color="primary", block=True, on_click=lambda: solve_task(),
@@ -343,7 +349,7 @@ def PlanView(ws: Workspace, selected, changed, rev: int) -> None:
 
     m = solara.use_memo(make, [key])
     solara.use_effect(lambda: highlight(m, sc, selected.value), [m, selected.value])
-    with solara.Columns([3, 2]):
+    with solara.Columns([1, 1]):
         with solara.Column():
             H(L("map"))
             solara.display(m)  # type: ignore[arg-type]
@@ -441,12 +447,15 @@ def WhyView(ws: Workspace, selected, changed, rev: int) -> None:
                         extra = (f"{a.extra_cost:+.3f}" if a.admissible and not _nan(a.extra_cost)
                                  else "—")
                         note = str(a.why or "")
+                        if note and LANG == "zh":
+                            note = why_zh(note)
                         if a.uncovers:
                             note = (f"会使 {a.uncovers} 失去干部" if LANG == "zh"
                                     else f"uncovers {a.uncovers}")
                         with v.Html(tag="tr"):
-                            v.Html(tag="td", children=[str(a.rank)])
-                            v.Html(tag="td", children=[f"{a.cadre_name}（{a.cadre_id}）"])
+                            v.Html(tag="td", children=[str(a.rank) if a.admissible else "—"])
+                            v.Html(tag="td", class_="zq-nowrap",
+                                   children=[f"{a.cadre_name}（{a.cadre_id}）"])
                             v.Html(tag="td", children=[_fmt(a.distance_km)])
                             v.Html(tag="td", class_="zq-extra", children=[extra])
                             v.Html(tag="td", children=[note])
@@ -514,7 +523,9 @@ def AdjustView(ws: Workspace, changed, rev: int) -> None:
 
             cols = ["firm_id", "firm_name", "status", "from_cadre_name", "to_cadre_name",
                     "distance_delta_km"]
-            Table(headed_diff(changed_rows[cols], LANG).to_dict("records"), cls="zq-diff")
+            shown = changed_rows[cols].assign(distance_delta_km=changed_rows["distance_delta_km"].map(
+                lambda x: f"{x:+.1f}"))
+            Table(headed_diff(shown, LANG).to_dict("records"), cls="zq-diff")
         with solara.Row():
             solara.Button(L("accept"), color="success", disabled=not prop.pairing.is_feasible(),
                           on_click=lambda: (ws.accept(), changed()))
@@ -526,7 +537,7 @@ def AdjustView(ws: Workspace, changed, rev: int) -> None:
             mark = "▶ " if k == ws.current else ""
             solara.Text(f"{mark}{L('version', n=ver.number)} · {ver.note} · "
                         f"{p.assigned} / {p.assigned + len(p.uncovered)} · "
-                        f"{ver.manifest.get('started', '')}")
+                        f"{str(ver.manifest.get('started', ''))[:16].replace('T', ' ')}")
             if k != ws.current:
                 solara.Button(L("restore"), small=True, text=True,
                               on_click=lambda n=ver.number: (ws.restore(n), changed()))
@@ -540,6 +551,8 @@ SIM_METRICS = ("resolution_rate", "closed_within_30d", "backlog_at_end", "mean_t
 def _ci_text(m: dict, metric: str) -> tuple[str, str]:
     share = metric in ("resolution_rate", "closed_within_30d")
     lo, hi = m["ci95"]
+    if share:  # a Student-t interval of a share can pass 100%; a share cannot
+        lo, hi = max(lo, 0.0), min(hi, 1.0)
 
     def f(x: float) -> str:
         return f"{100 * x:.1f}%" if share else f"{x:.1f}"
@@ -580,7 +593,7 @@ def NeedView(ws: Workspace, rev: int) -> None:
     res = sim_task.value if sim_task.finished else None
     if res is not None:
         s = res.summary()["metrics"]
-        days = res.meta["parameters"].get("days", "")
+        days = f'{res.meta["parameters"].get("days", 0):g}'
         solara.Text(L("sim_days", days=days, r=res.meta["replications"]))
         with solara.Row(style={"flex-wrap": "wrap"}):
             for metric in SIM_METRICS:
@@ -641,12 +654,23 @@ def OpenIssuesChart(series: pd.DataFrame) -> None:
     x = "day" if "day" in series.columns else series.columns[0]
     g = series.groupby(x)[col]
     mean, lo, hi = g.mean(), g.quantile(0.025), g.quantile(0.975)
+    from matplotlib import font_manager
+
+    cjk = [f.name for f in font_manager.fontManager.ttflist
+           if f.name in ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans CJK JP",
+                         "Source Han Sans SC", "SimHei", "Microsoft YaHei")]
+    zh = LANG == "zh" and bool(cjk)
     fig = Figure(figsize=(7, 2.8))
     ax = fig.subplots()
-    ax.fill_between(mean.index, lo, hi, alpha=0.25, label="95%")
-    ax.plot(mean.index, mean.values, label="mean")
-    ax.set_xlabel("day")
-    ax.set_ylabel("open issues")
+    ax.fill_between(mean.index, lo, hi, alpha=0.25,
+                    label="95% 的模拟落在此范围" if zh else "95% of runs")
+    ax.plot(mean.index, mean.values, label="平均" if zh else "mean")
+    if zh:
+        for text in (ax.xaxis.label, ax.yaxis.label):
+            text.set_family(cjk[0])
+    ax.set_xlabel("天" if zh else "day", family=cjk[0] if zh else None)
+    ax.set_ylabel("未办结问题（件）" if zh else "open issues", family=cjk[0] if zh else None)
+    ax.legend(loc="upper left", prop={"family": cjk[0]} if zh else None, fontsize=8)
     fig.tight_layout()
     solara.FigureMatplotlib(fig, format="png")
 
