@@ -41,7 +41,7 @@ CSS = """
 .zq-kpi .zq-value { font-size: 24px; font-weight: 600; }
 .zq-kpi .zq-sub { font-size: 12px; color: #777; }
 table.zq { border-collapse: collapse; font-size: 14px; width: 100%; }
-table.zq th { background: #eef2f7; text-align: left; padding: 4px 8px; }
+table.zq th { background: #eef2f7; text-align: left; padding: 4px 8px; white-space: nowrap; }
 table.zq td { border-top: 1px solid #e3e3e3; padding: 3px 8px; }
 table.zq tr.zq-bad td { color: #b00020; }
 .v-btn { text-transform: none !important; letter-spacing: normal !important; }
@@ -238,7 +238,8 @@ def Sidebar(ws: Workspace, changed, solve_task, rev: int) -> None:
     H(L("settings"), 3)
     Settings(ws, changed, rev)
     solara.Button(L("solve"), color="primary", block=True, on_click=lambda: solve_task(),
-                  disabled=ws.scenario is None or solve_task.pending, style={"margin": "12px 0"})
+                  disabled=ws.scenario is None or bool(ws.problems) or solve_task.pending,
+                  style={"margin": "12px 0"})
     if ws.plan is not None:
         number = ws.versions[ws.current].number if ws.current is not None else 0
         H(L("export"), 3)
@@ -438,9 +439,9 @@ def WhyView(ws: Workspace, selected, changed, rev: int) -> None:
             with v.Html(tag="table", class_="zq zq-alternatives"):
                 with v.Html(tag="thead"):
                     with v.Html(tag="tr"):
-                        for h in (("排名", "干部", "距离(公里)", f"增加({unit})", "说明", "")
+                        for h in (("排名", "干部", "距离(公里)", f"增加({unit})", "说明")
                                   if LANG == "zh" else
-                                  ("rank", "cadre", "km", f"extra ({unit})", "note", "")):
+                                  ("rank", "cadre", "km", f"extra ({unit})", "note")):
                             v.Html(tag="th", children=[h])
                 with v.Html(tag="tbody"):
                     for a in alts.itertuples(index=False):
@@ -458,8 +459,9 @@ def WhyView(ws: Workspace, selected, changed, rev: int) -> None:
                                    children=[f"{a.cadre_name}（{a.cadre_id}）"])
                             v.Html(tag="td", children=[_fmt(a.distance_km)])
                             v.Html(tag="td", class_="zq-extra", children=[extra])
-                            v.Html(tag="td", children=[note])
                             with v.Html(tag="td"):
+                                if note:
+                                    v.Html(tag="div", children=[note])
                                 if a.admissible:
                                     solara.Button(L("pin"), small=True, outlined=True,
                                                   on_click=lambda c=str(a.cadre_id): (
