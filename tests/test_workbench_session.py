@@ -144,3 +144,30 @@ def test_export_is_the_workbook_zhuqi_solve_writes(ws, tmp_path):
     assert set(zip(a.cadre_id, a.firm_id, strict=True)) == set(zip(b.cadre_id, b.firm_id, strict=True))
     assert ws.export_map().startswith(b"<!DOCTYPE html>")
     assert ws.export_explanation()[:2] == b"PK"
+
+
+def test_how_many_we_need(ws):
+    """Simulation, comparison and least staffing run the sim functions on the plan; the
+    page's target wording becomes zhuqi staff's target."""
+    from zhuqi.workbench.page import target_text
+
+    ws.solve()
+    res = ws.simulate(3)
+    m = res.summary()["metrics"]["resolution_rate"]
+    assert m["ci95"][0] <= m["mean"] <= m["ci95"][1]
+    cmp = ws.compare([6, 13], replications=3)
+    assert [lv["cadres"] for lv in cmp.levels] == [6, 13]
+    assert target_text("30 天内办结", 60) == "closed_within_30d >= 0.6"
+    assert target_text("期末积压（件）", 5) == "backlog_at_end <= 5"
+    staff = ws.staff(target_text("30 天内办结", 10))
+    assert staff.cadres is not None and 1 <= staff.cadres <= 13
+    calls = []
+
+    def stop_after_two() -> bool:
+        calls.append(1)
+        return len(calls) > 2
+
+    from zhuqi.workbench.session import Cancelled
+
+    with pytest.raises(Cancelled):
+        ws.simulate(10, cancelled=stop_after_two)

@@ -31,7 +31,7 @@ from .text import problem_rows, reason_text, t
 
 LANG = os.environ.get("ZHUQI_APP_LANG", "zh")
 SCENARIO = os.environ.get("ZHUQI_APP_SCENARIO") or None
-ROOT = Path(os.environ.get("ZHUQI_APP_ROOT") or tempfile.mkdtemp(prefix="zhuqi-app-"))
+ROOT = Path(os.environ.get("ZHUQI_APP_ROOT") or Path(tempfile.gettempdir()) / "zhuqi-app")
 ROWS_PER_PAGE = 15
 UNITS_ZH = {"km": "公里", "cost": "成本", "min": "分钟"}
 CSS = """
@@ -565,7 +565,8 @@ def _ci_text(m: dict, metric: str) -> tuple[str, str]:
 def NeedView(ws: Workspace, rev: int) -> None:
     reps = solara.use_reactive(10)
     levels = solara.use_reactive("")
-    target = solara.use_reactive("closed_within_30d >= 0.6")
+    goal_metric = solara.use_reactive(L("closed_within_30d"))
+    goal_value = solara.use_reactive(80.0)
     n = len(ws.scenario.cadres) if ws.scenario is not None else 0
 
     def sim_run():
@@ -578,7 +579,7 @@ def NeedView(ws: Workspace, rev: int) -> None:
             cmp_task, "progress", 100 * d / max(tot, 1)), cancelled=lambda: not cmp_task.is_current())
 
     def staff_run():
-        return ws.staff(target.value, progress=lambda d, tot: setattr(
+        return ws.staff(target_text(goal_metric.value, goal_value.value), progress=lambda d, tot: setattr(
             staff_task, "progress", 100 * d / max(tot, 1)), cancelled=lambda: not staff_task.is_current())
 
     sim_task = solara.lab.use_task(sim_run, dependencies=None, raise_error=False)
@@ -622,7 +623,13 @@ def NeedView(ws: Workspace, rev: int) -> None:
             rows.append(row)
         Table(rows, cls="zq-compare")
     H(L("staff"))
-    solara.InputText(L("target"), value=target)
+    with solara.Row():
+        solara.Select(L("target"), values=[L(m) for m in SIM_METRICS], value=goal_metric,
+                      style={"max-width": "260px"})
+        share = goal_metric.value in (L("resolution_rate"), L("closed_within_30d"))
+        solara.InputFloat(("至少（%）" if share else "至多") if LANG == "zh" else
+                          ("at least (%)" if share else "at most"), value=goal_value,
+                          style={"max-width": "160px"})
     with solara.Row():
         solara.Button(L("staff"), color="primary", disabled=staff_task.pending, on_click=lambda: staff_task())
         if staff_task.pending:
@@ -631,8 +638,18 @@ def NeedView(ws: Workspace, rev: int) -> None:
     if staff_task.finished and staff_task.value is not None:
         r = staff_task.value
         best = getattr(r, "cadres", None)
-        solara.Success((f"至少需要 {best} 名干部（{target.value}）" if best is not None else
+        goal = f"{goal_metric.value} {'≥' if share else '≤'} {goal_value.value:g}{'%' if share else ''}"
+        solara.Success((f"至少需要 {best} 名干部（{goal}）" if best is not None else
                         "名单内的人数达不到该目标") if LANG == "zh" else f"least staffing: {best}")
+
+
+def target_text(label: str, value: float) -> str:
+    """The ``zhuqi staff`` target for a metric chosen by its label and a typed value
+    (shares typed in percent; shares and the 30-day rate at least, the others at most)."""
+    metric = next(m for m in SIM_METRICS if L(m) == label)
+    if metric in ("resolution_rate", "closed_within_30d"):
+        return f"{metric} >= {value / 100:g}"
+    return f"{metric} <= {value:g}"
 
 
 @solara.component

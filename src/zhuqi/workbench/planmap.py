@@ -111,8 +111,6 @@ def plan_map(scenario: Scenario, pairing: Pairing | None, lang: str = "zh",
                   "fill_color": colour[cid] if cid else "#999999", "fill_opacity": 0.9,
                   "weight": 1})
         mk = L.CircleMarker(location=where_f[fid], radius=5, **style)
-        if on_firm is not None:
-            mk.on_click(lambda fid=fid, **kw: on_firm(fid))
         markers.append(mk)
     for r in cadres.itertuples():
         cid = str(r.id)
@@ -124,6 +122,19 @@ def plan_map(scenario: Scenario, pairing: Pairing | None, lang: str = "zh",
         markers.append(L.Marker(location=where_c[cid], icon=icon, draggable=False,
                                 title=f"{r.name}（{r.home_unit}）" if r.home_unit else str(r.name)))
     m.add(L.LayerGroup(layers=markers))
+    if on_firm is not None:  # the map's click, to the firm under it (layers' own clicks do
+        # not reach Python under solara 1.58 with jupyter-leaflet 0.20)
+        ids = np.array([str(i) for i in firms["id"]])
+        flat, flon = firms["lat"].to_numpy(float), firms["lon"].to_numpy(float)
+
+        def clicked(**event) -> None:
+            if event.get("type") != "click":
+                return
+            fid = firm_at(ids, flat, flon, event["coordinates"], m.zoom)
+            if fid is not None:
+                on_firm(fid)
+
+        m.on_interaction(clicked)
     m.selection = L.LayerGroup(layers=[])
     m.add(m.selection)
     legend = {t("legend_cadre", lang): "#1f77b4", t("legend_firm", lang): "#ff7f0e",
@@ -131,6 +142,20 @@ def plan_map(scenario: Scenario, pairing: Pairing | None, lang: str = "zh",
     m.add(L.LegendControl(legend, title=t("map", lang), position="topright"))
     m.add(L.ScaleControl(position="bottomleft", imperial=False))
     return m
+
+
+def firm_at(ids: np.ndarray, lat: np.ndarray, lon: np.ndarray, where, zoom: float,
+            pixels: float = 10.0) -> str | None:
+    """The firm drawn nearest a clicked point, if within ``pixels`` at ``zoom``."""
+    if not len(ids):
+        return None
+    per_degree = 256 * 2 ** float(zoom) / 360.0  # pixels per degree of longitude
+    dy = (lat - where[0]) * per_degree / max(math.cos(math.radians(where[0])), 1e-6)
+    dx = (lon - where[1]) * per_degree
+    d = np.hypot(dx, dy)
+    d[np.isnan(d)] = np.inf
+    k = int(np.argmin(d))
+    return str(ids[k]) if d[k] <= pixels else None
 
 
 def highlight(m, scenario: Scenario, firm_id: str | None) -> None:
