@@ -168,6 +168,7 @@ def test_a_round_on_the_page(server, browser, tmp_path):
             break
         page.wait_for_timeout(200)
     assert shown == expected
+    page.get_by_text("为什么这样安排").scroll_into_view_if_needed()
     shot(page, "3-why")
 
     # pin the next-best cadre, re-solve with fewest changes: the diff moves that firm

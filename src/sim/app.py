@@ -27,6 +27,7 @@ from sim.batches import BatchPlan
 from sim.config import SimulationConfig, simulation_config
 from sim.experiment import prepare_pairing, staffing_scenario
 from sim.model import ServiceModel
+from sim.plots import cjk_font
 
 SCENARIO = load_scenario(os.environ.get("ZHUQI_DASHBOARD_SCENARIO", "scenarios/zhangye-2022"))
 BASE = simulation_config(SCENARIO)
@@ -128,17 +129,7 @@ def series_chart(measure: str):
     return chart
 
 
-def _cjk_font() -> str | None:
-    from matplotlib import font_manager
-
-    for f in font_manager.fontManager.ttflist:
-        if f.name in ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans CJK JP",
-                      "Source Han Sans SC", "SimHei", "Microsoft YaHei"):
-            return f.name
-    return None
-
-
-_FONT = _cjk_font() if LANG == "zh" else None
+_FONT = cjk_font() if LANG == "zh" else None
 if LANG == "zh" and _FONT is None:  # no font for Chinese in the charts: English there
     WORDS.update({k: (en, en) for k, (en, _) in WORDS.items()
                   if k in ("open_issues", "resolution_rate", "utilization", "day")})

@@ -455,8 +455,8 @@ def WhyView(ws: Workspace, selected, changed, rev: int) -> None:
                                     else f"uncovers {a.uncovers}")
                         with v.Html(tag="tr"):
                             v.Html(tag="td", children=[str(a.rank) if a.admissible else "—"])
-                            v.Html(tag="td", class_="zq-nowrap",
-                                   children=[f"{a.cadre_name}（{a.cadre_id}）"])
+                            v.Html(tag="td", class_="zq-nowrap", children=[str(a.cadre_name)],
+                                   attributes={"title": str(a.cadre_id)})
                             v.Html(tag="td", children=[_fmt(a.distance_km)])
                             v.Html(tag="td", class_="zq-extra", children=[extra])
                             with v.Html(tag="td"):
@@ -673,11 +673,10 @@ def OpenIssuesChart(series: pd.DataFrame) -> None:
     x = "day" if "day" in series.columns else series.columns[0]
     g = series.groupby(x)[col]
     mean, lo, hi = g.mean(), g.quantile(0.025), g.quantile(0.975)
-    from matplotlib import font_manager
+    from sim.plots import cjk_font
 
-    cjk = [f.name for f in font_manager.fontManager.ttflist
-           if f.name in ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans CJK JP",
-                         "Source Han Sans SC", "SimHei", "Microsoft YaHei")]
+    font = cjk_font()
+    cjk = [font] if font else []
     zh = LANG == "zh" and bool(cjk)
     fig = Figure(figsize=(7, 2.8))
     ax = fig.subplots()

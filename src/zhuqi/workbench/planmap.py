@@ -72,7 +72,7 @@ def plan_map(scenario: Scenario, pairing: Pairing | None, lang: str = "zh",
               [float(lat[ok].max()), float(lon[ok].max())]) if ok.any() else ([0, 0], [0, 0])
     center = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
     basemap = L.basemaps.OpenStreetMap.Mapnik if tiles else None
-    m = L.Map(center=center, zoom=fit_zoom(bounds), scroll_wheel_zoom=True, attribution_control=tiles,
+    m = L.Map(center=center, zoom=fit_zoom(bounds), scroll_wheel_zoom=False, attribution_control=tiles,
               layout={"height": "560px", "width": "100%"},
               **({"basemap": basemap} if basemap else {}))
     if not tiles:
