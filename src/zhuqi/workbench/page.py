@@ -44,7 +44,7 @@ table.zq { border-collapse: collapse; font-size: 14px; width: 100%; }
 table.zq th { background: #eef2f7; text-align: left; padding: 4px 8px; white-space: nowrap; }
 table.zq td { border-top: 1px solid #e3e3e3; padding: 3px 8px; }
 table.zq tr.zq-bad td { color: #b00020; }
-.v-btn { text-transform: none !important; letter-spacing: normal !important; }
+.v-btn, .v-tab { text-transform: none !important; letter-spacing: normal !important; }
 table.zq td.zq-nowrap { white-space: nowrap; }
 .zq-problems { border: 1px solid #b00020; border-radius: 6px; padding: 8px; margin: 8px 0; }
 """
@@ -172,7 +172,7 @@ def Page() -> None:
     if solve_task.finished or solve_task.error:
         pass
 
-    solara.Title(L("title") + (f"：{ws.scenario.name}" if ws.scenario is not None else ""))
+    solara.Title(L("title") + (L("colon") + ws.scenario.name if ws.scenario is not None else ""))
     solara.Style(CSS)
     with solara.Sidebar():
         Sidebar(ws, changed, solve_task, rev.value)
@@ -183,6 +183,8 @@ def Page() -> None:
             solara.Error(str(solve_task.exception))
         if not ws.ready:
             solara.Info(L("no_scenario"))
+            solara.FileDownload(lambda: template_zip(LANG), filename="驻企结对空白模板.zip",
+                                label=L("template"))
         if ws.problems:
             with v.Html(tag="div", class_="zq-problems"):
                 solara.Error(L("problems", n=len(ws.problems)))
@@ -254,7 +256,8 @@ def Sidebar(ws: Workspace, changed, solve_task, rev: int) -> None:
 @solara.component
 def Settings(ws: Workspace, changed, rev: int) -> None:
     if ws.scenario is None and not ws.settings:
-        solara.Text("—")
+        solara.Text("名单读入后在此设置。" if LANG == "zh" else "Set once the rosters are read.",
+                    style={"font-size": "13px", "color": "#666"})
         return
 
     def choose(key: str, options: list[str]) -> None:
@@ -281,11 +284,11 @@ def Settings(ws: Workspace, changed, rev: int) -> None:
             changed()
         return set_
 
-    solara.InputFloat(L("max_distance_km") + f"（{L('no_limit')}：留空）",
+    solara.InputFloat(L("max_distance_km") + L("blank_no_limit"),
                       value=ws.setting("max_distance_km"), on_value=number("max_distance_km"),
                       optional=True)
     if ws.scenario is not None and ws.scenario.roads is not None:
-        solara.InputFloat(L("max_travel_min") + f"（{L('no_limit')}：留空）",
+        solara.InputFloat(L("max_travel_min") + L("blank_no_limit"),
                           value=ws.setting("max_travel_min"), on_value=number("max_travel_min"),
                           optional=True)
     choose("objective", ["distance", "travel_time", "cost"] if ws.scenario is not None
@@ -349,6 +352,7 @@ def PlanView(ws: Workspace, selected, changed, rev: int) -> None:
         return plan_map(sc, ws.plan, LANG, on_firm=pick)
 
     m = solara.use_memo(make, [key])
+    assert sc is not None
     solara.use_effect(lambda: highlight(m, sc, selected.value), [m, selected.value])
     with solara.Columns([1, 1]):
         with solara.Column():
@@ -463,16 +467,22 @@ def WhyView(ws: Workspace, selected, changed, rev: int) -> None:
                                 if note:
                                     v.Html(tag="div", children=[note])
                                 if a.admissible:
-                                    solara.Button(L("pin"), small=True, outlined=True,
-                                                  on_click=lambda c=str(a.cadre_id): (
-                                                      ws.pin(c, fid), changed()))
+                                    solara.Button(
+                                        L("pin"), small=True, outlined=True,
+                                        on_click=lambda c=str(a.cadre_id): act(changed, ws.pin, c, fid))
         if not bool(r.get("pinned", False)):
             solara.Button(L("forbid"), small=True, color="error", outlined=True,
-                          on_click=lambda: (ws.forbid(cadre, fid), changed()))
+                          on_click=lambda: act(changed, ws.forbid, cadre, fid))
     unc = ex.uncovered[ex.uncovered["firm_id"].astype(str) == fid]
     if len(unc):
         u = unc.iloc[0]
         solara.Warning(f"{reason_text(str(u['reason']), LANG)}")
+
+
+def act(changed, fn, *args) -> None:
+    """Run a session step, then redraw."""
+    fn(*args)
+    changed()
 
 
 def _nan(x: Any) -> bool:
@@ -504,7 +514,7 @@ def AdjustView(ws: Workspace, changed, rev: int) -> None:
         with solara.Row(classes=["zq-rule"]):
             solara.Text(f"{kind}：{names_c.get(c, c)}（{c}） — {names_f.get(f, f)}（{f}）")
             solara.Button(L("remove"), small=True, text=True,
-                          on_click=lambda c=c, f=f: (ws.unpin(c, f), changed()))
+                          on_click=lambda c=c, f=f: act(changed, ws.unpin, c, f))
     solara.Button(L("resolve"), color="primary", disabled=not rules or task.pending,
                   on_click=lambda: task())
     if task.pending:
@@ -530,8 +540,8 @@ def AdjustView(ws: Workspace, changed, rev: int) -> None:
             Table(headed_diff(shown, LANG).to_dict("records"), cls="zq-diff")
         with solara.Row():
             solara.Button(L("accept"), color="success", disabled=not prop.pairing.is_feasible(),
-                          on_click=lambda: (ws.accept(), changed()))
-            solara.Button(L("discard"), text=True, on_click=lambda: (ws.discard(), changed()))
+                          on_click=lambda: act(changed, ws.accept))
+            solara.Button(L("discard"), text=True, on_click=lambda: act(changed, ws.discard))
     H(L("versions"))
     for k, ver in enumerate(ws.versions):
         with solara.Row(classes=["zq-version"]):
@@ -542,7 +552,7 @@ def AdjustView(ws: Workspace, changed, rev: int) -> None:
                         f"{str(ver.manifest.get('started', ''))[:16].replace('T', ' ')}")
             if k != ws.current:
                 solara.Button(L("restore"), small=True, text=True,
-                              on_click=lambda n=ver.number: (ws.restore(n), changed()))
+                              on_click=lambda n=ver.number: act(changed, ws.restore, n))
 
 
 # -- how many we need --------------------------------------------------------------------
@@ -683,9 +693,6 @@ def OpenIssuesChart(series: pd.DataFrame) -> None:
     ax.fill_between(mean.index, lo, hi, alpha=0.25,
                     label="95% 的模拟落在此范围" if zh else "95% of runs")
     ax.plot(mean.index, mean.values, label="平均" if zh else "mean")
-    if zh:
-        for text in (ax.xaxis.label, ax.yaxis.label):
-            text.set_family(cjk[0])
     ax.set_xlabel("天" if zh else "day", family=cjk[0] if zh else None)
     ax.set_ylabel("未办结问题（件）" if zh else "open issues", family=cjk[0] if zh else None)
     ax.legend(loc="upper left", prop={"family": cjk[0]} if zh else None, fontsize=8)

@@ -36,6 +36,8 @@ LABELS = {
     "max_distance_km": ("最远距离（公里）", "Longest pair (km)"),
     "max_travel_min": ("最长车程（分钟）", "Longest drive (min)"),
     "no_limit": ("不限", "no limit"),
+    "blank_no_limit": ("（留空表示不限）", " (blank: no limit)"),
+    "colon": ("：", ": "),
     "objective": ("优先考虑", "Minimise"),
     "distance": ("总距离最短", "total distance"),
     "travel_time": ("总车程最短", "total travel time"),
