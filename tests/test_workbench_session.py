@@ -171,3 +171,16 @@ def test_how_many_we_need(ws):
 
     with pytest.raises(Cancelled):
         ws.simulate(10, cancelled=stop_after_two)
+
+
+def test_the_template_download_is_zhuqi_templates_blank_scenario(tmp_path):
+    import io
+    import zipfile
+
+    from zhuqi.workbench.session import template_zip
+
+    with zipfile.ZipFile(io.BytesIO(template_zip("zh"))) as zf:
+        assert sorted(zf.namelist()) == ["cadres.xlsx", "firms.xlsx", "scenario.yaml"]
+        zf.extractall(tmp_path)
+    sheets = pd.ExcelFile(tmp_path / "cadres.xlsx").sheet_names
+    assert sheets == ["干部名单", "填写说明"]
