@@ -13,7 +13,7 @@ import shutil
 import tempfile
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -153,7 +153,7 @@ def _new_workspace() -> Workspace:
 def Page() -> None:
     ws = solara.use_memo(_new_workspace, [])
     rev = solara.use_reactive(0)
-    selected = solara.use_reactive(cast_none())
+    selected = solara.use_reactive(cast(str | None, None))
     message = solara.use_reactive("")
 
     def cleanup():
@@ -169,8 +169,6 @@ def Page() -> None:
         selected.value = None
 
     solve_task = solara.lab.use_task(run_solve, dependencies=None, raise_error=False)
-    if solve_task.finished or solve_task.error:
-        pass
 
     solara.Title(L("title") + (L("colon") + ws.scenario.name if ws.scenario is not None else ""))
     solara.Style(CSS)
@@ -208,10 +206,6 @@ def Page() -> None:
                     AdjustView(ws, changed, rev.value)
                 with solara.lab.Tab(L("need")):
                     NeedView(ws, rev.value)
-
-
-def cast_none() -> str | None:
-    return None
 
 
 def _shown_names(ws: Workspace) -> dict[str, str]:
@@ -423,7 +417,19 @@ def WhyView(ws: Workspace, selected, changed, rev: int) -> None:
     solara.Select(L("pick_firm"), values=list(names), value=back.get(selected.value),
                   on_value=pick)
     fid = selected.value
-    ex = solara.use_memo(lambda: ws.why(fid) if fid else None, [fid, ws.current, id(sc), rev])
+
+    def explained():
+        if not fid:
+            return None
+        try:
+            return ws.why(fid)
+        except ValueError as exc:  # e.g. a province-scale table: explain refuses, and says why
+            return exc
+
+    ex = solara.use_memo(explained, [fid, ws.current, id(sc), rev])
+    if isinstance(ex, ValueError):
+        solara.Error(str(ex))
+        return
     if ex is None:
         return
     unit = UNITS_ZH.get(ex.unit, ex.unit) if LANG == "zh" else ex.unit
@@ -701,4 +707,3 @@ def OpenIssuesChart(series: pd.DataFrame) -> None:
 
 
 __all__ = ["Page"]
-_ = (KINDS,)
