@@ -78,6 +78,9 @@ def open_page(browser, port: int):
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("requestfailed", lambda r: errors.append(f"request failed: {r.url}"))
+    # everything the page loads (Solara, Vuetify, Leaflet) comes from the local server
+    page.on("request", lambda r: None if r.url.startswith(("http://127.0.0.1", "data:", "blob:"))
+            else errors.append(f"request off the machine: {r.url}"))
     page.goto(f"http://127.0.0.1:{port}/")
     page.get_by_role("button", name="求解").wait_for(timeout=60_000)
     return page, errors
