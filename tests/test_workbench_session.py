@@ -184,3 +184,31 @@ def test_the_template_download_is_zhuqi_templates_blank_scenario(tmp_path):
         zf.extractall(tmp_path)
     sheets = pd.ExcelFile(tmp_path / "cadres.xlsx").sheet_names
     assert sheets == ["干部名单", "填写说明"]
+
+
+def test_each_version_keeps_its_manifest(ws):
+    import hashlib
+    import json
+
+    ws.solve()
+    ws.forbid(str(ws.plan.pairs["cadre_id"].iat[0]), str(ws.plan.pairs["firm_id"].iat[0]))
+    ws.propose()
+    ws.accept()
+    first, second = (json.loads(ws.export_manifest(n)) for n in (1, 2))
+    assert (first["version"], second["version"]) == (1, 2)
+    assert first["forbidden"] == [] and len(second["forbidden"]) == 1
+    digest = hashlib.sha256((SCENARIO / "firms.csv").read_bytes()).hexdigest()
+    assert digest in json.dumps(first)  # the input files' SHA-256, computed here
+
+
+def test_uncovered_firms_on_the_map_carry_their_reason(ws):
+    from zhuqi.workbench.planmap import plan_map
+
+    ws.set_setting("max_firms_per_cadre", 2)  # 13 cadres x 2 places < 31 firms
+    p = ws.solve()
+    assert len(p.uncovered) == 31 - 26
+    m = plan_map(ws.scenario, p, "zh")
+    rings = [layer for group in m.layers if hasattr(group, "layers")
+             for layer in group.layers if getattr(layer, "popup", None) is not None]
+    assert len(rings) == len(p.uncovered)
+    assert all("干部均已满额" in r.popup.value for r in rings)

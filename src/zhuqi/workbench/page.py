@@ -556,6 +556,9 @@ def AdjustView(ws: Workspace, changed, rev: int) -> None:
             solara.Text(f"{mark}{L('version', n=ver.number)} · {ver.note} · "
                         f"{p.assigned} / {p.assigned + len(p.uncovered)} · "
                         f"{str(ver.manifest.get('started', ''))[:16].replace('T', ' ')}")
+            solara.FileDownload(lambda n=ver.number: ws.export_manifest(n),
+                                filename=f"方案清单-第{ver.number}版.json", label=L("manifest"),
+                                icon_name="mdi-file-document-outline")
             if k != ws.current:
                 solara.Button(L("restore"), small=True, text=True,
                               on_click=lambda n=ver.number: act(changed, ws.restore, n))

@@ -7,6 +7,7 @@ when asked for (they need the internet). Firms are clickable: ``on_firm(firm_id)
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Callable
 
@@ -15,7 +16,7 @@ import numpy as np
 from assign import Pairing, Scenario
 from assign.io.maps import PALETTE
 
-from .text import t
+from .text import reason_text, t
 
 UNCOVERED = "#d62728"
 ROAD = "#b0b0b0"
@@ -96,9 +97,12 @@ def plan_map(scenario: Scenario, pairing: Pairing | None, lang: str = "zh",
                 lines.setdefault(c, []).append([where_c[c], where_f[f]])
         for c, segs in lines.items():
             m.add(L.Polyline(locations=segs, color=colour[c], weight=2, opacity=0.8, fill=False))
-    uncovered = set()
+    uncovered: set[str] = set()
+    reasons: dict[str, str] = {}
     if pairing is not None:
         uncovered = set(pairing.uncovered["firm_id"].astype(str))
+        reasons = dict(zip(pairing.uncovered["firm_id"].astype(str),
+                           pairing.uncovered["reason"].astype(str), strict=True))
     markers = []
     for r in firms.itertuples():
         fid = str(r.id)
@@ -111,6 +115,11 @@ def plan_map(scenario: Scenario, pairing: Pairing | None, lang: str = "zh",
                   "fill_color": colour[cid] if cid else "#999999", "fill_opacity": 0.9,
                   "weight": 1})
         mk = L.CircleMarker(location=where_f[fid], radius=5, **style)
+        if fid in uncovered:  # its reason, on the map
+            from ipywidgets import HTML
+
+            mk.popup = HTML(value=f"<b>{html.escape(str(r.name))}</b>（{fid}）<br>"
+                            f"{html.escape(reason_text(reasons.get(fid, ''), lang))}")
         markers.append(mk)
     for r in cadres.itertuples():
         cid = str(r.id)

@@ -376,6 +376,16 @@ class Workspace:
         path.parent.mkdir(parents=True, exist_ok=True)
         return Path(write_explanation(ex, path, "zh", v.manifest)).read_bytes()
 
+    def export_manifest(self, number: int | None = None) -> bytes:
+        """A version's manifest (inputs' SHA-256, versions, settings, time) as JSON."""
+        import json
+
+        v = self._version() if number is None else next(
+            x for x in self.versions if x.number == number)
+        data = {**v.manifest, "version": v.number, "note": v.note, "settings": v.settings,
+                "pinned": [list(p) for p in v.pins], "forbidden": [list(p) for p in v.forbids]}
+        return json.dumps(data, ensure_ascii=False, indent=2, default=str).encode("utf-8")
+
     def _version(self) -> Version:
         if self.current is None:
             raise ValueError("solve first")

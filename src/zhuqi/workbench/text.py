@@ -92,6 +92,7 @@ LABELS = {
     "discard": ("放弃", "Discard"),
     "versions": ("历史版本", "Versions"),
     "restore": ("回到此版本", "Go back to it"),
+    "manifest": ("清单", "manifest"),
     "export": ("导出", "Print"),
     "export_xlsx": ("导出 Excel", "导出 Excel"),
     "export_map": ("导出地图（HTML）", "Map (HTML)"),
