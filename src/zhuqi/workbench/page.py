@@ -485,6 +485,16 @@ def WhyView(ws: Workspace, selected, changed, rev: int) -> None:
         solara.Warning(f"{reason_text(str(u['reason']), LANG)}")
 
 
+def _local_time(stamp: Any) -> str:
+    """A manifest's ISO time in the server's own time zone (the planner's clock)."""
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(str(stamp)).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return str(stamp or "")
+
+
 def act(changed, fn, *args) -> None:
     """Run a session step, then redraw."""
     fn(*args)
@@ -555,7 +565,7 @@ def AdjustView(ws: Workspace, changed, rev: int) -> None:
             mark = "▶ " if k == ws.current else ""
             solara.Text(f"{mark}{L('version', n=ver.number)} · {ver.note} · "
                         f"{p.assigned} / {p.assigned + len(p.uncovered)} · "
-                        f"{str(ver.manifest.get('started', ''))[:16].replace('T', ' ')}")
+                        f"{_local_time(ver.manifest.get('started'))}")
             solara.FileDownload(lambda n=ver.number: ws.export_manifest(n),
                                 filename=f"方案清单-第{ver.number}版.json", label=L("manifest"),
                                 icon_name="mdi-file-document-outline")
