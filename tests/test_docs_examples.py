@@ -49,7 +49,7 @@ def test_readme_blocks_are_the_snippets():
 
 def test_readme_pictures_follow_their_files(tmp_path, monkeypatch):
     """A picture block shows its image exactly when the file exists (the workbench's
-    screenshot appears once docs/img/workbench-plan.png is added and docs/examples.py runs)."""
+    screenshot appears once docs/img/workbench-2-plan.png is added and docs/examples.py runs)."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert examples.picture_blocks(readme) == readme, "run docs/examples.py"
     text = "<!-- picture: docs/x.png | an x -->\n<!-- /picture -->"

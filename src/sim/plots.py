@@ -23,6 +23,35 @@ def _pyplot() -> Any:
     return plt
 
 
+CJK_FONTS = ("WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Noto Sans CJK SC", "Noto Sans CJK JP",
+             "Source Han Sans SC", "SimHei", "Microsoft YaHei", "PingFang SC")
+"""Fonts that draw Chinese, most wanted first."""
+
+
+def cjk_font() -> str | None:
+    """A font family on this machine that draws Chinese, for chart labels (None if none).
+
+    Matplotlib's font list is cached when it is first built; a font installed after that
+    is found by scanning the system's font files once."""
+    from matplotlib import font_manager
+
+    def known() -> str | None:
+        names = {f.name for f in font_manager.fontManager.ttflist}
+        return next((n for n in CJK_FONTS if n in names), None)
+
+    found = known()
+    if found is None:
+        for path in font_manager.findSystemFonts():
+            low = Path(path).name.lower()
+            if any(k in low for k in ("wqy", "notosanscjk", "sourcehansans", "simhei", "msyh")):
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    continue
+        found = known()
+    return found
+
+
 def comparison_figure(result: ComparisonResult) -> Any:
     """Resolution rate and time to resolution against cadres, with 95% bands."""
     plt = _pyplot()

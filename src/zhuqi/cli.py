@@ -289,6 +289,7 @@ def _print_pairing(pairing: Any, seconds: float) -> None:
 
 
 # the simulation commands register themselves on `app`
+from . import cli_app as _cli_app  # noqa: E402,F401
 from . import cli_experiments as _cli_experiments  # noqa: E402,F401
 from . import cli_insight as _cli_insight  # noqa: E402,F401
 from . import cli_sim as _cli_sim  # noqa: E402,F401

@@ -311,11 +311,15 @@ def dashboard(
         "127.0.0.1"
     ),
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 8765,
+    lang: Annotated[str, typer.Option(help="Labels: en | zh.")] = "en",
+    dev_controls: Annotated[bool, typer.Option(
+        help="Show Mesa's play / render interval and thread controls.")] = False,
     debug: Debug = False,
 ) -> None:
-    """Open the planners' dashboard (Mesa SolaraViz): controls, charts, Step / Play / Reset.
+    """Open the researchers' dashboard (Mesa SolaraViz): controls, charts against days,
+    Step / Play / Reset. Planners: see zhuqi app.
 
-    Example: zhuqi dashboard scenarios/zhangye-2022 --port 8765
+    Example: zhuqi dashboard scenarios/zhangye-2022 --port 8765 --lang zh
     """
 
     def body() -> int:
@@ -331,7 +335,10 @@ def dashboard(
         if host not in ("127.0.0.1", "localhost", "::1"):
             err.print(f"[yellow]warning:[/yellow] serving on {host}: reachable from other "
                       "machines")
-        env = {**os.environ, "ZHUQI_DASHBOARD_SCENARIO": str(Path(path).resolve())}
+        if lang not in ("en", "zh"):
+            raise ValueError(f"--lang must be en or zh, not '{lang}'")
+        env = {**os.environ, "ZHUQI_DASHBOARD_SCENARIO": str(Path(path).resolve()),
+               "ZHUQI_DASHBOARD_LANG": lang, "ZHUQI_DASHBOARD_DEV": "1" if dev_controls else ""}
         err.print(f"dashboard for [bold]{scenario.name}[/bold] at http://{host}:{port} "
                   "(Ctrl+C stops it)")
         cmd = [sys.executable, "-m", "solara", "run", "sim.app", "--host", host, "--port",

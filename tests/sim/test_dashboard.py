@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.request
 
+import pandas as pd
 import pytest
 
 from tests.conftest import SCENARIOS
@@ -116,3 +117,38 @@ def test_dashboard_renders_controls_chart_and_steps(dashboard):
             assert not errors, errors
         finally:
             browser.close()
+
+
+def test_dashboard_hides_developer_controls_and_shows_slider_values(dashboard):
+    """Mesa's play/render interval and thread controls are hidden, each slider shows its
+    value and the lone "Page 0" tab is gone (all three were on the page before)."""
+    sync_api = _needs_browser()
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1300, "height": 900})
+            page.goto(f"http://127.0.0.1:{dashboard}/")
+            page.get_by_text("Number of cadres", exact=True).wait_for(timeout=60_000)
+            page.get_by_role("button", name="Step").wait_for(timeout=30_000)
+            for label in ("Play Interval (ms)", "Render Interval (steps)", "Use Threads"):
+                assert not page.get_by_text(label, exact=True).is_visible()
+            assert not page.get_by_role("tab", name="Page 0").is_visible()
+            thumbs = page.locator(".v-slider__thumb-label")
+            shown = [thumbs.nth(k).inner_text().strip() for k in range(thumbs.count())
+                     if thumbs.nth(k).is_visible()]
+            cadres = len(pd.read_csv(SCENARIOS / "zhangye-2022" / "cadres.csv"))
+            department = 2  # scenario.yaml: escalation.department.servers
+            assert shown == [str(cadres), str(department), "0"]  # cadres, capacity, seed
+        finally:
+            browser.close()
+
+
+def test_dashboard_labels_in_chinese():
+    """``--lang zh`` labels the controls and charts in Chinese (they were English only)."""
+    code = ("import sim.app as a; print('|'.join(v['label'] for v in a.MODEL_PARAMS.values()));"
+            "print(a.word('day'))")
+    env = {**os.environ, "ZHUQI_DASHBOARD_LANG": "zh",
+           "ZHUQI_DASHBOARD_SCENARIO": str(SCENARIOS / "zhangye-2022")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         check=True).stdout.splitlines()
+    assert out[0] == "驻企干部人数|问题收集方式|职能部门并行办理件数|随机种子"
