@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from .cli import Debug, app, err, run_guarded
+from .options import Debug, app, err, run_guarded
 
 
 @app.command("app")
@@ -49,7 +49,7 @@ def app_cmd(
         err.print(f"workbench at http://{host}:{port} (Ctrl+C stops it)")
         cmd = [sys.executable, "-m", "solara", "run", "zhuqi.workbench.page", "--host", host,
                "--port", str(port), "--production", "--no-open"]
-        from .cli_sim import run_child  # the server child that stops with this process
+        from .children import run_child  # the server child that stops with this process
 
         try:
             return run_child(cmd, env)
