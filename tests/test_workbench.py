@@ -10,17 +10,21 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from tests.conftest import SCENARIOS
-from tests.sim.test_dashboard import ARGS, CHROMIUM, _needs_browser, free_port, listening_addresses
+from tests.sim.test_dashboard import (
+    ARGS,
+    CHROMIUM,
+    _needs_browser,
+    free_port,
+    listening_addresses,
+    start_server,
+)
 
 SCENARIO = SCENARIOS / "quanzhou-2020"
 IMG = Path(__file__).resolve().parents[1] / "docs" / "img"
@@ -41,23 +45,7 @@ def zhuqi(*args: str):
 def server():
     _needs_browser()
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "zhuqi", "app", str(SCENARIO), "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-        if proc.poll() is not None:
-            raise RuntimeError(proc.stdout.read().decode())
-    else:
-        os.killpg(proc.pid, signal.SIGTERM)
-        raise RuntimeError("the workbench did not start in 90 s")
+    proc = start_server(["app", str(SCENARIO), "--port", str(port)], port)
     yield port
     os.killpg(proc.pid, signal.SIGTERM)
     proc.wait(timeout=20)

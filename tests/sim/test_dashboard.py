@@ -38,28 +38,30 @@ def free_port() -> int:
 def dashboard():
     _needs_browser()
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "zhuqi", "dashboard", str(SCENARIOS / "zhangye-2022"),
-         "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-    )
+    proc = start_server(["dashboard", str(SCENARIOS / "zhangye-2022"), "--port", str(port)],
+                        port)
+    yield port
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(timeout=20)
+
+
+def start_server(args: list[str], port: int, timeout: float = 90) -> subprocess.Popen:
+    """Start ``zhuqi ARGS`` in its own session and wait until it answers on ``port``."""
+    proc = subprocess.Popen([sys.executable, "-m", "zhuqi", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 90
+    deadline = time.time() + timeout
     while time.time() < deadline:
         try:
             with urllib.request.urlopen(url, timeout=2) as r:
                 if r.status == 200:
-                    break
+                    return proc
         except OSError:
-            time.sleep(0.5)
+            time.sleep(0.3)
         if proc.poll() is not None:
             raise RuntimeError(proc.stdout.read().decode())
-    else:
-        os.killpg(proc.pid, signal.SIGTERM)
-        raise RuntimeError("dashboard did not start in 90 s")
-    yield port
     os.killpg(proc.pid, signal.SIGTERM)
-    proc.wait(timeout=20)
+    raise RuntimeError(f"zhuqi {args[0]} did not start in {timeout:g} s")
 
 
 def listening_addresses(port: int) -> set[str]:
