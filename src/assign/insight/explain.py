@@ -47,6 +47,7 @@ from ..categories import label as category_label
 from ..errors import Problem, ScenarioError
 from ..geo import haversine_km
 from ..io.scenario import Scenario
+from ..io.schema import headers_zh
 from ..pairing import Pairing
 from ..rules import exclusion_reason
 from ..solve import cost_units
@@ -876,15 +877,7 @@ def _fix_zh(u, km: bool) -> str:
             f"{what}增加 {u.fix_extra_cost:.1f}{unit}。")
 
 
-EXPLAIN_HEADERS_ZH = {
-    "rank": "名次", "alt_cadre_id": "备选干部编号", "alt_cadre_name": "备选干部姓名",
-    "alt_distance_km": "备选距离(公里)", "extra_cost": "目标增加", "admissible": "可派",
-    "why": "不可派原因", "uncovers": "将无人联系的企业", "status": "求解状态",
-    "fix_cadre_id": "增额干部编号", "fix_extra_cost": "增额后目标增加", "fix_kind": "方案类型",
-    "fix_pin_cadre_id": "指定联系干部", "fix": "补救办法", "marginal_value": "增一名额节省",
-    "firms_gained": "增一名额多覆盖",
-    "covers": "可覆盖企业", "sentence": "说明", "holds": "已联系企业",
-}
+EXPLAIN_HEADERS_ZH = headers_zh("explanation")
 """Chinese headers of the explanation's own columns (the rest as in pairing lists)."""
 
 
@@ -913,7 +906,7 @@ def write_explanation(ex: Explanation, path, lang: str = "en", manifest: dict | 
 
     path = Path(path)
     suffix = path.suffix.lower()
-    heads = {**HEADERS_ZH, **EXPLAIN_HEADERS_ZH, "alt_cost": "备选成本"}
+    heads = {**HEADERS_ZH, **EXPLAIN_HEADERS_ZH}
 
     def headed(df: pd.DataFrame) -> pd.DataFrame:
         return df.rename(columns=heads) if lang == "zh" else df

@@ -16,37 +16,9 @@ from typing import Any
 import pandas as pd
 
 from ..pairing import Pairing
+from .schema import headers_zh
 
-HEADERS_ZH = {
-    "cadre_id": "干部编号",
-    "cadre_name": "干部姓名",
-    "home_unit": "派出单位",
-    "firm_id": "企业编号",
-    "firm_name": "企业名称",
-    "distance_km": "距离(公里)",
-    "crow_km": "直线距离(公里)",
-    "travel_min": "行车时间(分钟)",
-    "skill_match": "专长匹配度",
-    "cost": "成本",
-    "load": "周工作量(小时)",
-    "firms": "联系企业数",
-    "max_firms": "企业数上限",
-    "max_workload": "工作量上限(小时)",
-    "priority": "优先级",
-    "reason": "原因",
-    "detail": "说明",
-    "firm_list": "联系企业",
-    "change": "变动",
-    "zone": "片区",
-    "team": "专班",
-    "members": "成员",
-    "member_ids": "成员编号",
-    "home_units": "派出单位",
-    "skills_needed": "所需专长",
-    "skills_covered": "覆盖专长",
-    "zone_firms": "片区企业数",
-    "linked": "已联系企业数",
-}
+HEADERS_ZH = headers_zh("pairing", "cadre_loads", "uncovered", "teams")
 """Chinese column headers for pairing lists (``lang="zh"``)."""
 
 CHANGES_ZH = {"kept": "保留", "moved": "调整", "new": "新增"}

@@ -24,40 +24,12 @@ from ..config import ScenarioConfig
 from ..errors import Problem, ScenarioError, ScenarioWarning, raise_if
 from ..rules import attach_rules, frame_rules, read_rule_tables
 from .crs import to_wgs84
-from .tables import ALIASES, Column, check_table, decode, read_table
+from .tables import ALIASES, Column, check_table, columns_of, decode, read_table
 
-CADRE_COLUMNS = [
-    Column("id", "id", required=True),
-    Column("name"),
-    Column("home_unit"),
-    Column("lat", "float", low=-90, high=90),
-    Column("lon", "float", low=-180, high=180),
-    Column("skills", "skills"),
-    Column("max_firms", "int", low=0),
-    Column("max_workload", "float", low=0),
-    Column("zone"),
-    Column("start_day", "float", low=0),  # batches: serves from this day of a simulation
-    Column("end_day", "float", low=0),  # ... up to (not including) this one
-]
-FIRM_COLUMNS = [
-    Column("id", "id", required=True),
-    Column("name"),
-    Column("sector"),
-    Column("lat", "float", low=-90, high=90),
-    Column("lon", "float", low=-180, high=180),
-    Column("employees", "int", low=0),
-    Column("priority", "int"),
-    Column("needs", "categories"),
-    Column("zone"),
-    Column("rate_per_day", "float", low=0),
-]
-PAIR_COLUMNS = [
-    Column("cadre_id", "text", required=True),
-    Column("firm_id", "text", required=True),
-    Column("cost", "float", required=True),
-    Column("load", "float", low=0),
-    Column("travel_min", "float", low=0),  # one way; the simulation's visits
-]
+CADRE_COLUMNS = columns_of("cadres")
+FIRM_COLUMNS = columns_of("firms")
+PAIR_COLUMNS = columns_of("pairs")
+"""The columns of each roster and the pair table, from :mod:`assign.io.schema`."""
 
 
 @dataclass(frozen=True)
