@@ -258,6 +258,12 @@ _spec(
 _spec(
     "explanation", "why this cadre, what the next-best costs (zhuqi explain)",
     _FIRM_ID, _FIRM_NAME, _CADRE_ID, _CADRE_NAME, _KM, _COST,
+    _f("pinned", "指定结对", "yesno", description="the pair is pinned"),
+    _PRIORITY,
+    _f("reason", "原因", "label", description="reason code of an uncovered firm"),
+    _f("detail", "原因说明", description="the reason in words"),
+    _f("firms", "联系企业数", "int", "firms", description="firms the cadre serves"),
+    _f("max_firms", "企业数上限", "float", "firms", description="the cadre's limit"),
     _f("rank", "名次", "int", description="rank of the alternative"),
     _f("alt_cadre_id", "备选干部编号", description="alternative cadre"),
     _f("alt_cadre_name", "备选干部姓名", description="alternative cadre, name"),
