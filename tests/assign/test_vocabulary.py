@@ -256,3 +256,20 @@ def test_csv_without_a_header_row_names_the_file_and_what_was_looked_for(make_sc
     text = str(e.value)
     assert "cadres.csv" in text and "no header row found" in text
     assert "id / 干部编号" in text
+
+
+# ---------------------------------------------------------------- --set over a shorthand (item 12)
+
+def test_set_over_a_shorthand_expands_it_first():
+    """Before: --set roads.access_kmh=20 with 'roads: roads' in the yaml failed with
+    "key 'roads.path': Field required" (the shorthand was replaced by {access_kmh: 20})."""
+    from assign.config import SHORTHANDS
+    from assign.io.scenario import apply_overrides
+
+    for dotted, key in SHORTHANDS.items():  # every key that has a shorthand
+        data = apply_overrides({dotted: "here"}, {f"{dotted}.other": 1})
+        assert data[dotted] == {key: "here", "other": 1}
+    assert apply_overrides({"a": {"b": 1}}, {"a.c": 2}) == {"a": {"b": 1, "c": 2}}
+    s = load_scenario(SCENARIOS / "zhangye-2022", {"roads.access_kmh": 20})
+    assert s.config.roads is not None and s.config.roads.access_kmh == 20
+    assert str(s.config.roads.path) == "roads"

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 if TYPE_CHECKING:  # pragma: no cover
     from .roads import RoadNetwork
 
-from ..config import ScenarioConfig
+from ..config import ScenarioConfig, expand_shorthand
 from ..errors import Problem, ScenarioError, ScenarioWarning, raise_if
 from ..rules import attach_rules, frame_rules, read_rule_tables
 from .crs import to_wgs84
@@ -116,11 +116,11 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str
     for dotted, value in overrides.items():
         node = data
         parts = dotted.split(".")
-        for part in parts[:-1]:
-            child = node.get(part)
+        for k, part in enumerate(parts[:-1]):
+            child = expand_shorthand(".".join(parts[:k + 1]), node.get(part))
             if not isinstance(child, dict):
                 child = {}
-                node[part] = child
+            node[part] = child
             node = child
         node[parts[-1]] = value
     return data
