@@ -104,24 +104,29 @@ def write_pairs(pairing: Pairing, path: str | Path, lang: str | None = None,
 
 
 def _write_xlsx(pairing: Pairing, path: Path, lang: str) -> None:
+    """The pairing workbook, print-ready (see :mod:`assign.io.printing`)."""
+    from .printing import page_title, print_ready, skill_words
+
     names = ("结对名单", "干部工作量", "未覆盖企业") if lang == "zh" else (
         "pairs", "cadres", "uncovered")
     listed = pairing.pairs.groupby("cadre_id", sort=False)["firm_name"].agg(
         lambda s: "、".join(map(str, s)))
     cadres = pairing.cadre_loads.assign(
         firm_list=pairing.cadre_loads["cadre_id"].map(listed).fillna(""))
-    sheets = [pairing.pairs, cadres, pairing.uncovered]
+    pairs = pairing.pairs
+    if lang == "zh" and "skill_match" in pairs.columns:
+        pairs = pairs.assign(skill_match=pairs["skill_match"].map(lambda v: skill_words(v, lang)))
+    sheets = [pairs, cadres, pairing.uncovered]
     titles = list(names)
     if pairing.teams is not None:  # mode teams: one row per task force
         titles.append("专班" if lang == "zh" else "teams")
         sheets.append(_team_sheet(pairing.teams, lang))
+    scenario = str(pairing.meta.get("scenario", "") or "")
     with pd.ExcelWriter(path, engine="openpyxl") as xw:
         for name, df in zip(titles, sheets, strict=True):
             headed(df, lang).to_excel(xw, sheet_name=name, index=False)
-            sheet = xw.sheets[name]
-            for col in sheet.columns:
-                width = max(len(str(c.value or "")) for c in col[:200]) + 4
-                sheet.column_dimensions[col[0].column_letter].width = min(width, 40)
+            print_ready(xw.sheets[name], list(df.columns),
+                        page_title(scenario, name, pairing.status, lang), lang)
 
 
 def _team_sheet(teams: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -129,10 +134,13 @@ def _team_sheet(teams: pd.DataFrame, lang: str) -> pd.DataFrame:
     from ..categories import label
 
     def labels(keys: str) -> str:
-        return "、".join(label(k, lang) for k in str(keys).split(";") if k)
+        return ("、" if lang == "zh" else "; ").join(label(k, lang) for k in str(keys).split(";") if k)
 
+    sep = "、" if lang == "zh" else "; "
     return teams.assign(skills_needed=teams["skills_needed"].map(labels),
-                        skills_covered=teams["skills_covered"].map(labels))
+                        skills_covered=teams["skills_covered"].map(labels),
+                        member_ids=teams["member_ids"].map(
+                            lambda s: sep.join(m for m in str(s).split(";") if m)))
 
 
 def _jsonable(o: Any) -> Any:
