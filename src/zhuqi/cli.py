@@ -221,6 +221,10 @@ def solve_cmd(
     ] = None,
     summary: Annotated[Path | None, typer.Option(help="Summary JSON file.")] = None,
     map_file: Annotated[Path | None, typer.Option("--map", help="HTML map of the pairs.")] = None,
+    tiles: Annotated[str, typer.Option(
+        help="Map background: osm | amap | none | a tile URL template with {z}, {x}, {y} (an "
+        "intranet server; add #gcj02 or #wgs84 for its coordinates, else guessed from the "
+        "URL). Without tiles the road graph or the points' extent is drawn.")] = "osm",
     set_: SetOpt = None,
     backend: Annotated[str | None, typer.Option(help="auto | flow | cpsat")] = None,
     time_limit: Annotated[float | None, typer.Option(help="Solver time limit, seconds.")] = None,
@@ -256,6 +260,10 @@ def solve_cmd(
         for target, kinds in ((out_file, (".csv", ".json", ".xlsx")), (map_file, (".html",))):
             if target is not None and target.suffix.lower() not in kinds:
                 raise ValueError(f"{target}: use one of {', '.join(kinds)}")
+        if map_file is not None:
+            from assign.io.maps import tile_source
+
+            tile_source(tiles)  # a bad --tiles is an input error before the solve
         started = time.time()
         scenario = _load(path, set_)
         t0 = time.perf_counter()
@@ -270,7 +278,8 @@ def solve_cmd(
             if map_file is not None:
                 from assign.io.maps import write_map
 
-                written.append(with_manifest(write_map(pairing, scenario, map_file), man))
+                written.append(with_manifest(write_map(pairing, scenario, map_file, tiles,
+                                                       lang or "en"), man))
         if summary is not None:
             written.append(write_json(summary, pairing.summary(), man))
         if json_:
