@@ -47,7 +47,7 @@ def test_offline_map_in_chinese(qz, tmp_path):
 def test_tiles_in_their_own_coordinate_system(qz, tmp_path):
     s, plan = qz
     firms = s.firms
-    wgs = sorted(zip(firms["lat"].round(6), firms["lon"].round(6)))
+    wgs = sorted(zip(firms["lat"].round(6), firms["lon"].round(6), strict=True))
     osm = write_map(plan, s, tmp_path / "a.html", tiles="osm").read_text("utf-8")
     assert sorted((round(a, 6), round(b, 6)) for a, b in _markers(osm)) == wgs
     url = "http://10.1.2.3/tiles/tianditu_w/{z}/{x}/{y}.png"
