@@ -796,13 +796,7 @@ def _sentences(ex: Explanation, lang: str) -> list[str]:
     km = ex.unit == "km"
     lines = []
     if not ex.optimal:
-        imp = ex.improvement
-        lines.append(
-            f"注意: 该结对方案不是最优方案; 最优方案可多覆盖 {imp['firms']} 家企业, "
-            f"总{'距离' if km else '成本'}减少 {imp['objective']:.3f}{' 公里' if km else ''}。"
-            if zh else
-            f"Note: this pairing is not optimal; the optimum covers {imp['firms']} more firms "
-            f"and saves {imp['objective']:.3f} {ex.unit}.")
+        lines.append(improvement_text(ex.improvement, ex.unit, lang))
     alts = {f: g for f, g in ex.alternatives.groupby("firm_id", sort=False)}
     for r in ex.firms.itertuples(index=False):
         head = (f"{r.firm_name}({r.firm_id}) 由 {r.cadre_name} 联系, 距离 {r.distance_km:.1f} 公里。"
@@ -875,6 +869,33 @@ def _fix_zh(u, km: bool) -> str:
                 f"{what}最多增加 {u.fix_extra_cost:.1f}{unit}。")
     return (f"若干部 {u.fix_cadre_id} 多联系一家企业, 即可覆盖该企业, "
             f"{what}增加 {u.fix_extra_cost:.1f}{unit}。")
+
+
+def improvement_text(imp: dict, unit: str, lang: str = "en") -> str:
+    """What a non-optimal plan misses, in words: more firms covered and/or a lower total.
+
+    The optimum covers firms first, so it may cost *more* in total (its extra firms add
+    distance); that is said as such, never as a negative saving.
+    """
+    firms, delta = int(imp["firms"]), float(imp["objective"])
+    km = unit == "km"
+    if lang == "zh":
+        what, u = ("总距离", " 公里") if km else ("总成本", "")
+        parts = [f"多覆盖 {firms} 家企业"] if firms > 0 else []
+        if delta > 1e-9:
+            parts.append(f"{what}减少 {delta:.3f}{u}")
+        elif delta < -1e-9:
+            parts.append(f"{what}因多覆盖的企业增加 {-delta:.3f}{u}" if firms > 0
+                         else f"{what}增加 {-delta:.3f}{u}")
+        return "注意: 该结对方案不是最优方案; 最优方案" + ("、".join(parts) or "与之相同") + "。"
+    parts = [f"covers {firms} more firm{'s' if firms != 1 else ''}"] if firms > 0 else []
+    if delta > 1e-9:
+        parts.append(f"costs {delta:.3f} {unit} less in total")
+    elif delta < -1e-9:
+        parts.append(f"costs {-delta:.3f} {unit} more in total" +
+                     (" (for the firms it adds)" if firms > 0 else ""))
+    return "Note: this pairing is not optimal; the optimum " + (" and ".join(parts) or
+                                                                "is the same") + "."
 
 
 EXPLAIN_HEADERS_ZH = headers_zh("explanation")

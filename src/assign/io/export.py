@@ -25,6 +25,14 @@ CHANGES_ZH = {"kept": "保留", "moved": "调整", "new": "新增"}
 """The ``change`` column's values in Chinese."""
 
 
+def lang_for(path: str | Path | None, lang: str | None = None) -> str:
+    """The language of a written table: ``lang`` when given, else the one rule of every
+    command: Chinese for a workbook (it goes to a county office), English keys otherwise."""
+    if lang is not None:
+        return lang
+    return "zh" if path is not None and Path(path).suffix.lower() == ".xlsx" else "en"
+
+
 def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:
     """Call ``write(tmp)`` on a temporary path beside ``path``, then rename it into place."""
     path = Path(path)
@@ -90,8 +98,7 @@ def write_pairs(pairing: Pairing, path: str | Path, lang: str | None = None,
     """
     path = Path(path)
     suffix = path.suffix.lower()
-    if lang is None:
-        lang = "zh" if suffix == ".xlsx" else "en"
+    lang = lang_for(path, lang)
     if suffix == ".csv":
         return write_csv(path, headed(pairing.pairs, lang), manifest)
     if suffix == ".json":
