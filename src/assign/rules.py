@@ -81,12 +81,13 @@ def attach_rules(scenario, tables: dict[str, pd.DataFrame], labels: dict[str, st
     out: dict[str, pd.DataFrame | None] = {"pinned": None, "forbidden": None}
     for key, df in tables.items():
         label = labels.get(key, key)
+        rows, sheet = df.attrs.get("rows"), df.attrs.get("sheet")  # as in the file
         df = df.copy()
-        df["line"] = np.arange(len(df)) + 2
+        df["line"] = rows if rows is not None and len(rows) == len(df) else np.arange(len(df)) + 2
         for col, ids in (("cadre_id", scenario.cadres["id"]), ("firm_id", scenario.firms["id"])):
             bad = ~df[col].isin(ids).to_numpy()
             problems += [Problem(label, f"unknown id '{df[col].iat[i]}'", int(df["line"].iat[i]),
-                                 col) for i in np.flatnonzero(bad)[:20]]
+                                 col, sheet=sheet) for i in np.flatnonzero(bad)[:20]]
         dup = df.duplicated(["cadre_id", "firm_id"]).to_numpy()
         if dup.any():
             warnings.warn(f"{label}: {int(dup.sum())} pairs listed twice (line "

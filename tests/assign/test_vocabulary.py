@@ -273,3 +273,18 @@ def test_set_over_a_shorthand_expands_it_first():
     s = load_scenario(SCENARIOS / "zhangye-2022", {"roads.access_kmh": 20})
     assert s.config.roads is not None and s.config.roads.access_kmh == 20
     assert str(s.config.roads.path) == "roads"
+
+
+def test_pin_errors_name_the_sheet_and_excel_row(make_scenario):
+    """Before: a pin workbook's unknown id was reported at 'line 2' (the row counted from the
+    header, the sheet not named) whatever the rows above it."""
+    yaml = BASE_YAML.replace("objective: distance", "objective: distance\n  pinned: pinned.xlsx")
+    folder = make_scenario(yaml=yaml)
+    wb = openpyxl.Workbook()
+    wb.active.title = "指定结对"
+    for r in (["某某县指定结对名单"], ["干部编号", "企业编号"], ["c1", "f1"], ["c9", "f2"]):
+        wb.active.append(r)
+    wb.save(folder / "pinned.xlsx")
+    with pytest.raises(ScenarioError) as e:
+        load_scenario(folder)
+    assert "sheet '指定结对', row 4, column 'cadre_id': unknown id 'c9'" in str(e.value)
