@@ -50,3 +50,17 @@ def test_improvement_is_said_without_a_negative_saving():
     assert "costs 3.000 km less" in improvement_text({"firms": 0, "objective": 3.0}, "km")
     zh = improvement_text({"firms": 5, "objective": -97.313}, "km", "zh")
     assert "多覆盖 5 家企业" in zh and "增加 97.313 公里" in zh and "-97" not in zh
+
+
+def test_dashboard_on_a_busy_port_is_an_input_error():
+    """Before: the dashboard exited 3 (undocumented) from inside the server."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        res = runner.invoke(app, ["dashboard", str(SCENARIOS / "zhangye-2022"), "--port",
+                                  str(port)])
+    assert res.exit_code == 2, res.output
+    assert f"--port {port}" in res.output and "choose another port" in res.output

@@ -324,6 +324,7 @@ def dashboard(
         if host not in ("127.0.0.1", "localhost", "::1"):
             err.print(f"[yellow]warning:[/yellow] serving on {host}: reachable from other "
                       "machines")
+        _check_port_free(host, port)
         env = {**os.environ, "ZHUQI_DASHBOARD_SCENARIO": str(Path(path).resolve())}
         err.print(f"dashboard for [bold]{scenario.name}[/bold] at http://{host}:{port} "
                   "(Ctrl+C stops it)")
@@ -332,3 +333,18 @@ def dashboard(
         return run_child(cmd, env)
 
     run_guarded(debug, body)
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """An input error (exit 2, like every command's) when ``port`` is taken, before the
+    server starts (it used to exit 3 from inside the server)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise ValueError(f"--port {port}: cannot serve on {host}:{port} "
+                             f"({exc.strerror or exc}); choose another port") from None
