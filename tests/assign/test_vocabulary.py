@@ -288,3 +288,11 @@ def test_pin_errors_name_the_sheet_and_excel_row(make_scenario):
     with pytest.raises(ScenarioError) as e:
         load_scenario(folder)
     assert "sheet '指定结对', row 4, column 'cadre_id': unknown id 'c9'" in str(e.value)
+
+
+def test_template_headers_are_the_schemas():
+    from assign.io.schema import spec
+    from assign.io.template import CADRE_FIELDS, FIRM_FIELDS
+
+    for kind, fields in (("cadres", CADRE_FIELDS), ("firms", FIRM_FIELDS)):
+        assert [zh for _, zh, _, _ in fields] == [spec(kind).field(k).zh for k, _, _, _ in fields]
