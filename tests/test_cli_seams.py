@@ -64,3 +64,17 @@ def test_dashboard_on_a_busy_port_is_an_input_error():
                                   str(port)])
     assert res.exit_code == 2, res.output
     assert f"--port {port}" in res.output and "choose another port" in res.output
+
+
+def test_compare_progress_has_a_known_total_from_the_start():
+    """Before: `compare` showed 0/? while it planned each staffing level (most of its time)."""
+    from assign import load_scenario
+    from sim import compare_staffing, simulation_config
+
+    s = load_scenario(SCENARIOS / "quanzhou-2020")
+    calls: list[tuple[int, int]] = []
+    compare_staffing(s, [10, 13], replications=2, workers=1,
+                     config=simulation_config(s, days=2), progress=lambda d, t: calls.append((d, t)))
+    assert calls[0] == (0, 6)  # 2 plans + 2 x 2 runs, known before the first plan
+    assert {t for _, t in calls} == {6} and calls[-1] == (6, 6)
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
