@@ -78,3 +78,16 @@ def test_compare_progress_has_a_known_total_from_the_start():
     assert calls[0] == (0, 6)  # 2 plans + 2 x 2 runs, known before the first plan
     assert {t for _, t in calls} == {6} and calls[-1] == (6, 6)
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+
+
+def test_json_prints_and_out_writes_in_every_command(tmp_path):
+    """Before: --json was a flag in solve but a file path in simulate, compare and staff."""
+    import json
+
+    out = tmp_path / "sim.json"
+    res = runner.invoke(app, ["simulate", QZ, "--replications", "1", "--days", "2", "--json",
+                              "--out", str(out), "--workers", "1"])
+    assert res.exit_code == 0, res.output
+    assert "metrics" in json.loads(out.read_text(encoding="utf-8"))
+    assert '"metrics"' in res.stdout and "resolution_rate" in res.stdout
+    assert "days," not in res.stdout  # the table is left out

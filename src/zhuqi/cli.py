@@ -84,6 +84,17 @@ def run_guarded(debug: bool, body: Callable[[], int]) -> None:
     raise typer.Exit(code)
 
 
+def print_json_out(data: Any) -> None:
+    """``--json`` in every command: the results as JSON on standard output (tables, which
+    would mix with it, are left out)."""
+    import json
+
+    def plain(o: Any) -> Any:
+        return o.item() if hasattr(o, "item") else str(o)
+
+    out.print_json(json.dumps(data, ensure_ascii=False, default=plain))
+
+
 @contextlib.contextmanager
 def busy(message: str) -> Iterator[None]:
     """A Rich spinner on stderr while a step runs (shown after a second)."""
