@@ -130,9 +130,9 @@ def match_headers(
         written = str(h).strip()
         full = "".join(schema.normalise_text(written).split()).casefold()
         b, unit = schema.split_header(written)
-        key = exact.get(full) or base.get(b)
-        out.append(key if key is not None else written)
-        units.append(unit if key is not None and full not in exact else None)
+        match = exact.get(full) or base.get(b)
+        out.append(match if match is not None else written)
+        units.append(unit if match is not None and full not in exact else None)
     found = set(out)
     for h, key, unit in zip(headers, out, units, strict=True):
         written = str(h).strip()
