@@ -287,7 +287,7 @@ def test_pin_errors_name_the_sheet_and_excel_row(make_scenario):
     wb.save(folder / "pinned.xlsx")
     with pytest.raises(ScenarioError) as e:
         load_scenario(folder)
-    assert "sheet '指定结对', row 4, column 'cadre_id': unknown id 'c9'" in str(e.value)
+    assert "sheet '指定结对', row 4, column '干部编号': unknown id 'c9'" in str(e.value)
 
 
 def test_template_headers_are_the_schemas():
@@ -296,3 +296,15 @@ def test_template_headers_are_the_schemas():
 
     for kind, fields in (("cadres", CADRE_FIELDS), ("firms", FIRM_FIELDS)):
         assert [zh for _, zh, _, _ in fields] == [spec(kind).field(k).zh for k, _, _, _ in fields]
+
+
+def test_pairing_list_errors_name_sheet_row_and_header_as_written(qz, tmp_path):
+    """Before: a Chinese pairing workbook's problems were reported as 'line 2, column
+    cadre_id' (no sheet, the English key)."""
+    scenario, plan = qz
+    bad = plan.pairs.copy()
+    bad.loc[bad.index[4], "cadre_id"] = "nobody"
+    path = write_pairs(plan.__class__(**{**plan.__dict__, "pairs": bad}), tmp_path / "x.xlsx")
+    with pytest.raises(ScenarioError) as e:
+        read_pairing(path, scenario)
+    assert "sheet '结对名单', row 6, column '干部编号': unknown id 'nobody'" in str(e.value)

@@ -197,7 +197,7 @@ def _no_header(label: str, columns: list[Column], aliases: dict[str, str] | None
 
 def read_table(
     path: Path, columns: list[Column], label: str, extra: bool = False,
-    sheet: str | None = None, aliases: dict[str, str] | None = None,
+    sheet: str | None = None, aliases: dict[str, str] | None = None, where: bool = False,
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """Read and check a CSV table or a sheet of an Excel workbook.
 
@@ -208,6 +208,9 @@ def read_table(
         extra: Keep columns not in ``columns`` (see :func:`check_table`).
         sheet: The workbook's sheet (default: its first); ignored for CSV.
         aliases: Headers as written -> column names (see :data:`ALIASES`).
+        where: Keep where each row was in ``attrs``: ``rows`` (line, or Excel row),
+            ``sheet`` and ``headers`` (key -> header as written), for later messages.
+            (Off by default: pandas copies ``attrs`` with every derived frame.)
 
     Returns:
         The typed table (one row per data line, index 0..n-1) and the problems found.
@@ -215,8 +218,12 @@ def read_table(
     if not path.is_file():
         return pd.DataFrame(), [Problem(label, "file not found")]
     if path.suffix.lower() in XLSX_SUFFIXES:
-        return _read_xlsx(path, columns, label, sheet, aliases, extra)
-    return _read_csv(path, columns, label, aliases, extra)
+        df, problems = _read_xlsx(path, columns, label, sheet, aliases, extra)
+    else:
+        df, problems = _read_csv(path, columns, label, aliases, extra)
+    if not where:
+        df.attrs.clear()
+    return df, problems
 
 
 PAIR_LIST_COLUMNS = [
@@ -239,9 +246,9 @@ def read_pair_list(path: str | Path, label: str | None = None, sheet: str | None
     """
     path = Path(path)
     df, problems = read_table(path, PAIR_LIST_COLUMNS, label or str(path), extra=True,
-                              sheet=sheet, aliases=schema.aliases("pairing"))
+                              sheet=sheet, aliases=schema.aliases("pairing"), where=True)
     df.attrs.setdefault("sheet", None)
-    df.attrs.setdefault("rows", list(range(2, len(df) + 2)))
+    df.attrs.setdefault("rows", tuple(range(2, len(df) + 2)))
     return df, problems
 
 
@@ -287,6 +294,7 @@ def _checked(
     for canon, orig in zip(raw.columns, written, strict=True):
         as_written.setdefault(canon, orig)
     df, problems = check_table(raw, columns, label, lines, ragged, extra)
+    df.attrs["headers"] = as_written  # key -> the header as the user wrote it, for messages
     return df, [replace(p, column=as_written.get(p.column, p.column)) if p.column else p
                 for p in problems]
 
@@ -418,7 +426,7 @@ def check_table(
         for name in others:
             if name not in dup_cols:
                 out[name] = raw[name].fillna("").str.strip()
-    out.attrs["rows"] = [int(x) for x in lines]
+    out.attrs["rows"] = tuple(int(x) for x in lines)
     return out, problems
 
 
