@@ -238,7 +238,11 @@ def solve_cmd(
         "URL). Without tiles the road graph or the points' extent is drawn.")] = "osm",
     set_: SetOpt = None,
     backend: Annotated[str | None, typer.Option(help="auto | flow | cpsat")] = None,
-    time_limit: Annotated[float | None, typer.Option(help="Solver time limit, seconds.")] = None,
+    time_limit: Annotated[float | None, typer.Option(
+        help="Solver time limit, seconds of CP-SAT's deterministic time (the same plan on "
+        "any machine and load; wall time may differ).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of CP-SAT and the searches (recorded in the "
+                                           "manifest; the same seed gives the same plan).")] = 0,
     lang: Annotated[str | None, typer.Option(
         help="Column headers: en | zh (default: zh for .xlsx, en otherwise).")] = None,
     json_: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
@@ -280,9 +284,9 @@ def solve_cmd(
         t0 = time.perf_counter()
         with busy(f"solving {scenario.name}"):
             pairing = solve(scenario, backend=backend, time_limit=time_limit,  # type: ignore[arg-type]
-                            previous=previous)
+                            seed=seed, previous=previous)
         written = []
-        man = run_manifest(scenario, {"previous": previous}, seed=0, started=started)
+        man = run_manifest(scenario, {"previous": previous}, seed=seed, started=started)
         if pairing.is_feasible():
             if out_file is not None:
                 written.append(write_pairs(pairing, out_file, lang, man))
