@@ -11,12 +11,16 @@ OUT     := out
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml
+	@echo "make: setting up $(VENV) (first time only, a few minutes: pip installs OR-Tools, pandas, Mesa, ...)"
 	@test -x $(PY) || "$$(sh tools/find-python.sh)" -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	@echo "make: installing zhuqi and its dependencies into $(VENV) ..."
 	$(PY) -m pip install --quiet -e '.[dev,dask]'
+	@echo "make: $(VENV) ready"
 	@touch $@
 
 demo: $(STAMP)
+	@echo "make: running the demo into $(OUT) (the first run also compiles the simulation kernel)"
 	$(PY) -m zhuqi.demo --out $(OUT)
 
 test: $(STAMP)

@@ -17,7 +17,7 @@ def mmc(days: int = 100_000) -> dict:
     out = WORK / "mmc.json"
     WORK.mkdir(parents=True, exist_ok=True)
     ours = run([*ZHUQI, "simulate", str(MMC), "--replications", "1", "--seed", "1",
-                "--json", str(out), "--set", f"simulation.days={days}"])
+                "--out", str(out), "--set", f"simulation.days={days}"])
     assert ours.code == 0, ours.stderr
     wait = json.loads(out.read_text())["metrics"]["mean_wait_days"]["mean"]
     args = ["9", "1", "10", str(days), "1000", "1"]
@@ -64,7 +64,7 @@ def liaoning(cadres: int = 19_000, firms: int = 190_000, days: int = 365) -> dic
         assert solved.code == 0, solved.stderr
     out = WORK / "liaoning-sim.json"
     res = run([*ZHUQI, "simulate", str(folder), "--pairs", str(pairs), "--replications", "1",
-               "--json", str(out), "--set", f"simulation.days={days}"])
+               "--out", str(out), "--set", f"simulation.days={days}"])
     assert res.code == 0, res.stderr
     data = json.loads(out.read_text())
     return {"cadres": cadres, "firms": firms, "days": days, "seconds": res.seconds,

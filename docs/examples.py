@@ -215,7 +215,7 @@ EXAMPLES = [
         C("echo $?"),
     ), volatile=(SECONDS,)),
     Example("simulate-zhangye", (
-        C(f"zhuqi simulate {ZY} --replications 20 --seed 1 --json out/zhangye-sim.json"),
+        C(f"zhuqi simulate {ZY} --replications 20 --seed 1 --out out/zhangye-sim.json"),
     )),
     # served by the teams of a time-limited search (above): the figures move with them
     Example("simulate-dadukou", (C("zhuqi simulate scenarios/dadukou-2020 --replications 4"),),
@@ -226,7 +226,7 @@ EXAMPLES = [
     )),
     Example("two-batches", (
         H(TWO_BATCHES),
-        C("zhuqi simulate zhangye-two-batches --replications 20 --seed 1 --json two-batches.json"),
+        C("zhuqi simulate zhangye-two-batches --replications 20 --seed 1 --out two-batches.json"),
         C("python -c \"import json; print(*[{k: p.get(k) for k in ('start_day', 'cadres', 'assigned', "
           "'changes')} for p in json.load(open('two-batches.json'))['meta']['pairing']['periods']], "
           "sep='\\n')\""),
@@ -248,7 +248,7 @@ EXAMPLES = [
     Example("staff-zhangye", (
         H("mkdir -p out"),
         C(f"zhuqi staff {ZY} --target \"resolution_rate >= 0.53\" --pick first "
-          "--store out/zhangye-staff.sqlite --json out/zhangye-staff.json --workers 2"),
+          "--store out/zhangye-staff.sqlite --out out/zhangye-staff.json --workers 2"),
     )),
 ]
 BY_NAME = {e.name: e for e in EXAMPLES}

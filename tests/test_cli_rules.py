@@ -54,7 +54,7 @@ def test_batch2_replans_with_fewest_changes_and_simulates(tmp_path):
     firms = pd.read_csv(BATCH2 / "firms.csv", encoding="utf-8-sig").set_index("id")
     assert not (df["home_unit"].to_numpy() == firms.loc[df["firm_id"], "regulator"].to_numpy()).any()
     out = tmp_path / "sim.json"
-    res = invoke("simulate", BATCH2, "--replications", 2, "--days", 30, "--json", out)
+    res = invoke("simulate", BATCH2, "--replications", 2, "--days", 30, "--out", out)
     assert res.exit_code == 0, res.output
     assert json.loads(out.read_text(encoding="utf-8"))["metrics"]["issues_raised"]["mean"] > 0
 
@@ -123,7 +123,7 @@ def test_rule_input_errors_exit_2(make_scenario):
 
 def test_compare_picks_the_best_cadres(tmp_path):
     out = tmp_path / "c.json"
-    res = invoke("compare", QZ, "--cadres", "6", "--replications", 1, "--days", 5, "--json", out,
+    res = invoke("compare", QZ, "--cadres", "6", "--replications", 1, "--days", 5, "--out", out,
                  "--set", "assignment.time_limit_s=10", "--workers", 1)
     assert res.exit_code == 0, res.output
     data = json.loads(out.read_text(encoding="utf-8"))

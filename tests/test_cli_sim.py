@@ -28,7 +28,7 @@ def invoke(*args):
 
 def test_simulate_json_log_and_plot(tmp_path):
     out, log, png = tmp_path / "sim.json", tmp_path / "log.csv", tmp_path / "sim.png"
-    res = invoke("simulate", ZHANGYE, "--replications", 3, "--seed", 5, "--json", out,
+    res = invoke("simulate", ZHANGYE, "--replications", 3, "--seed", 5, "--out", out,
                  "--issues", log, "--plot", png, "--days", 60)
     assert res.exit_code == 0, res.output
     data = json.loads(out.read_text(encoding="utf-8"))
@@ -52,7 +52,7 @@ def test_simulate_with_pairs_file_and_set(tmp_path):
     assert invoke("solve", SCENARIOS / "quanzhou-2020", "--out", pairs).exit_code == 0
     out = tmp_path / "s.json"
     res = invoke("simulate", SCENARIOS / "quanzhou-2020", "--pairs", pairs, "--replications", 2,
-                 "--json", out, "--set", "simulation.collection=weekly")
+                 "--out", out, "--set", "simulation.collection=weekly")
     assert res.exit_code == 0, res.output
     assert json.loads(out.read_text())["meta"]["parameters"]["collection"] == "weekly"
 
@@ -77,7 +77,7 @@ def test_simulate_bad_set_exit_2():
 def test_compare_levels_json_and_plot(tmp_path):
     out, png = tmp_path / "c.json", tmp_path / "c.png"
     res = invoke("compare", ZHANGYE, "--cadres", "10,103", "--replications", 3, "--days", 60,
-                 "--json", out, "--plot", png, "--workers", 1)
+                 "--out", out, "--plot", png, "--workers", 1)
     assert res.exit_code == 0, res.output
     data = json.loads(out.read_text())
     assert [lv["cadres"] for lv in data["levels"]] == [10, 103]
@@ -124,7 +124,7 @@ def test_simulate_batches_profile_and_service_levels_from_files(make_scenario, t
             "  arrival: {rate_per_firm_day: 0.1, profile: {surge: 3, half_life_days: 5}}\n")
     folder = make_scenario(yaml=yaml, cadres=cadres)
     out = tmp_path / "sim.json"
-    res = invoke("simulate", folder, "--replications", "3", "--json", out)
+    res = invoke("simulate", folder, "--replications", "3", "--out", out)
     assert res.exit_code == 0, res.output
     data = json.loads(out.read_text())
     periods = data["meta"]["pairing"]["periods"]

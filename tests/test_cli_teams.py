@@ -52,7 +52,7 @@ def test_dadukou_solved_and_simulated(tmp_path):
 
     out = tmp_path / "sim.json"
     res = invoke("simulate", DADUKOU, "--pairs", csv, "--replications", 2, "--days", 30,
-                 "--json", out)
+                 "--out", out)
     assert res.exit_code == 0, res.output
     sim = json.loads(out.read_text(encoding="utf-8"))
     assert sim["meta"]["parameters"]["service"] == "team"

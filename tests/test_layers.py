@@ -84,7 +84,6 @@ MOVED = [  # (old module, name, the module that now defines it)
     ("assign.rules", "PIN_COLUMNS", "assign.io.rule_tables"),
     ("assign.rules", "FORBID_COLUMNS", "assign.io.rule_tables"),
     ("assign.changes", "read_previous", "assign.io.previous"),
-    ("assign.changes", "ID_HEADERS", "assign.io.previous"),
     ("assign", "read_previous", "assign.io.previous"),
     ("assign.solvers.teams", "check_team_config", "assign.config"),
     ("assign.solvers.teams", "team_problems", "assign.io.scenario"),

@@ -13,6 +13,7 @@ import glob
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import ScenarioError
+from .errors import ScenarioError, ScenarioWarning
 from .io.export import write_csv, write_json, write_pairs
 from .io.manifest import build_manifest, scenario_files, scenario_inputs
 from .io.scenario import load_scenario, resolve_yaml
@@ -33,7 +34,8 @@ OK_STATUSES = ("optimal", "feasible")
 def expand_paths(items: Sequence[str | Path]) -> list[Path]:
     """Scenario paths from arguments: folders or yaml files, globs, folders of scenario folders.
 
-    Arguments that match nothing are kept as they are (reported as invalid when solved).
+    Arguments that match nothing are kept as they are (reported as invalid when solved);
+    files that are not yaml (a README picked up by ``scenarios/*``) are skipped with a warning.
     """
     out: list[Path] = []
     for item in items:
@@ -43,6 +45,11 @@ def expand_paths(items: Sequence[str | Path]) -> list[Path]:
             out.append(Path(text))
         for m in matches:
             p = Path(m)
+            if p.is_file() and p.suffix.lower() not in (".yaml", ".yml"):
+                # a shell glob such as scenarios/* also matches scenarios/README.md
+                warnings.warn(f"{p}: not a scenario (a folder holding scenario.yaml, or a "
+                              ".yaml file); skipped", ScenarioWarning, stacklevel=2)
+                continue
             if p.is_dir() and not (p / "scenario.yaml").is_file():
                 subs = sorted(d for d in p.iterdir() if (d / "scenario.yaml").is_file())
                 out.extend(subs or [p])

@@ -16,8 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import Problem, ScenarioError, raise_if
-from .io.previous import ID_HEADERS as ID_HEADERS  # the reading moved to assign.io
-from .io.previous import read_previous as read_previous
+from .io.previous import read_previous as read_previous  # the reading moved to assign.io
 
 
 def as_previous(frame: pd.DataFrame | str | Path | None) -> pd.DataFrame | None:

@@ -19,6 +19,17 @@ from pydantic import (
     model_validator,
 )
 
+SHORTHANDS: dict[str, str] = {"roads": "path"}
+"""Dotted keys whose value may be written as a plain string, and the key it stands for
+(``roads: roads`` means ``roads: {path: roads}``). Overrides (``--set roads.access_kmh=20``)
+expand a shorthand before they apply."""
+
+
+def expand_shorthand(dotted: str, value: Any) -> Any:
+    """``{key: value}`` when ``value`` is the plain-string shorthand of ``dotted``, else it."""
+    key = SHORTHANDS.get(dotted)
+    return {key: value} if key is not None and isinstance(value, str) else value
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -151,6 +162,6 @@ class ScenarioConfig(_Strict):
     @field_validator("roads", mode="before")
     @classmethod
     def _roads_path(cls, v: Any) -> Any:
-        return {"path": v} if isinstance(v, str) else v
+        return expand_shorthand("roads", v)
     assignment: AssignmentConfig = Field(default_factory=lambda: AssignmentConfig())
     simulation: dict[str, Any] = Field(default_factory=dict)

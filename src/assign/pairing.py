@@ -121,21 +121,21 @@ def read_pairing(path: str | Path, scenario: Scenario) -> Pairing:
     """
     from .candidates import REASONS
     from .errors import Problem, raise_if
-    from .io.tables import ALIASES, Column, read_table
+    from .io.tables import read_pair_list
 
     label = str(path)
-    df, problems = read_table(
-        Path(path), [Column("cadre_id", "text", required=True),
-                     Column("firm_id", "text", required=True)], label, aliases=ALIASES["pairs"])
+    df, problems = read_pair_list(path, label)
     raise_if(problems)
-    lines = np.arange(len(df)) + 2
+    rows, sheet = np.asarray(df.attrs["rows"]), df.attrs["sheet"]
+    heads = df.attrs.get("headers", {})
     for col, ids in (("cadre_id", scenario.cadres["id"]), ("firm_id", scenario.firms["id"])):
         bad = ~df[col].isin(ids).to_numpy()
-        problems += [Problem(label, f"unknown id '{df[col].iat[i]}'", int(lines[i]), col)
-                     for i in np.flatnonzero(bad)[:20]]
+        problems += [Problem(label, f"unknown id '{df[col].iat[i]}'", int(rows[i]),
+                             heads.get(col, col), sheet=sheet) for i in np.flatnonzero(bad)[:20]]
     dup = df["firm_id"].duplicated().to_numpy()
-    problems += [Problem(label, f"firm '{df['firm_id'].iat[i]}' is paired twice", int(lines[i]),
-                         "firm_id") for i in np.flatnonzero(dup)[:20]]
+    problems += [Problem(label, f"firm '{df['firm_id'].iat[i]}' is paired twice", int(rows[i]),
+                         heads.get("firm_id", "firm_id"), sheet=sheet)
+                 for i in np.flatnonzero(dup)[:20]]
     raise_if(problems)
     cadres = scenario.cadres.set_index("id")
     firms = scenario.firms.set_index("id")

@@ -348,7 +348,11 @@ def compare_staffing(
     """
     config = config or simulation_config(scenario)
     jobs, covered, unplanned = [], {}, {}
-    for n in levels:
+    # progress counts each level's plan, then each run, against one known total
+    total = len(levels) * (1 + replications)
+    for k, n in enumerate(levels):
+        if progress:
+            progress(k, total)
         sc = staffing_scenario(scenario, n, pick)
         pairing = prepare_pairing(sc, config)
         covered[n] = (pairing.assigned if pairing is not None and config.service in (
@@ -357,7 +361,13 @@ def compare_staffing(
             unplanned[n] = (f"no plan at {n} cadres ({pairing.status}): "
                             + ("; ".join(map(str, pairing.conflicts[:3])) or "no firm covered"))
         jobs += [(sc, pairing, config, seed, r, False) for r in range(replications)]
-    results = run_many(jobs, workers, progress, scheduler)
+    planned = len(levels)
+
+    def runs_done(done: int, _total: int) -> None:
+        if progress:
+            progress(planned + done, total)
+
+    results = run_many(jobs, workers, runs_done, scheduler)
     rows, out_levels = [], []
     for k, n in enumerate(levels):
         chunk = results[k * replications:(k + 1) * replications]

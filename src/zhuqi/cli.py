@@ -34,6 +34,7 @@ from .options import app as app
 from .options import busy as busy
 from .options import err as err
 from .options import out as out
+from .options import print_json_out as print_json_out
 from .options import run_guarded as run_guarded
 from .runinfo import run_manifest
 
@@ -186,9 +187,17 @@ def solve_cmd(
     ] = None,
     summary: Annotated[Path | None, typer.Option(help="Summary JSON file.")] = None,
     map_file: Annotated[Path | None, typer.Option("--map", help="HTML map of the pairs.")] = None,
+    tiles: Annotated[str, typer.Option(
+        help="Map background: osm | amap | none | a tile URL template with {z}, {x}, {y} (an "
+        "intranet server; add #gcj02 or #wgs84 for its coordinates, else guessed from the "
+        "URL). Without tiles the road graph or the points' extent is drawn.")] = "osm",
     set_: SetOpt = None,
     backend: Annotated[str | None, typer.Option(help="auto | flow | cpsat")] = None,
-    time_limit: Annotated[float | None, typer.Option(help="Solver time limit, seconds.")] = None,
+    time_limit: Annotated[float | None, typer.Option(
+        help="Solver time limit, seconds of CP-SAT's deterministic time (the same plan on "
+        "any machine and load; wall time may differ).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of CP-SAT and the searches (recorded in the "
+                                           "manifest; the same seed gives the same plan).")] = 0,
     lang: Annotated[str | None, typer.Option(
         help="Column headers: en | zh (default: zh for .xlsx, en otherwise).")] = None,
     json_: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
@@ -221,21 +230,26 @@ def solve_cmd(
         for target, kinds in ((out_file, (".csv", ".json", ".xlsx")), (map_file, (".html",))):
             if target is not None and target.suffix.lower() not in kinds:
                 raise ValueError(f"{target}: use one of {', '.join(kinds)}")
+        if map_file is not None:
+            from assign.io.maps import tile_source
+
+            tile_source(tiles)  # a bad --tiles is an input error before the solve
         started = time.time()
         scenario = _load(path, set_)
         t0 = time.perf_counter()
         with busy(f"solving {scenario.name}"):
             pairing = solve(scenario, backend=backend, time_limit=time_limit,  # type: ignore[arg-type]
-                            previous=previous)
+                            seed=seed, previous=previous)
         written = []
-        man = run_manifest(scenario, {"previous": previous}, seed=0, started=started)
+        man = run_manifest(scenario, {"previous": previous}, seed=seed, started=started)
         if pairing.is_feasible():
             if out_file is not None:
                 written.append(write_pairs(pairing, out_file, lang, man))
             if map_file is not None:
                 from assign.io.maps import write_map
 
-                written.append(with_manifest(write_map(pairing, scenario, map_file), man))
+                written.append(with_manifest(write_map(pairing, scenario, map_file, tiles,
+                                                       lang or "en"), man))
         if summary is not None:
             written.append(write_json(summary, pairing.summary(), man))
         if json_:

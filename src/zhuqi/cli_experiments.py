@@ -34,6 +34,7 @@ from .options import (
     app,
     err,
     out,
+    print_json_out,
     run_guarded,
 )
 from .runinfo import run_manifest
@@ -242,7 +243,9 @@ def staff(
                                       "cadre budget picks them) or first (roster order).")] = "best",
     store: Annotated[Path | None, typer.Option(help="Results store: runs are kept and "
                                                "reused.")] = None,
-    json_out: Annotated[Path | None, typer.Option("--json", help="Write the answer as JSON.")] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="The answer as a JSON file.")] = None,
+    json_: Annotated[bool, typer.Option(
+        "--json", help="Print the answer as JSON (instead of the table).")] = False,
     workers: Workers = None,
     scheduler: Scheduler = None,
     set_: SetOpt = None,
@@ -276,21 +279,24 @@ def staff(
             c = colours.get(lv.decision, "white")
             t.add_row(str(n), str(lv.replications), _cell(lv.mean, *lv.ci95),
                       f"[{c}]{lv.decision}[/{c}]", lv.stopped)
-        out.print(t)
+        if not json_:
+            out.print(t)
         b = res.bracket
         err.print(f"[dim]offered load {b['offered_load']:.3g} cadres; first level tried "
                   f"{b['guess']} ({b['method']})[/dim]")
         for lo, hi in res.non_monotone:
             err.print(f"[yellow]warning:[/yellow] not monotone: {lo} cadres meet the target but "
                       f"{hi} do not")
-        if json_out is not None:
+        if json_:
+            print_json_out(res.to_json())
+        if out_file is not None:
             man = run_manifest(scenario, {"store": store}, seed=seed, started=started)
-            err.print(f"wrote [bold]{write_json(json_out, res.to_json(), man)}[/bold]")
+            err.print(f"wrote [bold]{write_json(out_file, res.to_json(), man)}[/bold]")
         if res.cadres is None:
             err.print(f"[bold red]no level up to {res.max_cadres} cadres meets {tgt}[/bold red]")
             return EXIT_NO_PLAN
         star = res.levels[res.cadres]
-        out.print(f"[bold green]{res.cadres} cadres[/bold green] meet {tgt}: "
+        (err if json_ else out).print(f"[bold green]{res.cadres} cadres[/bold green] meet {tgt}: "
                   f"{_cell(star.mean, *star.ci95)} over {star.replications} replications; "
                   f"{res.replications} runs in all")
         return EXIT_OK

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from assign.io.export import lang_for
 from assign.io.manifest import check_manifest
 
 from .options import EXIT_NO_PLAN, EXIT_OK, Debug, PathArg, SetOpt, _load, app, busy, err, out, run_guarded
@@ -45,8 +46,9 @@ def explain_cmd(
     top: Annotated[int, typer.Option(min=1, help="Alternatives per firm.")] = 3,
     out_file: Annotated[Path | None, typer.Option(
         "--out", help="Explanation: .json, .csv or .xlsx.")] = None,
-    lang: Annotated[str, typer.Option(
-        help="Column headers and sheet names: en | zh (workbooks always open with 说明).")] = "en",
+    lang: Annotated[str | None, typer.Option(
+        help="Column headers and sheet names: en | zh (default: zh for .xlsx, en otherwise; "
+        "workbooks always open with 说明).")] = None,
     time_limit: Annotated[float, typer.Option(
         help="Seconds per pinned re-solve (workload limits only).")] = 5.0,
     set_: SetOpt = None,
@@ -58,6 +60,7 @@ def explain_cmd(
     Example: zhuqi explain scenarios/quanzhou-2020 --pairing out/quanzhou-pairs.csv --firm
     QZ-F02 --out out/why.xlsx
     """
+    lang = lang_for(out_file, lang)
 
     def body() -> int:
         from assign.insight.explain import explain, write_explanation
@@ -93,10 +96,11 @@ def _read_plan(path: Path, scenario: Any) -> Any:
 
 def _print_explanation(ex: Any, lang: str, rows: int = 12) -> None:
     if not ex.optimal:
-        imp = ex.improvement
-        err.print(f"[yellow]warning:[/yellow] the pairing is not optimal: the optimum covers "
-                  f"{imp['firms']} more firms and saves {imp['objective']:.3f} {ex.unit}; "
-                  "extra costs below are against the given pairing")
+        from assign.insight.explain import improvement_text
+
+        text = improvement_text(ex.improvement, ex.unit, "en").removeprefix("Note: ")
+        err.print(f"[yellow]warning:[/yellow] {text.rstrip('.')}; extra costs below are "
+                  "against the given pairing")
     t = Table(title=f"next-best cadres ({ex.backend}, {ex.unit})")
     for col in ("firm", "cadre", "alternative", "extra", "why not"):
         t.add_column(col, justify="right" if col == "extra" else "left")
@@ -140,13 +144,15 @@ def diff_cmd(
     new: Annotated[Path, typer.Argument(help="The later pairing list.")],
     out_file: Annotated[Path | None, typer.Option("--out", help="Per-firm changes: .csv or .xlsx.")
                         ] = None,
-    lang: Annotated[str, typer.Option(help="Headers of --out: en | zh.")] = "en",
+    lang: Annotated[str | None, typer.Option(
+        help="Headers of --out: en | zh (default: zh for .xlsx, en otherwise).")] = None,
     debug: Debug = False,
 ) -> None:
     """What changed between two pairing lists: per firm kept, moved, added or removed.
 
     Example: zhuqi diff out/round1.csv out/round2.csv --out out/changes.xlsx
     """
+    lang = lang_for(out_file, lang)
 
     def body() -> int:
         from assign.insight.diff import diff_counts, diff_pairings, write_diff

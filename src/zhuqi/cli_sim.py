@@ -18,7 +18,19 @@ from assign import read_pairing, write_csv, write_json
 from assign.io.export import atomic_write, with_manifest
 
 from .children import run_child
-from .options import EXIT_OK, Debug, PathArg, SetOpt, _load, app, busy, err, out, run_guarded
+from .options import (
+    EXIT_OK,
+    Debug,
+    PathArg,
+    SetOpt,
+    _load,
+    app,
+    busy,
+    err,
+    out,
+    print_json_out,
+    run_guarded,
+)
 from .runinfo import run_manifest
 
 Seed = Annotated[int, typer.Option(help="Master seed; replication r uses (seed, r).")]
@@ -72,7 +84,9 @@ def simulate(
     days: Days = None,
     replications: Reps = 10,
     seed: Seed = 0,
-    json_out: Annotated[Path | None, typer.Option("--json", help="Results JSON file.")] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Results JSON file.")] = None,
+    json_: Annotated[bool, typer.Option(
+        "--json", help="Print the results as JSON (instead of the table).")] = False,
     issues: Annotated[
         Path | None, typer.Option(help="Issue log of every run: .csv or .parquet.")
     ] = None,
@@ -84,7 +98,7 @@ def simulate(
 ) -> None:
     """Simulate issues raised and solved; report metrics with 95% confidence intervals.
 
-    Example: zhuqi simulate scenarios/zhangye-2022 --replications 20 --json out/sim.json
+    Example: zhuqi simulate scenarios/zhangye-2022 --replications 20 --out out/sim.json
     """
 
     def body() -> int:
@@ -102,9 +116,10 @@ def simulate(
                 keep_issues=issues is not None or plot is not None, progress=update,
                 scheduler=scheduler,
             )
-        out.print(_metrics_table(
-            f"{scenario.name}: {config.days:g} days, {replications} replications",
-            result.summary()["metrics"]))
+        if not json_:
+            out.print(_metrics_table(
+                f"{scenario.name}: {config.days:g} days, {replications} replications",
+                result.summary()["metrics"]))
         man = run_manifest(scenario, {"pairing": pairs}, seed=seed, started=started)
         if issues is not None and result.issues is not None:
             log = result.issues
@@ -113,7 +128,7 @@ def simulate(
             else:
                 written = atomic_write(issues, lambda p: log.to_parquet(p))
                 err.print(f"wrote [bold]{with_manifest(written, man)}[/bold]")
-        return _write_results(result, json_out, plot, "simulation_figure", man)
+        return _write_results(result, out_file, plot, "simulation_figure", man, json_)
 
     run_guarded(debug, body)
 
@@ -125,7 +140,9 @@ def compare(
     days: Days = None,
     replications: Reps = 10,
     seed: Seed = 0,
-    json_out: Annotated[Path | None, typer.Option("--json", help="Results JSON file.")] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Results JSON file.")] = None,
+    json_: Annotated[bool, typer.Option(
+        "--json", help="Print the results as JSON (instead of the table).")] = False,
     plot: Annotated[Path | None, typer.Option(help="Chart (PNG) against cadres.")] = None,
     workers: Workers = None,
     scheduler: Scheduler = None,
@@ -175,18 +192,22 @@ def compare(
 
             t.add_row(str(lv["cadres"]), str(lv["covered"]), cell("resolution_rate"),
                       cell("mean_time_to_resolve_days"), cell("cadre_utilization"))
-        out.print(t)
+        if not json_:
+            out.print(t)
         man = run_manifest(scenario, seed=seed, started=started)
-        return _write_results(result, json_out, plot, "comparison_figure", man)
+        return _write_results(result, out_file, plot, "comparison_figure", man, json_)
 
     run_guarded(debug, body)
 
 
-def _write_results(result: Any, json_out: Path | None, plot: Path | None, figure: str,
-                   manifest: dict | None = None) -> int:
-    """Write the JSON and the chart (``figure`` names the sim.plots function) if asked."""
-    if json_out is not None:
-        err.print(f"wrote [bold]{write_json(json_out, result.to_json(), manifest)}[/bold]")
+def _write_results(result: Any, out_file: Path | None, plot: Path | None, figure: str,
+                   manifest: dict | None = None, print_json: bool = False) -> int:
+    """Write the JSON and the chart (``figure`` names the sim.plots function) if asked;
+    print the JSON with ``--json``."""
+    if print_json:
+        print_json_out(result.to_json())
+    if out_file is not None:
+        err.print(f"wrote [bold]{write_json(out_file, result.to_json(), manifest)}[/bold]")
     if plot is not None:
         from sim import plots
 
@@ -296,6 +317,7 @@ def dashboard(
                       "machines")
         if lang not in ("en", "zh"):
             raise ValueError(f"--lang must be en or zh, not '{lang}'")
+        _check_port_free(host, port)
         env = {**os.environ, "ZHUQI_DASHBOARD_SCENARIO": str(Path(path).resolve()),
                "ZHUQI_DASHBOARD_LANG": lang, "ZHUQI_DASHBOARD_DEV": "1" if dev_controls else ""}
         err.print(f"dashboard for [bold]{scenario.name}[/bold] at http://{host}:{port} "
@@ -305,3 +327,19 @@ def dashboard(
         return run_child(cmd, env)
 
     run_guarded(debug, body)
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """An input error (exit 2, like every command's) when ``port`` is taken, before the
+    server starts (it used to exit 3 from inside the server)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise ValueError(f"--port {port}: cannot serve on {host}:{port} "
+                             f"({exc.strerror or exc}); choose another port") from None
+

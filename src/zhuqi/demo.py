@@ -28,8 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     written = []
     for folder in sorted(p for p in args.scenarios.iterdir() if (p / "scenario.yaml").exists()):
         started = time.time()
-        scenario = load_scenario(folder)
-        pairing = solve(scenario)
+        with console.status(f"solving {folder.name}"):
+            scenario = load_scenario(folder)
+            pairing = solve(scenario)
         target = args.out / scenario.name
         man = build_manifest(scenario_inputs(scenario), command="make demo", seed=0,
                              started=started, seconds=time.time() - started)
@@ -57,7 +58,9 @@ def _simulate(console: Console, out: Path) -> None:
         return
     started = time.time()
     scenario = load_scenario(SCENARIOS / "zhangye-2022")
-    result = simulate_scenario(scenario, replications=10, seed=1)
+    with console.status("simulating zhangye-2022, 10 replications (the first run compiles "
+                        "the simulation kernel)"):
+        result = simulate_scenario(scenario, replications=10, seed=1)
     table = Table(title="zhangye-2022: 120 days, 10 replications (mean, 95% CI)")
     table.add_column("metric")
     table.add_column("mean", justify="right")

@@ -75,3 +75,14 @@ def busy(message: str) -> Iterator[None]:
 
 def _load(path: Path, sets: list[str] | None) -> Any:
     return load_scenario(path, parse_overrides(sets or []))
+
+
+def print_json_out(data: Any) -> None:
+    """``--json`` in every command: the results as JSON on standard output (tables, which
+    would mix with it, are left out)."""
+    import json
+
+    def plain(o: Any) -> Any:
+        return o.item() if hasattr(o, "item") else str(o)
+
+    out.print_json(json.dumps(data, ensure_ascii=False, default=plain))

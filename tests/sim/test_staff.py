@@ -54,7 +54,7 @@ def test_utilisation_target_walks_up_and_bisects(mmc_folder):
 def test_stored_runs_are_reused(mmc_folder, tmp_path):
     store = tmp_path / "s.sqlite"
     args = ["staff", str(mmc_folder), "--target", "mean_wait_days <= 0.3", "--seed", "1",
-            "--store", str(store), "--workers", "1", "--json", str(tmp_path / "a.json")]
+            "--store", str(store), "--workers", "1", "--out", str(tmp_path / "a.json")]
     first = CliRunner().invoke(app, args)
     assert first.exit_code == 0, first.output
     assert "6 cadres" in first.output

@@ -152,7 +152,7 @@ def test_dask_cluster_matches_even_when_a_worker_is_killed(mmc, reference, tmp_p
         out_json = tmp_path / "compare.json"
         out = CliRunner().invoke(app, ["compare", str(mmc.path), "--cadres", "5,6",
                                        "--replications", "2", "--seed", "4", "--scheduler",
-                                       cluster.scheduler_address, "--json", str(out_json)])
+                                       cluster.scheduler_address, "--out", str(out_json)])
         assert out.exit_code == 0, out.output
         local = compare_staffing(mmc, [5, 6], replications=2, seed=4, workers=1)
         assert json.loads(out_json.read_text())["levels"] == json.loads(

@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..errors import Problem, ScenarioError
 from ..io.export import HEADERS_ZH
+from ..io.schema import headers_zh
 
 STATUSES = ("moved", "added", "removed", "kept")
 """Per-firm change, in the order rows are listed."""
@@ -20,12 +21,7 @@ DIFF_COLUMNS = [
 ]
 """Columns of :func:`diff_pairings`."""
 
-DIFF_HEADERS_ZH = {
-    "status": "变化", "from_cadre_id": "原干部编号", "from_cadre_name": "原干部姓名",
-    "to_cadre_id": "新干部编号", "to_cadre_name": "新干部姓名", "old_distance_km": "原距离(公里)",
-    "new_distance_km": "新距离(公里)", "distance_delta_km": "距离变化(公里)", "old_cost": "原成本",
-    "new_cost": "新成本", "cost_delta": "成本变化",
-}
+DIFF_HEADERS_ZH = headers_zh("diff")
 STATUS_ZH = {"kept": "未变", "moved": "改派", "added": "新增", "removed": "撤销"}
 
 
@@ -36,35 +32,24 @@ def read_plan(path: str | Path) -> pd.DataFrame:
     Raises:
         ScenarioError: a missing column, an empty id or a firm listed twice (file, line).
     """
-    path = Path(path)
+    from ..io.tables import read_pair_list
+
     label = str(path)
-    if not path.is_file():
+    if not Path(path).is_file():
         raise ScenarioError([Problem(label, "file not found")])
-    if path.suffix.lower() in (".xlsx", ".xls"):
-        df = pd.read_excel(path, dtype=str)
-    else:
-        df = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
-    df = df.rename(columns={v: k for k, v in HEADERS_ZH.items()})
-    df.columns = [str(c).strip() for c in df.columns]
-    problems = [Problem(label, "missing column", None, c) for c in ("cadre_id", "firm_id")
-                if c not in df.columns]
-    if problems:
-        raise ScenarioError(problems)
-    df = df.fillna("")
-    for col in ("cadre_id", "firm_id"):
-        df[col] = df[col].astype(str).str.strip()
-        problems += [Problem(label, "a value is required", int(i) + 2, col)
-                     for i in np.flatnonzero((df[col] == "").to_numpy())[:20]]
-    dup = df["firm_id"].duplicated() & (df["firm_id"] != "")
-    problems += [Problem(label, f"firm '{df['firm_id'].iat[i]}' is paired twice", int(i) + 2,
-                         "firm_id") for i in np.flatnonzero(dup.to_numpy())[:20]]
+    df, problems = read_pair_list(path, label)
+    if not problems:
+        rows, sheet = df.attrs["rows"], df.attrs["sheet"]
+        dup = df["firm_id"].duplicated()
+        problems = [Problem(label, f"firm '{df['firm_id'].iat[i]}' is paired twice", int(rows[i]),
+                            "firm_id", sheet=sheet) for i in np.flatnonzero(dup.to_numpy())[:20]]
     if problems:
         raise ScenarioError(problems)
     out = pd.DataFrame({"cadre_id": df["cadre_id"], "firm_id": df["firm_id"]})
     for col in ("cadre_name", "firm_name"):
         out[col] = df[col] if col in df.columns else ""
     for col in ("distance_km", "cost"):
-        out[col] = pd.to_numeric(df[col], errors="coerce") if col in df.columns else np.nan
+        out[col] = df[col] if col in df.columns else np.nan
     return out
 
 

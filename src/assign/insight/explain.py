@@ -46,6 +46,7 @@ from ..candidates import REASONS, REASONS_ZH, Candidates, build_candidates
 from ..errors import Problem as InputProblem
 from ..errors import ScenarioError
 from ..io.scenario import Scenario
+from ..io.schema import headers_zh
 from ..pairing import Pairing
 from ..problem import Problem
 from ..solve import cost_units
@@ -675,13 +676,7 @@ def _sentences(ex: Explanation, lang: str) -> list[str]:
     km = ex.unit == "km"
     lines = []
     if not ex.optimal:
-        imp = ex.improvement
-        lines.append(
-            f"注意: 该结对方案不是最优方案; 最优方案可多覆盖 {imp['firms']} 家企业, "
-            f"总{'距离' if km else '成本'}减少 {imp['objective']:.3f}{' 公里' if km else ''}。"
-            if zh else
-            f"Note: this pairing is not optimal; the optimum covers {imp['firms']} more firms "
-            f"and saves {imp['objective']:.3f} {ex.unit}.")
+        lines.append(improvement_text(ex.improvement, ex.unit, lang))
     alts = {f: g for f, g in ex.alternatives.groupby("firm_id", sort=False)}
     for r in ex.firms.itertuples(index=False):
         head = (f"{r.firm_name}({r.firm_id}) 由 {r.cadre_name} 联系, 距离 {r.distance_km:.1f} 公里。"
@@ -756,15 +751,34 @@ def _fix_zh(u, km: bool) -> str:
             f"{what}增加 {u.fix_extra_cost:.1f}{unit}。")
 
 
-EXPLAIN_HEADERS_ZH = {
-    "rank": "名次", "alt_cadre_id": "备选干部编号", "alt_cadre_name": "备选干部姓名",
-    "alt_distance_km": "备选距离(公里)", "extra_cost": "目标增加", "admissible": "可派",
-    "why": "不可派原因", "uncovers": "将无人联系的企业", "status": "求解状态",
-    "fix_cadre_id": "增额干部编号", "fix_extra_cost": "增额后目标增加", "fix_kind": "方案类型",
-    "fix_pin_cadre_id": "指定联系干部", "fix": "补救办法", "marginal_value": "增一名额节省",
-    "firms_gained": "增一名额多覆盖",
-    "covers": "可覆盖企业", "sentence": "说明", "holds": "已联系企业",
-}
+def improvement_text(imp: dict, unit: str, lang: str = "en") -> str:
+    """What a non-optimal plan misses, in words: more firms covered and/or a lower total.
+
+    The optimum covers firms first, so it may cost *more* in total (its extra firms add
+    distance); that is said as such, never as a negative saving.
+    """
+    firms, delta = int(imp["firms"]), float(imp["objective"])
+    km = unit == "km"
+    if lang == "zh":
+        what, u = ("总距离", " 公里") if km else ("总成本", "")
+        parts = [f"多覆盖 {firms} 家企业"] if firms > 0 else []
+        if delta > 1e-9:
+            parts.append(f"{what}减少 {delta:.3f}{u}")
+        elif delta < -1e-9:
+            parts.append(f"{what}因多覆盖的企业增加 {-delta:.3f}{u}" if firms > 0
+                         else f"{what}增加 {-delta:.3f}{u}")
+        return "注意: 该结对方案不是最优方案; 最优方案" + ("、".join(parts) or "与之相同") + "。"
+    parts = [f"covers {firms} more firm{'s' if firms != 1 else ''}"] if firms > 0 else []
+    if delta > 1e-9:
+        parts.append(f"costs {delta:.3f} {unit} less in total")
+    elif delta < -1e-9:
+        parts.append(f"costs {-delta:.3f} {unit} more in total" +
+                     (" (for the firms it adds)" if firms > 0 else ""))
+    return "Note: this pairing is not optimal; the optimum " + (" and ".join(parts) or
+                                                                "is the same") + "."
+
+
+EXPLAIN_HEADERS_ZH = headers_zh("explanation")
 """Chinese headers of the explanation's own columns (the rest as in pairing lists)."""
 
 
@@ -793,7 +807,7 @@ def write_explanation(ex: Explanation, path, lang: str = "en", manifest: dict | 
 
     path = Path(path)
     suffix = path.suffix.lower()
-    heads = {**HEADERS_ZH, **EXPLAIN_HEADERS_ZH, "alt_cost": "备选成本"}
+    heads = {**HEADERS_ZH, **EXPLAIN_HEADERS_ZH}
 
     def headed(df: pd.DataFrame) -> pd.DataFrame:
         return df.rename(columns=heads) if lang == "zh" else df

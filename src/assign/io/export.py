@@ -14,41 +14,21 @@ from ..pairing import Pairing
 from .files import _jsonable as _jsonable  # moved: shared with the manifest
 from .files import atomic_write as atomic_write
 from .files import write_json as write_json
+from .schema import headers_zh
 
-HEADERS_ZH = {
-    "cadre_id": "干部编号",
-    "cadre_name": "干部姓名",
-    "home_unit": "派出单位",
-    "firm_id": "企业编号",
-    "firm_name": "企业名称",
-    "distance_km": "距离(公里)",
-    "crow_km": "直线距离(公里)",
-    "travel_min": "行车时间(分钟)",
-    "skill_match": "专长匹配度",
-    "cost": "成本",
-    "load": "周工作量(小时)",
-    "firms": "联系企业数",
-    "max_firms": "企业数上限",
-    "max_workload": "工作量上限(小时)",
-    "priority": "优先级",
-    "reason": "原因",
-    "detail": "说明",
-    "firm_list": "联系企业",
-    "change": "变动",
-    "zone": "片区",
-    "team": "专班",
-    "members": "成员",
-    "member_ids": "成员编号",
-    "home_units": "派出单位",
-    "skills_needed": "所需专长",
-    "skills_covered": "覆盖专长",
-    "zone_firms": "片区企业数",
-    "linked": "已联系企业数",
-}
+HEADERS_ZH = headers_zh("pairing", "cadre_loads", "uncovered", "teams")
 """Chinese column headers for pairing lists (``lang="zh"``)."""
 
 CHANGES_ZH = {"kept": "保留", "moved": "调整", "new": "新增"}
 """The ``change`` column's values in Chinese."""
+
+
+def lang_for(path: str | Path | None, lang: str | None = None) -> str:
+    """The language of a written table: ``lang`` when given, else the one rule of every
+    command: Chinese for a workbook (it goes to a county office), English keys otherwise."""
+    if lang is not None:
+        return lang
+    return "zh" if path is not None and Path(path).suffix.lower() == ".xlsx" else "en"
 
 
 def headed(df: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
@@ -90,8 +70,7 @@ def write_pairs(pairing: Pairing, path: str | Path, lang: str | None = None,
     """
     path = Path(path)
     suffix = path.suffix.lower()
-    if lang is None:
-        lang = "zh" if suffix == ".xlsx" else "en"
+    lang = lang_for(path, lang)
     if suffix == ".csv":
         return write_csv(path, headed(pairing.pairs, lang), manifest)
     if suffix == ".json":
@@ -104,24 +83,29 @@ def write_pairs(pairing: Pairing, path: str | Path, lang: str | None = None,
 
 
 def _write_xlsx(pairing: Pairing, path: Path, lang: str) -> None:
+    """The pairing workbook, print-ready (see :mod:`assign.io.printing`)."""
+    from .printing import page_title, print_ready, skill_words
+
     names = ("结对名单", "干部工作量", "未覆盖企业") if lang == "zh" else (
         "pairs", "cadres", "uncovered")
     listed = pairing.pairs.groupby("cadre_id", sort=False)["firm_name"].agg(
         lambda s: "、".join(map(str, s)))
     cadres = pairing.cadre_loads.assign(
         firm_list=pairing.cadre_loads["cadre_id"].map(listed).fillna(""))
-    sheets = [pairing.pairs, cadres, pairing.uncovered]
+    pairs = pairing.pairs
+    if lang == "zh" and "skill_match" in pairs.columns:
+        pairs = pairs.assign(skill_match=pairs["skill_match"].map(lambda v: skill_words(v, lang)))
+    sheets = [pairs, cadres, pairing.uncovered]
     titles = list(names)
     if pairing.teams is not None:  # mode teams: one row per task force
         titles.append("专班" if lang == "zh" else "teams")
         sheets.append(_team_sheet(pairing.teams, lang))
+    scenario = str(pairing.meta.get("scenario", "") or "")
     with pd.ExcelWriter(path, engine="openpyxl") as xw:
         for name, df in zip(titles, sheets, strict=True):
             headed(df, lang).to_excel(xw, sheet_name=name, index=False)
-            sheet = xw.sheets[name]
-            for col in sheet.columns:
-                width = max(len(str(c.value or "")) for c in col[:200]) + 4
-                sheet.column_dimensions[col[0].column_letter].width = min(width, 40)
+            print_ready(xw.sheets[name], list(df.columns),
+                        page_title(scenario, name, pairing.status, lang), lang)
 
 
 def _team_sheet(teams: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -129,7 +113,11 @@ def _team_sheet(teams: pd.DataFrame, lang: str) -> pd.DataFrame:
     from ..categories import label
 
     def labels(keys: str) -> str:
-        return "、".join(label(k, lang) for k in str(keys).split(";") if k)
+        return ("、" if lang == "zh" else "; ").join(label(k, lang) for k in str(keys).split(";") if k)
 
+    sep = "、" if lang == "zh" else "; "
     return teams.assign(skills_needed=teams["skills_needed"].map(labels),
-                        skills_covered=teams["skills_covered"].map(labels))
+                        skills_covered=teams["skills_covered"].map(labels),
+                        member_ids=teams["member_ids"].map(
+                            lambda s: sep.join(m for m in str(s).split(";") if m)))
+

@@ -12,9 +12,6 @@ import pandas as pd
 
 from ..errors import Problem, ScenarioError, raise_if
 
-ID_HEADERS = {"cadre_id": ("cadre_id", "干部编号"), "firm_id": ("firm_id", "企业编号")}
-"""Headers accepted for the ids in a previous pairing list (English or Chinese)."""
-
 
 def read_previous(path: str | Path, scenario=None) -> pd.DataFrame:
     """Read a pairing list written by zhuqi (``.csv`` or ``.xlsx``, English or Chinese headers).
@@ -26,40 +23,22 @@ def read_previous(path: str | Path, scenario=None) -> pd.DataFrame:
     Raises:
         ScenarioError: the file is missing, lacks an id column or pairs a firm twice.
     """
+    from .tables import read_pair_list
+
     path = Path(path)
     label = str(path)
     if not path.is_file():
         raise ScenarioError([Problem(label, "file not found")])
     suffix = path.suffix.lower()
-    try:
-        if suffix == ".xlsx":
-            raw = pd.read_excel(path, sheet_name=0, dtype=str)
-        elif suffix == ".csv":
-            import io
-
-            from .tables import decode
-
-            raw = pd.read_csv(io.StringIO(decode(path.read_bytes())), dtype=str,
-                              keep_default_na=False)
-        else:
-            raise ScenarioError([Problem(label, f"unknown format '{suffix}'; use .csv or .xlsx")])
-    except (ValueError, OSError) as exc:
-        if isinstance(exc, ScenarioError):
-            raise
-        raise ScenarioError([Problem(label, f"cannot be read: {exc}")]) from None
-    raw.columns = [str(c).strip() for c in raw.columns]
-    out = pd.DataFrame(index=raw.index)
-    problems = []
-    for key, names in ID_HEADERS.items():
-        found = [n for n in names if n in raw.columns]
-        if not found:
-            problems.append(Problem(label, "required column is missing", column=key))
-        else:
-            out[key] = raw[found[0]].fillna("").astype(str).str.strip()
+    if suffix not in (".csv", ".xlsx"):
+        raise ScenarioError([Problem(label, f"unknown format '{suffix}'; use .csv or .xlsx")])
+    df, problems = read_pair_list(path, label)
     raise_if(problems)
-    out["line"] = np.arange(len(out)) + 2
-    out = out[(out["cadre_id"] != "") & (out["firm_id"] != "")]
+    sheet = df.attrs["sheet"]
+    out = pd.DataFrame({"cadre_id": df["cadre_id"], "firm_id": df["firm_id"],
+                        "line": np.asarray(df.attrs["rows"], dtype=np.int64)})
     dup = out["firm_id"].duplicated().to_numpy()
     raise_if([Problem(label, f"firm '{out['firm_id'].iat[i]}' is paired twice",
-                      int(out["line"].iat[i]), "firm_id") for i in np.flatnonzero(dup)[:20]])
+                      int(out["line"].iat[i]), "firm_id", sheet=sheet)
+              for i in np.flatnonzero(dup)[:20]])
     return out.reset_index(drop=True)

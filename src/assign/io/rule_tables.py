@@ -33,7 +33,7 @@ def read_rule_tables(scenario, base: Path) -> tuple[dict[str, pd.DataFrame], lis
     for key, columns in (("pinned", PIN_COLUMNS), ("forbidden", FORBID_COLUMNS)):
         rel = getattr(cfg, key)
         if rel:
-            df, found = read_table(base / rel, columns, str(base / rel))
+            df, found = read_table(base / rel, columns, str(base / rel), where=True)
             problems += found
             tables[key] = df
     return tables, problems
@@ -71,12 +71,16 @@ def attach_rules(scenario, tables: dict[str, pd.DataFrame], labels: dict[str, st
     out: dict[str, pd.DataFrame | None] = {"pinned": None, "forbidden": None}
     for key, df in tables.items():
         label = labels.get(key, key)
+        rows, sheet = df.attrs.get("rows"), df.attrs.get("sheet")  # as in the file
+        heads = df.attrs.get("headers", {})
         df = df.copy()
-        df["line"] = np.arange(len(df)) + 2
+        df.attrs.clear()
+        df["line"] = rows if rows is not None and len(rows) == len(df) else np.arange(len(df)) + 2
         for col, ids in (("cadre_id", scenario.cadres["id"]), ("firm_id", scenario.firms["id"])):
             bad = ~df[col].isin(ids).to_numpy()
             problems += [Problem(label, f"unknown id '{df[col].iat[i]}'", int(df["line"].iat[i]),
-                                 col) for i in np.flatnonzero(bad)[:20]]
+                                 heads.get(col, col), sheet=sheet)
+                         for i in np.flatnonzero(bad)[:20]]
         dup = df.duplicated(["cadre_id", "firm_id"]).to_numpy()
         if dup.any():
             warnings.warn(f"{label}: {int(dup.sum())} pairs listed twice (line "

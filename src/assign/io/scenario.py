@@ -20,44 +20,16 @@ from pydantic import ValidationError
 if TYPE_CHECKING:  # pragma: no cover
     from .roads import RoadNetwork
 
-from ..config import ScenarioConfig
+from ..config import ScenarioConfig, expand_shorthand
 from ..errors import Problem, ScenarioError, ScenarioWarning, raise_if
 from .crs import to_wgs84
 from .rule_tables import attach_rules, frame_rules, read_rule_tables
-from .tables import ALIASES, Column, check_table, decode, read_table
+from .tables import ALIASES, Column, check_table, columns_of, decode, read_table
 
-CADRE_COLUMNS = [
-    Column("id", "id", required=True),
-    Column("name"),
-    Column("home_unit"),
-    Column("lat", "float", low=-90, high=90),
-    Column("lon", "float", low=-180, high=180),
-    Column("skills", "skills"),
-    Column("max_firms", "int", low=0),
-    Column("max_workload", "float", low=0),
-    Column("zone"),
-    Column("start_day", "float", low=0),  # batches: serves from this day of a simulation
-    Column("end_day", "float", low=0),  # ... up to (not including) this one
-]
-FIRM_COLUMNS = [
-    Column("id", "id", required=True),
-    Column("name"),
-    Column("sector"),
-    Column("lat", "float", low=-90, high=90),
-    Column("lon", "float", low=-180, high=180),
-    Column("employees", "int", low=0),
-    Column("priority", "int"),
-    Column("needs", "categories"),
-    Column("zone"),
-    Column("rate_per_day", "float", low=0),
-]
-PAIR_COLUMNS = [
-    Column("cadre_id", "text", required=True),
-    Column("firm_id", "text", required=True),
-    Column("cost", "float", required=True),
-    Column("load", "float", low=0),
-    Column("travel_min", "float", low=0),  # one way; the simulation's visits
-]
+CADRE_COLUMNS = columns_of("cadres")
+FIRM_COLUMNS = columns_of("firms")
+PAIR_COLUMNS = columns_of("pairs")
+"""The columns of each roster and the pair table, from :mod:`assign.io.schema`."""
 OWN_COLUMNS = {"cadres": CADRE_COLUMNS, "firms": FIRM_COLUMNS}
 """zhuqi's own columns of the rosters (others are kept as text for the conflict rules)."""
 
@@ -146,11 +118,11 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str
     for dotted, value in overrides.items():
         node = data
         parts = dotted.split(".")
-        for part in parts[:-1]:
-            child = node.get(part)
+        for k, part in enumerate(parts[:-1]):
+            child = expand_shorthand(".".join(parts[:k + 1]), node.get(part))
             if not isinstance(child, dict):
                 child = {}
-                node[part] = child
+            node[part] = child
             node = child
         node[parts[-1]] = value
     return data

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -25,6 +26,7 @@ import pandas as pd
 
 from ..categories import CATEGORIES
 from ..errors import Problem, ScenarioWarning
+from . import schema
 from .xlsx import XLSX_SUFFIXES, read_sheet
 
 MAX_PROBLEMS_PER_COLUMN = 20
@@ -41,6 +43,8 @@ class Column:
     required: bool = False
     low: float | None = None
     high: float | None = None
+    unit: str | None = None
+    """A key of :data:`assign.io.schema.UNITS`: a cell may end with it (``3家``, ``12公里``)."""
 
 
 def decode(data: bytes) -> str:
@@ -51,70 +55,149 @@ def decode(data: bytes) -> str:
         return data.decode("gb18030")
 
 
-_COMMON_ALIASES = {
-    "编号": "id", "名称": "name", "纬度": "lat", "经度": "lon", "片区": "zone", "园区": "zone",
-    "latitude": "lat", "longitude": "lon", "lng": "lon",
-}
-ALIASES: dict[str, dict[str, str]] = {
-    "cadres": {
-        **_COMMON_ALIASES, "干部编号": "id", "姓名": "name", "干部姓名": "name",
-        "派出单位": "home_unit", "专长": "skills", "技能": "skills",
-        "最多联系企业数": "max_firms", "联系企业数上限": "max_firms", "企业数上限": "max_firms",
-        "每周工作小时": "max_workload", "工作量上限(小时)": "max_workload",
-    },
-    "firms": {
-        **_COMMON_ALIASES, "企业编号": "id", "企业名称": "name", "行业": "sector",
-        "职工人数": "employees", "员工人数": "employees", "重点企业": "priority",
-        "优先级": "priority", "需求": "needs", "问题类型": "needs", "每日问题数": "rate_per_day",
-    },
-    "pairs": {
-        "干部编号": "cadre_id", "企业编号": "firm_id", "成本": "cost", "工作量": "load",
-        "周工作量(小时)": "load",
-    },
-}
+ALIASES: dict[str, dict[str, str]] = {kind: schema.aliases(kind) for kind in ("cadres", "firms", "pairs")}
 """Per table, header as written (Chinese or a common English variant) -> column name.
 
-Headers are matched after stripping spaces; English headers also ignoring case. The
+Built from :mod:`assign.io.schema`. Headers are matched after :func:`schema.split_header`
+(spaces, full-width characters and case ignored, a unit in parentheses split off). The
 column names themselves are always accepted.
 """
 
 YES_NO = {"是": "1", "否": "0", "yes": "1", "no": "0", "y": "1", "n": "0", "true": "1", "false": "0"}
 """Values of a yes/no priority column (重点企业: 是/否) and the priorities they mean."""
 
+HEADER_ROWS = 10
+"""A header row is looked for in the first this many non-blank rows (title rows above it)."""
+
+
+def columns_of(kind: str) -> list[Column]:
+    """The :class:`Column`\\ s a reader checks for a table kind of :mod:`assign.io.schema`."""
+    kinds = {"id": "id", "float": "float", "int": "int", "categories": "categories",
+             "skills": "skills"}
+    return [Column(f.key, kinds.get(f.type, "text"), f.required, f.low, f.high, f.unit)  # type: ignore[arg-type]
+            for f in schema.spec(kind).fields]
+
+
+def vocabulary(columns: list[Column]) -> dict[str, str]:
+    """Every header any table kind accepts for the keys of ``columns`` -> key."""
+    names = {c.name for c in columns}
+    out: dict[str, str] = {}
+    for s in schema.SPECS.values():
+        for f in s.fields:
+            if f.key in names:
+                for h in f.headers():
+                    out.setdefault(h, f.key)
+    return out
+
+
+def _edit_distance(a: str, b: str) -> int:
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def match_headers(
+    headers: list[str], columns: list[Column], aliases: dict[str, str] | None, label: str = "",
+) -> tuple[list[str], list[Problem]]:
+    """Column names for the headers as written, and the problems with them.
+
+    Unknown headers are kept as written, except one within a typo of a known header
+    (``最多联系企业数量``, ``max_firm``): that is a problem naming the closest known one,
+    never a column silently ignored. A unit in parentheses must be the column's
+    (``距离（公里）`` is read, ``距离（米）`` is a problem).
+    """
+    by_name = {c.name: c for c in columns}
+    table = {**vocabulary(columns), **(aliases or {})}
+    exact: dict[str, str] = {}
+    base: dict[str, str] = {}
+    shown: dict[str, str] = {}
+    for header, key in list(table.items()) + [(n, n) for n in by_name]:
+        if key not in by_name:
+            continue
+        full = "".join(schema.normalise_text(header).split()).casefold()
+        exact.setdefault(full, key)
+        b, _ = schema.split_header(header)
+        base.setdefault(b, key)
+        shown.setdefault(b, header)
+    out: list[str] = []
+    problems: list[Problem] = []
+    units: list[str | None] = []
+    for h in headers:
+        written = str(h).strip()
+        full = "".join(schema.normalise_text(written).split()).casefold()
+        b, unit = schema.split_header(written)
+        match = exact.get(full) or base.get(b)
+        out.append(match if match is not None else written)
+        units.append(unit if match is not None and full not in exact else None)
+    found = set(out)
+    for h, key, unit in zip(headers, out, units, strict=True):
+        written = str(h).strip()
+        if key in by_name:
+            want = by_name[key].unit
+            if unit is not None and want is not None:
+                got = schema.unit_of(unit)
+                if got is not None and got != want:
+                    problems.append(Problem(
+                        label, f"the header gives the unit '{unit}' but the column "
+                        f"'{key}' is in {schema.unit_zh(want)}", column=written))
+            continue
+        if not written or written.startswith("Unnamed"):
+            continue
+        b, _ = schema.split_header(written)
+        best, dist = None, 99
+        for kb, k in base.items():
+            if k in found:
+                continue
+            d = _edit_distance(b, kb)
+            if d < dist:
+                best, dist = kb, d
+        if best is not None and 0 < dist <= min(2, max(1, len(best) // 4)):
+            k = base[best]
+            problems.append(Problem(
+                label, f"unknown header '{written}'; the closest known header is "
+                f"'{shown[best]}' (column {k}); correct the header", column=written))
+    return out, problems
+
 
 def canonical_headers(
     headers: list[str], columns: list[Column], aliases: dict[str, str] | None
 ) -> list[str]:
     """Column names for the headers as written (unknown headers are kept as they are)."""
-    names = {c.name for c in columns}
-    table = {_header_key(k): v for k, v in (aliases or {}).items() if v in names}
-    out = []
-    for h in headers:
-        key = "".join(str(h).split())
-        out.append(key if key in names else table.get(_header_key(key), str(h).strip()))
-    return out
-
-
-def _header_key(header: str) -> str:
-    return "".join(header.split()).replace("（", "(").replace("）", ")").casefold()
+    return match_headers(headers, columns, aliases)[0]
 
 
 def header_row_of(rows: list[tuple[int, list[str]]], columns: list[Column],
                   aliases: dict[str, str] | None) -> int:
-    """Index in ``rows`` of the header: the first of the first ten rows naming a known column.
+    """Index in ``rows`` of the header: the first of the first ten rows naming a known
+    column, or -1 when none does.
 
     Offices often put a title line (e.g. 某某县驻企干部名单) above the header.
     """
     names = {c.name for c in columns}
-    for k, (_, cells) in enumerate(rows[:10]):
+    for k, (_, cells) in enumerate(rows[:HEADER_ROWS]):
         if names & set(canonical_headers(cells, columns, aliases)):
             return k
-    return 0
+    return -1
+
+
+def _no_header(label: str, columns: list[Column], aliases: dict[str, str] | None) -> Problem:
+    """The problem of a table whose header row cannot be found."""
+    table = {**vocabulary(columns), **(aliases or {})}
+    wanted = [c for c in columns if c.required] or columns
+    looked = "; ".join(
+        " / ".join(dict.fromkeys([c.name, *(h for h, k in table.items() if k == c.name)]))
+        for c in wanted)
+    return Problem(label, f"no header row found in the first {HEADER_ROWS} rows: looked for "
+                          f"a row naming {looked}")
 
 
 def read_table(
     path: Path, columns: list[Column], label: str, extra: bool = False,
-    sheet: str | None = None, aliases: dict[str, str] | None = None,
+    sheet: str | None = None, aliases: dict[str, str] | None = None, where: bool = False,
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """Read and check a CSV table or a sheet of an Excel workbook.
 
@@ -125,6 +208,9 @@ def read_table(
         extra: Keep columns not in ``columns`` (see :func:`check_table`).
         sheet: The workbook's sheet (default: its first); ignored for CSV.
         aliases: Headers as written -> column names (see :data:`ALIASES`).
+        where: Keep where each row was in ``attrs``: ``rows`` (line, or Excel row),
+            ``sheet`` and ``headers`` (key -> header as written), for later messages.
+            (Off by default: pandas copies ``attrs`` with every derived frame.)
 
     Returns:
         The typed table (one row per data line, index 0..n-1) and the problems found.
@@ -132,8 +218,38 @@ def read_table(
     if not path.is_file():
         return pd.DataFrame(), [Problem(label, "file not found")]
     if path.suffix.lower() in XLSX_SUFFIXES:
-        return _read_xlsx(path, columns, label, sheet, aliases, extra)
-    return _read_csv(path, columns, label, aliases, extra)
+        df, problems = _read_xlsx(path, columns, label, sheet, aliases, extra)
+    else:
+        df, problems = _read_csv(path, columns, label, aliases, extra)
+    if not where:
+        df.attrs.clear()
+    return df, problems
+
+
+PAIR_LIST_COLUMNS = [
+    Column("cadre_id", "text", required=True), Column("firm_id", "text", required=True),
+    Column("cadre_name"), Column("firm_name"), Column("distance_km", "float", unit="km"),
+    Column("cost", "float"),
+]
+"""What readers take from a pairing list; its other columns are kept as text."""
+
+
+def read_pair_list(path: str | Path, label: str | None = None, sheet: str | None = None
+                   ) -> tuple[pd.DataFrame, list[Problem]]:
+    """Read a pairing list zhuqi wrote (CSV or workbook, English or Chinese headers, a title
+    row or not) or one typed by hand: one row per pair.
+
+    Returns:
+        The table (cadre_id, firm_id, cadre_name, firm_name, distance_km and cost when
+        present, other columns as text) with ``attrs["rows"]`` (each row's line, or its
+        Excel row) and ``attrs["sheet"]`` (a workbook's sheet, else None); and the problems.
+    """
+    path = Path(path)
+    df, problems = read_table(path, PAIR_LIST_COLUMNS, label or str(path), extra=True,
+                              sheet=sheet, aliases=schema.aliases("pairing"), where=True)
+    df.attrs.setdefault("sheet", None)
+    df.attrs.setdefault("rows", tuple(range(2, len(df) + 2)))
+    return df, problems
 
 
 def _read_xlsx(
@@ -147,22 +263,30 @@ def _read_xlsx(
     if not rows:
         return pd.DataFrame(), [Problem(label, "the sheet is empty", sheet=name)]
     k = header_row_of(rows, columns, aliases)
+    if k < 0:
+        return pd.DataFrame(), [replace(_no_header(label, columns, aliases), sheet=name)]
     written = rows[k][1]
     keep = [i for i, h in enumerate(written) if h != ""]
     written = [written[i] for i in keep]
     raw = pd.DataFrame([[cells[i] if i < len(cells) else "" for i in keep] for _, cells in rows[k + 1:]],
                        columns=range(len(keep)), dtype=object)
-    raw.columns = canonical_headers(written, columns, aliases)
     lines = np.array([r for r, _ in rows[k + 1:]], dtype=np.int64)
-    df, problems = _checked(raw, columns, label, lines, np.zeros(len(raw), bool), written, extra)
+    df, problems = _checked(raw, columns, label, lines, np.zeros(len(raw), bool), written, extra,
+                            aliases, header_row=rows[k][0])
+    df.attrs["sheet"] = name
     return df, [replace(p, sheet=name) for p in problems]
 
 
 def _checked(
     raw: pd.DataFrame, columns: list[Column], label: str, lines: np.ndarray,
     ragged: np.ndarray, written: list[str], extra: bool = False,
+    aliases: dict[str, str] | None = None, header_row: int = 1,
 ) -> tuple[pd.DataFrame, list[Problem]]:
-    """:func:`check_table` on an aliased table; problems name the headers as written."""
+    """Match the headers, then :func:`check_table`; problems name the headers as written."""
+    names, bad_headers = match_headers(written, columns, aliases, label)
+    if bad_headers:
+        return pd.DataFrame(), [replace(p, row=header_row) for p in bad_headers]
+    raw.columns = names
     if "priority" in raw.columns and not raw.columns.duplicated().any():
         low = raw["priority"].astype(str).str.strip().str.casefold()
         raw = raw.assign(priority=low.map(YES_NO).fillna(raw["priority"]))
@@ -170,6 +294,7 @@ def _checked(
     for canon, orig in zip(raw.columns, written, strict=True):
         as_written.setdefault(canon, orig)
     df, problems = check_table(raw, columns, label, lines, ragged, extra)
+    df.attrs["headers"] = as_written  # key -> the header as the user wrote it, for messages
     return df, [replace(p, column=as_written.get(p.column, p.column)) if p.column else p
                 for p in problems]
 
@@ -182,6 +307,16 @@ def _read_csv(
         text = decode(path.read_bytes())
     except UnicodeDecodeError:
         return pd.DataFrame(), [Problem(label, "not UTF-8 or GB18030 text")]
+    # title rows above the header (某某县驻企干部名单), as offices export from Excel
+    first = _first_rows(text)
+    if not first:
+        return pd.DataFrame(), [Problem(label, "the file is empty")]
+    k = header_row_of(first, columns, aliases)
+    if k < 0:
+        return pd.DataFrame(), [_no_header(label, columns, aliases)]
+    skipped = first[k][0] - 1
+    if skipped:
+        text = "".join(text.splitlines(keepends=True)[skipped:])
     try:
         raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
     except pd.errors.EmptyDataError:
@@ -194,12 +329,26 @@ def _read_csv(
     written = [str(c).strip() for c in raw.columns]
     if len(header) == len(written):
         written = [h or p for h, p in zip(header, written, strict=True)]
-    raw.columns = canonical_headers(written, columns, aliases)
     lines, widths = _line_numbers(text)
+    lines = lines + skipped
     if len(lines) != len(raw):  # pragma: no cover - pandas and csv disagree on the rows
-        lines = np.arange(len(raw)) + 2
+        lines = np.arange(len(raw)) + 2 + skipped
         widths = np.full(len(raw), len(raw.columns))
-    return _checked(raw, columns, label, lines, widths != len(raw.columns), written, extra)
+    return _checked(raw, columns, label, lines, widths != len(raw.columns), written, extra,
+                    aliases, header_row=skipped + 1)
+
+
+def _first_rows(text: str) -> list[tuple[int, list[str]]]:
+    """The first non-blank rows of a CSV text as (line number, cells), one line each."""
+    out: list[tuple[int, list[str]]] = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        if len(out) >= HEADER_ROWS:
+            break
+        cells = next(csv.reader([line], skipinitialspace=True), [])
+        cells = [c.strip() for c in cells]
+        if any(cells):
+            out.append((n, cells))
+    return out
 
 
 def _header(text: str) -> list[str]:
@@ -277,6 +426,7 @@ def check_table(
         for name in others:
             if name not in dup_cols:
                 out[name] = raw[name].fillna("").str.strip()
+    out.attrs["rows"] = tuple(int(x) for x in lines)
     return out, problems
 
 
@@ -304,6 +454,8 @@ def _convert(
 
     if col.required:
         report(empty, "a value is required")
+    if col.kind == "id" or col.name.endswith("_id"):
+        values = _half_width(values)
     if col.kind == "id":
         dup = values.duplicated(keep="first").to_numpy() & ~empty
         first_line = pd.Series(lines, index=values.index).groupby(values.to_numpy()).transform("min")
@@ -313,12 +465,18 @@ def _convert(
         return values, problems
     if col.kind in ("categories", "skills"):
         parsed, unknown, shown, bad_level = _parse_categories(values, col.kind == "skills")
-        report(unknown, f"unknown category {{v}} (known: {', '.join(CATEGORIES)})", shown)
+        report(unknown, f"unknown category {{v}} (known: {KNOWN_CATEGORIES})", shown)
         report(bad_level, "skill level in '{v}' must be a number in (0, 1]")
         return parsed, problems
     numbers = pd.to_numeric(values.where(~empty, None), errors="coerce").astype(float)
     bad = numbers.isna().to_numpy() & ~empty
-    report(bad, "'{v}' is not a number")
+    if bad.any():  # full-width digits (３, ２４.９) and a trailing unit (3家, 12公里)
+        fixed, why = _numbers_with_units(values[bad], col)
+        numbers.loc[fixed.index] = fixed
+        bad = numbers.isna().to_numpy() & ~empty
+        messages = pd.Series("'" + values + "' is not a number", index=values.index)
+        messages.loc[why.index] = why
+        report(bad, "{v}", messages)
     arr = numbers.to_numpy()
     ok = ~np.isnan(arr)
     if col.kind == "int":
@@ -330,8 +488,50 @@ def _convert(
     return numbers, problems
 
 
+_NUMBER_UNIT = re.compile(r"^([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*)$")
+
+
+def _half_width(values: pd.Series) -> pd.Series:
+    """Values with full-width letters, digits and spaces made half-width (NFKC)."""
+    odd = ~values.map(str.isascii)
+    if not odd.any():
+        return values
+    return values.where(~odd, values[odd].map(schema.normalise_text))
+
+
+def _numbers_with_units(values: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
+    """Numbers read from cells that plain parsing refused, and why others stay refused.
+
+    Full-width digits are read; a trailing unit is read when it is the column's and named
+    in the message when not.
+    """
+    numbers: dict = {}
+    why: dict = {}
+    for i, v in values.items():
+        m = _NUMBER_UNIT.match(schema.normalise_text(v).replace(",", ""))
+        if m is None:
+            continue
+        number, unit = float(m.group(1)), m.group(2).strip()
+        if not unit:
+            numbers[i] = number
+            continue
+        got = schema.unit_of(unit)
+        if col.unit is not None and got == col.unit:
+            numbers[i] = number
+        elif col.unit is not None:
+            why[i] = (f"'{v}': the unit '{unit}' is not the column's "
+                      f"({schema.unit_zh(col.unit)}); write the number in "
+                      f"{schema.unit_zh(col.unit)}")
+        else:
+            why[i] = f"'{v}' is not a number (write it without '{unit}')"
+    return pd.Series(numbers, dtype=float), pd.Series(why, dtype=object)
+
+
+KNOWN_CATEGORIES = ", ".join(f"{key} ({zh})" for key, (_, zh) in CATEGORIES.items())
+"""The categories as an unknown one's message lists them: keys with their Chinese labels."""
+
 _SEPARATORS = str.maketrans({"；": ";", "、": ";", "，": ";", ",": ";", "：": ":"})
-_BY_LABEL = {zh: key for key, (_, zh) in CATEGORIES.items()} | {
+_BY_LABEL = schema.CATEGORY_SHORT_FORMS | {zh: key for key, (_, zh) in CATEGORIES.items()} | {
     en.casefold(): key for key, (en, _) in CATEGORIES.items()}
 
 
@@ -349,7 +549,8 @@ def _parse_categories(
     shown_u = np.array(uniques, dtype=object)
     for i, text in enumerate(uniques):
         items: list = []
-        for part in (p.strip() for p in str(text).translate(_SEPARATORS).split(";")):
+        for part in (p.strip() for p in schema.normalise_text(text).translate(_SEPARATORS)
+                     .split(";")):
             if not part:
                 continue
             key, _, level = (s.strip() for s in part.partition(":"))

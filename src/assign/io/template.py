@@ -3,7 +3,7 @@
 ``write_template(folder, lang="zh")`` writes ``cadres.xlsx`` (sheet 干部名单) and
 ``firms.xlsx`` (sheet 企业名单), each with a 填写说明 sheet explaining every column, and a
 ``scenario.yaml`` naming them. The Chinese headers are entries of
-:data:`assign.io.tables.ALIASES`, so a filled-in template loads as it is.
+the Chinese headers of :mod:`assign.io.schema`, so a filled-in template loads as it is.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from .export import atomic_write
 _CATS_ZH = "、".join(zh for _, zh in CATEGORIES.values())
 _CATS_EN = ", ".join(CATEGORIES)
 
-# (column, Chinese header, Chinese note, English note)
+# (column, Chinese header, Chinese note, English note); the headers are those of
+# assign.io.schema (a test checks), so the template and the readers cannot drift apart
 CADRE_FIELDS = [
     ("id", "干部编号", "必填，唯一，如 C001", "required, unique, e.g. C001"),
     ("name", "干部姓名", "姓名", "name"),

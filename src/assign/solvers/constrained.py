@@ -15,12 +15,12 @@ every phase was proven optimal.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
 from ortools.sat.python import cp_model
 
+from .budget import Budget
 from .cpsat import STATUS, CpSatResult, Limits, hint_plan, make_solver, pair_model
 
 
@@ -90,7 +90,7 @@ def solve_constrained(
     workers: int = 2, seed: int = 0,
 ) -> CpSatResult:
     """Solve the coverage-first plan under the side rules (see the module docstring)."""
-    start = time.perf_counter()
+    budget = Budget(time_limit)
     m = len(limits.count)
     model, x, covered, kept, _, by_cadre = build_model(cadre, firm, load, limits, side, m)
     levels = sorted({int(ranks[f]) for f in covered}, reverse=True)
@@ -106,7 +106,7 @@ def solve_constrained(
     bound = 0
     cost_l = [int(c) for c in cost.tolist()]
     for k, (kind, level) in enumerate(phases):
-        seconds = max((time_limit - (time.perf_counter() - start)) / (len(phases) - k), 0.05)
+        seconds = max(budget.left() / (len(phases) - k), 0.05)
         if kind == "cover":
             expr = sum(covered[f] for f in covered if int(ranks[f]) == level)
             model.maximize(expr)
@@ -132,7 +132,7 @@ def solve_constrained(
         if hint is not None:
             hint_plan(model, x, hint)
         solver = make_solver(seconds, workers, seed)
-        st = solver.solve(model)
+        st = budget.solve(solver, model)
         if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             if hint is None:
                 return CpSatResult(np.zeros(0, np.int64), STATUS[st], 0, 0)

@@ -10,12 +10,12 @@ plan already covers every firm that has an admissible cadre.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
 from ortools.sat.python import cp_model
 
+from .budget import Budget, as_budget, make_solver
 from .flow import solve_flow
 from .gapsearch import core_pairs, search_pairs
 from .lns import improve, regret_greedy
@@ -113,11 +113,8 @@ def solve_cpsat(
         search_share: Share of the time left after the first CP-SAT solve that goes to
             the neighbourhood search when the cost phase is not proven optimal.
     """
-    start = time.perf_counter()
-
-    def left() -> float:
-        return max(time_limit - (time.perf_counter() - start), 0.0)
-
+    budget = Budget(time_limit)
+    left = budget.left
     n = len(ranks)
     if len(cost) == 0:
         return CpSatResult(np.zeros(0, np.int64), "optimal", 0, 0)
@@ -146,13 +143,13 @@ def solve_cpsat(
     if coverage_key(hint, firm, ranks, levels) < tuple(full[::-1].tolist()):
         # count limits alone (the flow relaxation) may already show full coverage impossible
         possible = coverage_key(relaxed, firm, ranks, levels) == tuple(full[::-1].tolist())
-        found = (_first_plan_or_give_up(cadre, firm, load, limits, n, left(), workers, seed)
+        found = (_first_plan_or_give_up(cadre, firm, load, limits, n, budget, workers, seed)
                  if possible else None)
         if found is not None:
             hint = found
         else:
-            res = _cover_by_level(cadre, firm, load, limits, ranks, full, hint, left() / 2,
-                                  workers, seed)
+            res = _cover_by_level(cadre, firm, load, limits, ranks, full, hint,
+                                  budget.child(left() / 2), workers, seed)
             if res is None:
                 return CpSatResult(np.zeros(0, np.int64), "infeasible", 0, 0)
             hint, target, cover_status = res
@@ -166,9 +163,9 @@ def solve_cpsat(
     # the neighbourhood search makes one CP-SAT call per move: on large instances CP-SAT
     # alone uses the time better (measured on d801600, 128,000 pairs)
     searching = (limits.work >= 0).any() and exact and len(cost) <= SEARCH_MAX_PAIRS
-    budget = left() * (1 - search_share) if searching else left()
-    solver = make_solver(max(budget, 0.05), workers, seed)
-    st = solver.solve(model)
+    first = left() * (1 - search_share) if searching else left()
+    solver = make_solver(max(first, 0.05), workers, seed)
+    st = budget.solve(solver, model)
     status = STATUS[st]
     if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         chosen = np.flatnonzero([solver.boolean_value(v) for v in x])
@@ -181,7 +178,7 @@ def solve_cpsat(
         obj = int(cost[hint].sum())
         return CpSatResult(hint, "feasible" if len(hint) else status, obj, 0)
     if status != "optimal" and searching and left() > 0.05:
-        chosen, lb = _search(cadre, firm, cost, load, limits, must, chosen, left, workers, seed)
+        chosen, lb = _search(cadre, firm, cost, load, limits, must, chosen, budget, workers, seed)
         # the Lagrangian bound holds for every plan covering the same (all coverable) firms
         if np.isfinite(lb):
             bound = max(bound, int(np.ceil(lb - 1e-6)))
@@ -192,7 +189,7 @@ def solve_cpsat(
     return CpSatResult(chosen, status, int(cost[chosen].sum()), bound)
 
 
-def _search(cadre, firm, cost, load, limits, must, chosen, left, workers, seed):
+def _search(cadre, firm, cost, load, limits, must, chosen, budget, workers, seed):
     """The search stage after the first CP-SAT solve: CP-SAT on the core of the pair table
     (each firm's cheapest cadres by Lagrangian reduced cost, :func:`core_pairs`), then the
     neighbourhood search on the core's pairs. Returns a plan never costlier than
@@ -211,16 +208,16 @@ def _search(cadre, firm, cost, load, limits, must, chosen, left, workers, seed):
         model, x = _model(c, f, lo, limits, n, must)
         model.minimize(sum(int(v) * b for v, b in zip(co.tolist(), x, strict=True)))
         hint_plan(model, x, plan)
-        solver = make_solver(max(left() * CORE_SHARE, 0.05), workers, seed)
-        st = solver.solve(model)
+        solver = make_solver(max(budget.left() * CORE_SHARE, 0.05), workers, seed)
+        st = budget.solve(solver, model)
         if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             found = np.flatnonzero([solver.boolean_value(v) for v in x])
             if int(co[found].sum()) < int(co[plan].sum()):
                 plan = found
-    if left() > 0.05 and FINAL == "tabu":
-        plan = search_pairs(c, f, co, lo, limits.count, limits.work, plan, left(), seed)
-    elif left() > 0.05 and len(sub) <= SEARCH_MAX_PAIRS:
-        plan = improve(c, f, co, lo, limits.count, limits.work, plan, left(), seed)
+    if budget.left() > 0.05 and FINAL == "tabu":
+        plan = search_pairs(c, f, co, lo, limits.count, limits.work, plan, budget.left(), seed)
+    elif budget.left() > 0.05 and len(sub) <= SEARCH_MAX_PAIRS:
+        plan = improve(c, f, co, lo, limits.count, limits.work, plan, budget, seed)
     return sub[plan], lb
 
 
@@ -245,7 +242,7 @@ def _cover_by_level(cadre, firm, load, limits, ranks, full, hint, seconds, worke
 
     Returns (best plan, covered count per level, status) or None if no plan is found.
     """
-    start = time.perf_counter()
+    budget = as_budget(seconds)
     n, levels = len(ranks), len(full)
     target = np.zeros(levels, dtype=np.int64)
     status = "optimal"
@@ -261,9 +258,8 @@ def _cover_by_level(cadre, firm, load, limits, ranks, full, hint, seconds, worke
         on_level = np.flatnonzero(ranks[firm] == level)
         model.maximize(sum(x[p] for p in on_level.tolist()))
         hint_plan(model, x, best)
-        remaining = max(seconds - (time.perf_counter() - start), 0.0)
-        solver = make_solver(max(remaining / (level + 1), 0.05), workers, seed)
-        st = solver.solve(model)
+        solver = make_solver(max(budget.left() / (level + 1), 0.05), workers, seed)
+        st = budget.solve(solver, model)
         if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             if st == cp_model.INFEASIBLE and not len(best):
                 return None
@@ -308,24 +304,15 @@ class _FirstPlan(cp_model.CpSolverSolutionCallback):
         self.stop_search()
 
 
-def _first_plan_or_give_up(cadre, firm, load, limits, n, seconds, workers, seed):
+def _first_plan_or_give_up(cadre, firm, load, limits, n, budget, workers, seed):
     """A plan covering every coverable firm, or None if none appears in a third of the time."""
     coverable = np.zeros(n, dtype=bool)
     coverable[firm] = True
     model, x = _model(cadre, firm, load, limits, n, coverable)
     cb = _FirstPlan(x)
-    solver = make_solver(max(seconds / 3, 0.05), workers, seed)
-    solver.solve(model, cb)
+    solver = make_solver(max(budget.left() / 3, 0.05), workers, seed)
+    budget.solve(solver, model, cb)
     return cb.plan
-
-
-def make_solver(time_limit: float, workers: int, seed: int) -> cp_model.CpSolver:
-    """A CP-SAT solver with a time limit, a number of search workers and a seed."""
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = float(time_limit)
-    solver.parameters.num_workers = int(workers)
-    solver.parameters.random_seed = int(seed)
-    return solver
 
 
 def _model(

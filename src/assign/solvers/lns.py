@@ -7,15 +7,20 @@ of a coverage-optimal plan.
 
 from __future__ import annotations
 
-import time
 import warnings
 
 import numpy as np
 from ortools.sat.python import cp_model
 
+from .budget import Budget, as_budget, make_solver
+
 DENSE_REGRET_LIMIT = 4_000_000
 """Largest cadre x firm matrix the regret greedy works on (else it is skipped)."""
 
+
+MOVE_COST = 0.002
+"""Deterministic seconds charged for each move of the neighbourhood search besides its
+CP-SAT call (the choice of cadres and the bookkeeping)."""
 
 def regret_greedy(
     cadre: np.ndarray, firm: np.ndarray, cost: np.ndarray, load: np.ndarray,
@@ -78,7 +83,8 @@ def regret_greedy(
 
 def improve(
     cadre: np.ndarray, firm: np.ndarray, cost: np.ndarray, load: np.ndarray,
-    count: np.ndarray, work: np.ndarray, chosen: np.ndarray, seconds: float, seed: int = 0,
+    count: np.ndarray, work: np.ndarray, chosen: np.ndarray, seconds: float | Budget,
+    seed: int = 0,
 ) -> np.ndarray:
     """Large-neighbourhood search: free the firms of a few cadres, re-pair them optimally
     among those cadres (CP-SAT, one worker), keep the change when it costs less.
@@ -87,13 +93,15 @@ def improve(
         cadre, firm, cost, load: The admissible pairs (integer cost and load).
         count, work: Per-cadre limits (-1 = none).
         chosen: A feasible plan (pair indices).
-        seconds: Time budget.
+        seconds: Deterministic seconds (or a :class:`~assign.solvers.budget.Budget` to
+            charge); each move charges its CP-SAT call's deterministic time, at least
+            :data:`MOVE_COST`, so the result depends on the seed only.
         seed: Seed of the neighbourhood choice.
 
     Returns:
         The improved plan (pair indices), covering the same firms.
     """
-    deadline = time.perf_counter() + seconds
+    budget = as_budget(seconds)
     rng = np.random.default_rng(seed)
     m = len(count)
     current = np.full(int(firm.max(initial=-1)) + 1, -1, dtype=np.int64)
@@ -110,7 +118,8 @@ def improve(
     k = min(3, m)
     stale = 0
     self_iters = 0
-    while time.perf_counter() < deadline - 0.01 and m >= 2:
+    while budget.left() > 0.01 and m >= 2:
+        budget.spend(MOVE_COST)
         self_iters += 1
         owner = np.where(current >= 0, cadre[np.maximum(current, 0)], -1)
         first = int(rng.integers(m))
@@ -140,7 +149,7 @@ def improve(
         pairs = pairs[is_freed[firm[pairs]]]
         before = int(cost[current[freed]].sum())
         after, plan = _reoptimise(pairs, cadre, firm, cost, load, count, work, group,
-                                  current[freed], deadline)
+                                  current[freed], budget)
         if plan is not None and after < before:
             current[firm[plan]] = plan
             stale = 0
@@ -151,7 +160,7 @@ def improve(
     return np.sort(current[current >= 0])
 
 
-def _reoptimise(pairs, cadre, firm, cost, load, count, work, group, incumbent, deadline):
+def _reoptimise(pairs, cadre, firm, cost, load, count, work, group, incumbent, budget):
     model = cp_model.CpModel()
     x = [model.new_bool_var("") for _ in range(len(pairs))]
     by_firm: dict[int, list] = {}
@@ -170,10 +179,8 @@ def _reoptimise(pairs, cadre, firm, cost, load, count, work, group, incumbent, d
     inc = set(incumbent.tolist())
     for v, p in zip(x, pairs.tolist(), strict=True):
         model.add_hint(v, p in inc)
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.max_time_in_seconds = max(0.01, min(0.1, deadline - time.perf_counter()))
-    st = solver.solve(model)
+    solver = make_solver(max(0.01, min(0.1, budget.left())), 1, 0)
+    st = budget.solve(solver, model)
     if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None, None
     plan = pairs[[solver.boolean_value(v) for v in x]]

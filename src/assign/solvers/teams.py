@@ -40,8 +40,9 @@ from ortools.sat.python import cp_model
 from ..categories import CATEGORY_KEYS, label
 from ..config import check_team_config as check_team_config  # moved to assign.config
 from ..io.scenario import team_problems as team_problems  # moved to the reader
+from .budget import Budget, as_budget, make_solver
 from .coverage import priority_ranks, scaled_loads
-from .cpsat import STATUS, make_solver
+from .cpsat import STATUS
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..candidates import Candidates
@@ -54,6 +55,11 @@ TEAM_COLUMNS = [
     "zone_firms", "linked", "distance_km", "cost",
 ]
 """Columns of :attr:`Pairing.teams`, in order."""
+
+LINK_COST = 0.0001
+"""Deterministic seconds charged for linking one team's firms in the membership search (an
+assignment problem of a few members and a zone's firms, solved by scipy)."""
+
 
 def team_sizes(cfg: AssignmentConfig) -> tuple[int, int | None]:
     """Fewest and most members of a team (None: no upper limit)."""
@@ -246,10 +252,11 @@ def explain_infeasible(tp: TeamProblem, seconds: float = 10.0, seed: int = 0) ->
     return conflicts
 
 
-def _form_teams(tp: TeamProblem, seconds: float, seed: int
+def _form_teams(tp: TeamProblem, seconds: float | Budget, seed: int
                 ) -> tuple[list[str] | None, list[list[int]] | None]:
     """(conflicts, None) when the teams cannot be formed, else (None, some teams)."""
-    start = time.perf_counter()
+    budget = as_budget(seconds)
+    seconds = budget.total
     pool = int(tp.eligible.any(axis=1).sum())
     if tp.size_min * len(tp.zones) > pool:  # counting alone rules it out
         return [f"{len(tp.zones)} zones need at least {tp.size_min} members each "
@@ -266,7 +273,7 @@ def _form_teams(tp: TeamProblem, seconds: float, seed: int
     text = {lit.index: t for lit, t in st.rules}
     st.model.add_assumptions(lits)
     solver = _solver(seconds, 1, seed)
-    status = solver.solve(st.model)
+    status = budget.solve(solver, st.model)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None, _members(tp, {key: solver.boolean_value(v) for key, v in st.x.items()})
     if status != cp_model.INFEASIBLE:
@@ -278,12 +285,12 @@ def _form_teams(tp: TeamProblem, seconds: float, seed: int
     # deletion filter: drop each rule whose removal keeps the rest infeasible
     kept = list(core)
     for idx in list(core):
-        if time.perf_counter() - start > seconds:
+        if budget.left() <= 0:
             break
         trial = [i for i in kept if i != idx]
         st.model.clear_assumptions()
         st.model.add_assumptions([by_index[i] for i in trial])
-        if _solver(seconds / 4, 1, seed).solve(st.model) == cp_model.INFEASIBLE:
+        if budget.solve(_solver(seconds / 4, 1, seed), st.model) == cp_model.INFEASIBLE:
             kept = trial
     conflicts = [text[i] for i in kept]
     zones = [t for t in range(len(tp.zones)) if st.size_rule[t] in kept]
@@ -331,15 +338,15 @@ def solve_team_problem(
         ranks: Priority rank of each firm (0 = lowest).
         time_limit: Seconds for all phases.
     """
-    start = time.perf_counter()
+    budget = Budget(time_limit)
 
     def left() -> float:
-        return max(time_limit - (time.perf_counter() - start), 0.05)
+        return max(budget.left(), 0.05)
 
     n_zones = len(tp.zones)
     if n_zones == 0:
         return TeamResult([], np.zeros(0, np.int64), "optimal")
-    conflicts, formed = _form_teams(tp, min(10.0, left()), seed)
+    conflicts, formed = _form_teams(tp, budget.child(min(10.0, left())), seed)
     if conflicts is not None:
         return TeamResult([[] for _ in tp.zones], np.zeros(0, np.int64), "infeasible",
                           conflicts=conflicts)
@@ -396,7 +403,7 @@ def solve_team_problem(
                 st.model.clear_hints()
                 _add_hints(st, y, hint_x, hint_y)
             solver = _solver(left() / (3 * len(levels)), workers, seed)
-            s1 = solver.solve(st.model, _StopAt(targets[lvl]))
+            s1 = budget.solve(solver, st.model, _StopAt(targets[lvl]))
             if s1 not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 return TeamResult([[] for _ in tp.zones], np.zeros(0, np.int64), STATUS[s1])
             targets[lvl] = int(round(solver.objective_value))
@@ -409,7 +416,7 @@ def solve_team_problem(
     if linker is not None and full:
         # a neighbourhood search over memberships, each team's links an exact assignment,
         # gives CP-SAT a good plan to start from (CP-SAT alone stalls on dadukou-2020)
-        members = _search(tp, linker, members, min(left() / 3, 10.0), seed)
+        members = _search(tp, linker, members, budget.child(min(left() / 3, 10.0)), seed)
         on = set(linker.links(members).tolist())
         hint_y = [p in on for p in pairs.tolist()]
     hint_x = {(c, t): c in members[t] for (c, t) in st.x}
@@ -425,7 +432,7 @@ def solve_team_problem(
     assert hint_y is not None
     _add_hints(st, y, hint_x, hint_y)
     solver = _solver(left(), workers, seed)
-    s2 = solver.solve(st.model)
+    s2 = budget.solve(solver, st.model)
     hinted = pairs[np.flatnonzero(hint_y)]
     if s2 not in (cp_model.OPTIMAL, cp_model.FEASIBLE) or (
             int(round(solver.objective_value)) > int(cost[hinted].sum())):
@@ -524,11 +531,15 @@ class _Linker:
         return np.array(sorted(chosen), dtype=np.int64)
 
 
-def _search(tp: TeamProblem, linker: _Linker, members: list[list[int]], seconds: float,
-            seed: int) -> list[list[int]]:
+def _search(tp: TeamProblem, linker: _Linker, members: list[list[int]],
+            seconds: float | Budget, seed: int) -> list[list[int]]:
     """First-improvement search over memberships: add, drop, or replace a member (the
-    newcomer may leave another team), keeping sizes and skills; exact links per team."""
-    start = time.perf_counter()
+    newcomer may leave another team), keeping sizes and skills; exact links per team.
+
+    Each team's links cost :data:`LINK_COST` deterministic seconds of ``seconds``, so the
+    result depends on the seed only, not on the machine's speed.
+    """
+    budget = as_budget(seconds)
     rng = np.random.default_rng(seed)
     lo, hi = tp.size_min, tp.size_max if tp.size_max is not None else len(tp.eligible)
     team = {c: t for t, mem in enumerate(members) for c in mem}
@@ -544,11 +555,12 @@ def _search(tp: TeamProblem, linker: _Linker, members: list[list[int]], seconds:
         return tp.needed[t] & ~held == 0
 
     def zcost(t: int, mem: set[int]) -> float:
+        budget.spend(LINK_COST)
         return linker.zone(t, tuple(sorted(mem)))[0]
 
     current = [zcost(t, sets[t]) for t in range(len(sets))]
     improved = True
-    while improved and time.perf_counter() - start < seconds:
+    while improved and budget.left() > 0:
         improved = False
         for t in rng.permutation(len(sets)).tolist():
             others = [c for c in np.flatnonzero(tp.eligible[:, t]).tolist() if c not in sets[t]]
@@ -590,7 +602,7 @@ def _search(tp: TeamProblem, linker: _Linker, members: list[list[int]], seconds:
                             team[a] = u
                     improved = True
                     break
-            if time.perf_counter() - start > seconds:
+            if budget.left() <= 0:
                 break
     return [sorted(m) for m in sets]
 
