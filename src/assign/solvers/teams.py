@@ -544,7 +544,7 @@ def _search(tp: TeamProblem, linker: _Linker, members: list[list[int]],
     lo, hi = tp.size_min, tp.size_max if tp.size_max is not None else len(tp.eligible)
     team = {c: t for t, mem in enumerate(members) for c in mem}
     sets = [set(m) for m in members]
-    budget = tp.max_members if tp.max_members is not None else len(tp.eligible)
+    most = tp.max_members if tp.max_members is not None else len(tp.eligible)  # cadre budget
 
     def ok(t: int, mem: set[int]) -> bool:
         if not lo <= len(mem) <= hi:
@@ -575,7 +575,7 @@ def _search(tp: TeamProblem, linker: _Linker, members: list[list[int]],
                 if not ok(t, new_t):
                     continue
                 u = team.get(b, -1) if b is not None else -1
-                if a is None and b is not None and u < 0 and len(team) >= budget:
+                if a is None and b is not None and u < 0 and len(team) >= most:
                     continue  # a newcomer would exceed the cadre budget
                 new_u = None
                 delta = zcost(t, new_t) - current[t]
