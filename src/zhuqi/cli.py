@@ -231,6 +231,8 @@ def solve_cmd(
         help="Last round's pairing list (.csv/.xlsx): change as few firms as possible.")] = None,
     out_dir: Annotated[Path | None, typer.Option(help="Batch: each scenario to DIR/NAME/.")] = None,
     workers: Annotated[int | None, typer.Option(min=1, help="Batch: scenarios at once.")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Batch: Dask scheduler address (tcp://HOST:8786); each scenario one task.")] = None,
     debug: Debug = False,
 ) -> None:
     """Pair cadres with firms: cover as many firms as possible, then least distance or cost.
@@ -239,13 +241,13 @@ def solve_cmd(
     rules are printed and recorded in the summary under "conflicts".
 
     Example: zhuqi solve scenarios/quanzhou-2020 --out pairs.csv --summary summary.json
-    Batch: zhuqi solve scenarios/* --out-dir out/batch --workers 2
+    Batch: zhuqi solve scenarios/* --out-dir out/batch --workers 2 (or --scheduler ADDRESS)
     """
-    if out_dir is not None or len(paths) > 1:
+    if out_dir is not None or len(paths) > 1 or scheduler is not None:
         from .cli_experiments import solve_batch_cmd
 
         return solve_batch_cmd(paths, out_dir, set_, backend, time_limit, lang or "en", json_,
-                               workers, debug)
+                               workers, debug, scheduler)
     path = paths[0]
 
     def body() -> int:
