@@ -104,8 +104,6 @@ class AssignmentConfig(_Strict):
 
     @model_validator(mode="after")
     def _team_sizes(self) -> AssignmentConfig:
-        from .solvers.teams import check_team_config
-
         check_team_config(self)
         return self
 
@@ -145,3 +143,15 @@ class ScenarioConfig(_Strict):
         return {"path": v} if isinstance(v, str) else v
     assignment: AssignmentConfig = Field(default_factory=lambda: AssignmentConfig())
     simulation: dict[str, Any] = Field(default_factory=dict)
+
+
+def check_team_config(cfg: AssignmentConfig) -> None:
+    """Raise ValueError when the team size keys contradict each other (here, not with the
+    teams solver, so that validating a configuration never loads a solver)."""
+    if cfg.team_size is not None and (cfg.team_size_min is not None
+                                      or cfg.team_size_max is not None):
+        raise ValueError("give team_size, or team_size_min and/or team_size_max, not both "
+                         "(to override with --set, also set the others to null)")
+    lo, hi = cfg.team_size_min, cfg.team_size_max
+    if lo is not None and hi is not None and lo > hi:
+        raise ValueError(f"team_size_min ({lo}) is larger than team_size_max ({hi})")

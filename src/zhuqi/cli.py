@@ -25,7 +25,6 @@ from assign import (
     generate_scenario,
     load_scenario,
     parse_overrides,
-    solve,
     write_json,
     write_pairs,
 )
@@ -251,6 +250,8 @@ def solve_cmd(
     path = paths[0]
 
     def body() -> int:
+        from assign import solve
+
         if lang not in (None, "en", "zh"):
             raise ValueError(f"--lang must be en or zh, not '{lang}'")
         if backend not in (None, "auto", "flow", "cpsat"):

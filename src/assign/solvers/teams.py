@@ -36,6 +36,7 @@ import pandas as pd
 from ortools.sat.python import cp_model
 
 from ..categories import CATEGORY_KEYS, label
+from ..config import check_team_config as check_team_config
 from ..errors import Problem
 from .coverage import priority_ranks, scaled_loads
 from .cpsat import STATUS, make_solver
@@ -51,17 +52,6 @@ TEAM_COLUMNS = [
     "zone_firms", "linked", "distance_km", "cost",
 ]
 """Columns of :attr:`Pairing.teams`, in order."""
-
-def check_team_config(cfg: AssignmentConfig) -> None:
-    """Raise ValueError when the team size keys contradict each other."""
-    if cfg.team_size is not None and (cfg.team_size_min is not None
-                                      or cfg.team_size_max is not None):
-        raise ValueError("give team_size, or team_size_min and/or team_size_max, not both "
-                         "(to override with --set, also set the others to null)")
-    lo, hi = cfg.team_size_min, cfg.team_size_max
-    if lo is not None and hi is not None and lo > hi:
-        raise ValueError(f"team_size_min ({lo}) is larger than team_size_max ({hi})")
-
 
 def team_sizes(cfg: AssignmentConfig) -> tuple[int, int | None]:
     """Fewest and most members of a team (None: no upper limit)."""
