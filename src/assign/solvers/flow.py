@@ -164,38 +164,35 @@ def cover_flows(cadre, firm, cost, capacity, ranks,
             return None
         return smcf.flows(np.arange(k, dtype=np.int32))
     ranks = np.asarray(ranks, np.int64)
-    levels = np.unique(ranks[_present(firm, n)])  # levels of firms that have a pair
+    has = _present(firm, n)
+    levels = np.unique(ranks[has])  # levels of firms that have a pair
     sink = n + m
-    tails = np.concatenate([firm.astype(np.int32), np.arange(n, n + m, dtype=np.int32)])
-    heads = np.concatenate([(cadre + n).astype(np.int32), np.full(m, sink, np.int32)])
-    caps = np.concatenate([np.ones(k, np.int64), np.minimum(capacity, n).astype(np.int64)])
-    costs = np.concatenate([cost - cmin, np.zeros(m, np.int64)])
-    smcf = min_cost_flow.SimpleMinCostFlow()
-    if len(levels) <= 1:  # one level: the maximum flow of least cost
-        smcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
-        supplies = np.zeros(n + m + 1, np.int64)
+    if len(levels) > 1:  # several levels: each level's node supplies its greedy count
+        covered = level_counts(cadre, firm, capacity, ranks, levels)
+        level_node = np.full(int(ranks.max()) + 1, -1, np.int64)
+        level_node[levels] = sink + 1 + np.arange(len(levels))
+        has = has[covered[np.searchsorted(levels, ranks[has])] > 0]
+        extra = (level_node[ranks[has]].astype(np.int32), has.astype(np.int32))
+        supplies = np.zeros(sink + 1 + len(levels), np.int64)
+        supplies[sink] = -int(covered.sum())
+        supplies[sink + 1:] = covered
+    else:  # one level: every firm supplies a unit, and the flow is the largest of least cost
+        extra = (np.zeros(0, np.int32), np.zeros(0, np.int32))
+        supplies = np.zeros(sink + 1, np.int64)
         supplies[:n] = 1
         supplies[sink] = -n
-        smcf.set_nodes_supplies(np.arange(n + m + 1, dtype=np.int32), supplies)
-        if smcf.solve_max_flow_with_min_cost() != smcf.OPTIMAL:
-            return None
-        return smcf.flows(np.arange(k, dtype=np.int32))
-    covered = level_counts(cadre, firm, capacity, ranks, levels)
-    # level nodes sink + 1 + t supply covered[t] units, each to its own level's firms
-    level_node = np.full(int(ranks.max()) + 1, -1, np.int64)
-    level_node[levels] = sink + 1 + np.arange(len(levels))
-    has = _present(firm, n)
-    has = has[covered[np.searchsorted(levels, ranks[has])] > 0]
-    smcf.add_arcs_with_capacity_and_unit_cost(
-        np.concatenate([tails, level_node[ranks[has]].astype(np.int32)]),
-        np.concatenate([heads, has.astype(np.int32)]),
-        np.concatenate([caps, np.ones(len(has), np.int64)]),
-        np.concatenate([costs, np.zeros(len(has), np.int64)]))
-    supplies = np.zeros(sink + 1 + len(levels), np.int64)
-    supplies[sink] = -int(covered.sum())
-    supplies[sink + 1:] = covered
+    # arcs: pairs (arc p is pair p), cadre -> sink, then level node -> firm
+    tails = np.concatenate([firm.astype(np.int32), np.arange(n, n + m, dtype=np.int32), extra[0]])
+    heads = np.concatenate([(cadre + n).astype(np.int32), np.full(m, sink, np.int32), extra[1]])
+    caps = np.concatenate([np.ones(k, np.int64), np.minimum(capacity, n).astype(np.int64),
+                           np.ones(len(extra[0]), np.int64)])
+    costs = np.concatenate([cost - cmin, np.zeros(m + len(extra[0]), np.int64)])
+    smcf = min_cost_flow.SimpleMinCostFlow()
+    smcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+    del tails, heads, caps, costs, extra
     smcf.set_nodes_supplies(np.arange(len(supplies), dtype=np.int32), supplies)
-    if smcf.solve() != smcf.OPTIMAL:
+    status = smcf.solve() if len(levels) > 1 else smcf.solve_max_flow_with_min_cost()
+    if status != smcf.OPTIMAL:
         return None
     return smcf.flows(np.arange(k, dtype=np.int32))
 
