@@ -274,6 +274,14 @@ def solve_cmd(
                 from assign.io.maps import write_map
 
                 written.append(with_manifest(write_map(pairing, scenario, map_file), man))
+        else:  # no plan: an earlier run's list or map must not stay beside this summary
+            from assign.io.manifest import manifest_path
+
+            for target in (t for t in (out_file, map_file) if t is not None):
+                for f in (target, manifest_path(target)):
+                    if f.is_file():
+                        f.unlink()
+                        err.print(f"removed [bold]{f}[/bold] (an earlier run's; no plan now)")
         if summary is not None:
             written.append(write_json(summary, pairing.summary(), man))
         if json_:

@@ -129,3 +129,26 @@ def test_dask_batch_equals_local_when_a_worker_is_killed_mid_solve(tmp_path):
         assert "p0: optimal" in res.output and "p1: optimal" in res.output
         for name in ("p0", "p1"):
             assert _comparable(tmp_path / "cli" / name) == _comparable(tmp_path / "local" / name)
+
+
+def test_single_solve_with_no_plan_removes_the_earlier_list_and_map(make_scenario, tmp_path):
+    """`zhuqi solve S --out pairs.csv --map m.html --summary s.json` run again with no plan
+    used to leave the first run's list and map beside a summary saying infeasible (fails on
+    the earlier code)."""
+    from typer.testing import CliRunner
+
+    from zhuqi.cli import app
+
+    folder = make_scenario()
+    dest = tmp_path / "out"
+    dest.mkdir()
+    pairs, html, summary = dest / "pairs.csv", dest / "m.html", dest / "s.json"
+    args = ["solve", str(folder), "--out", str(pairs), "--map", str(html), "--summary",
+            str(summary)]
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert pairs.is_file() and html.is_file() and (dest / "pairs.csv.manifest.json").is_file()
+    again = CliRunner().invoke(app, [*args, "--set", "assignment.max_distance_km=1"])
+    assert again.exit_code == 1, again.output
+    assert json.loads(summary.read_text(encoding="utf-8"))["status"] == "infeasible"
+    assert sorted(p.name for p in dest.iterdir()) == ["s.json"]
