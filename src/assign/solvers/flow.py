@@ -17,8 +17,10 @@ every cost exchange made it several times slower.
   plan of the earlier reward encoding (the same counts, then least cost) and no other.
 
 The earlier encoding (each firm's "uncovered" arc to the sink at a coverage reward,
-:func:`flow_arcs`) is kept for :mod:`assign.solvers.priced`'s certificate and for the
-benchmark that compares the two (:data:`ENCODING`).
+:func:`flow_arcs`) is kept as :data:`ENCODING` ``"reward"`` for the benchmark that compares
+the two (``benchmarks/flow_encoding.py``); the province method's certificate
+(:mod:`assign.solvers.certificate`) still prices against those rewards, whose optima are
+exactly the plans found here.
 
 Cadres and firms that share no pair, directly or through others, never compete, so the
 pair graph's connected components are solved as separate flows (packed into groups of
