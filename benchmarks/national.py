@@ -1,7 +1,7 @@
 """A national run sketch: 31 generated provinces solved as one batch on a Dask cluster.
 
 Generates 31 provinces (each a scenario folder: 100-400 cadres, 20 firms a cadre, the
-four generator regions in turn, seeds 1-31; about 40 s of solving in all on one core),
+four generator regions in turn, seeds 1-31; about 20-30 s of solving in all on one core),
 starts a real cluster as separate processes (``dask scheduler`` and ``dask worker
 --nworkers 2 --nthreads 1``, connected through a scheduler file), then times, as whole
 processes and alternating:
