@@ -117,6 +117,15 @@ def test_dask_batch_equals_local_when_a_worker_is_killed_mid_solve(tmp_path):
             assert _comparable(tmp_path / "dask" / name) == _comparable(tmp_path / "local" / name)
         assert not [p for p in (tmp_path / "dask").iterdir() if p.name.startswith(".")]
 
+        # batches one after another on the same client, a new executor each: every one
+        # solved (the options, a dict, were scattered under their own keys, which the next
+        # executor reused while the previous one released them: every scenario came back
+        # lost by the executor; fails on the earlier code)
+        for again in range(3):
+            with DaskExecutor(client) as ex:
+                more = solve_batch(folders[:2], tmp_path / f"again{again}", executor=ex)
+            assert more["status"].tolist() == ["optimal", "optimal"], more["error"].tolist()
+
         # the CLI reaches the same cluster by its address, one line per scenario
         from typer.testing import CliRunner
 
