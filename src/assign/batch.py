@@ -5,16 +5,23 @@ summary (``summary.json``, its manifest inside) and manifest (``manifest.json``:
 SHA-256, versions, overrides, command) go to ``DIR/NAME/``, where
 NAME is the scenario's folder name. A scenario that fails (invalid input, no plan, a solver
 error) is reported in the table and the others are still solved.
+
+A rerun replaces each scenario's folder whole (built beside it, then renamed into place):
+no output of an earlier run stays next to this run's summary. Scenarios run in this
+process, in local processes, or on any executor of ``sim.executors`` (a Dask cluster),
+one task each.
 """
 
 from __future__ import annotations
 
 import glob
 import os
+import shutil
 import sys
+import tempfile
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
@@ -71,10 +78,17 @@ def batch_names(paths: list[Path]) -> list[str]:
     return names
 
 
-def solve_one(path: Path, out_dir: Path, name: str, overrides: dict[str, Any],
+def solve_one(path: Path, name: str, overrides: dict[str, Any],
               backend: str | None = None, time_limit: float | None = None,
-              lang: str = "en", command: str | list[str] | None = None) -> dict[str, Any]:
-    """Solve one scenario into ``out_dir/name``; never raises, returns its batch row."""
+              lang: str = "en", command: str | list[str] | None = None,
+              ) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """Solve one scenario; never raises. Returns its batch row and its output files.
+
+    The files (name -> bytes: ``pairs.csv`` and its manifest when there is a plan,
+    ``summary.json``, ``manifest.json``) are rendered here and written by the caller with
+    :func:`publish`, so a worker that dies mid-solve leaves nothing behind and a scenario
+    run twice (Dask runs a task at least once) is still written once.
+    """
     from .solve import solve
 
     t0 = time.perf_counter()
@@ -82,6 +96,7 @@ def solve_one(path: Path, out_dir: Path, name: str, overrides: dict[str, Any],
     row: dict[str, Any] = {"scenario": name, "path": str(path), "status": "error", "firms": None,
                            "covered": None, "cadres_used": None, "objective": None, "bound": None,
                            "backend": None, "seconds": None, "error": "", "out": ""}
+    files: dict[str, bytes] = {}
     try:
         scenario = load_scenario(path, overrides)
     except (ScenarioError, FileNotFoundError, ValueError) as exc:
@@ -89,29 +104,94 @@ def solve_one(path: Path, out_dir: Path, name: str, overrides: dict[str, Any],
                 else str(exc))
         row.update(status="invalid", error=text.replace("\n", " "),
                    seconds=round(time.perf_counter() - t0, 3))
-        return row
+        return row, files
     try:
         pairing = solve(scenario, backend=backend, time_limit=time_limit)  # type: ignore[arg-type]
-        folder = out_dir / name
         manifest = build_manifest(scenario_inputs(scenario), command=command,
                                   overrides=overrides, started=started,
                                   seconds=time.time() - started)
         manifest["backend"] = pairing.backend
-        if pairing.is_feasible():
-            write_pairs(pairing, folder / "pairs.csv", lang, manifest)
-        write_json(folder / "summary.json", pairing.summary(), manifest)
-        write_json(folder / "manifest.json", manifest)
+        with tempfile.TemporaryDirectory(prefix="zhuqi-batch-") as tmp:
+            folder = Path(tmp)
+            if pairing.is_feasible():
+                write_pairs(pairing, folder / "pairs.csv", lang, manifest)
+            write_json(folder / "summary.json", pairing.summary(), manifest)
+            write_json(folder / "manifest.json", manifest)
+            files = {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
         row.update(status=pairing.status, firms=len(scenario.firms), covered=pairing.assigned,
                    cadres_used=int((pairing.cadre_loads["firms"] > 0).sum()),
-                   objective=pairing.objective, bound=pairing.bound, backend=pairing.backend,
-                   out=str(folder))
+                   objective=pairing.objective, bound=pairing.bound, backend=pairing.backend)
         if not pairing.is_feasible():
             reasons = pairing.uncovered["reason"].value_counts()
             row["error"] = "no plan: " + "; ".join(f"{n} firms: {r}" for r, n in reasons.items())
     except Exception as exc:  # noqa: BLE001 - one scenario's failure must not stop the batch
         row.update(status="error", error=f"{type(exc).__name__}: {exc}".replace("\n", " "))
+        files = {}
     row["seconds"] = round(time.perf_counter() - t0, 3)
-    return row
+    return row, files
+
+
+def publish(folder: str | Path, files: dict[str, bytes]) -> Path | None:
+    """Make ``folder`` hold exactly ``files`` (name -> bytes), replacing what it held.
+
+    The files are written into a temporary folder beside it, which is then renamed into
+    place; the previous folder is renamed away first and removed after, so a reader never
+    sees this run's summary next to an earlier run's pairing list, and an interrupted write
+    leaves the earlier folder whole (or no folder). With no files the folder is removed
+    (a scenario that now fails to load or to solve keeps no stale outputs). Returns the
+    folder, or None when it was removed.
+    """
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    new = None
+    if files:
+        new = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".part", dir=folder.parent))
+        for name, data in files.items():
+            (new / name).write_bytes(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(new, 0o777 & ~umask)  # mkdtemp makes folders private; give the usual mode
+    old = None
+    if folder.exists() or folder.is_symlink():
+        old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".old", dir=folder.parent))
+        os.replace(folder, old / "previous")
+    try:
+        if new is not None:
+            os.replace(new, folder)
+    except BaseException:
+        if new is not None:
+            shutil.rmtree(new, ignore_errors=True)
+        if old is not None and not folder.exists():
+            os.replace(old / "previous", folder)  # put the earlier outputs back
+        raise
+    finally:
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    return folder if new is not None else None
+
+
+def _solve_task(shared: dict[str, Any], task: tuple[int, Path, str]
+                ) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """One scenario as an executor task: ``shared`` holds the options common to all."""
+    _, path, name = task
+    return solve_one(path, name, **shared)
+
+
+def _local_map(workers: int, shared: dict[str, Any], tasks: list[tuple[int, Path, str]]
+               ) -> Iterator[tuple[Any, Any, BaseException | None]]:
+    """``map_unordered`` of ``sim.executors`` for this module: in this process or a pool."""
+    if workers <= 1 or len(tasks) == 1:
+        for task in tasks:
+            yield task, _solve_task(shared, task), None
+        return
+    import multiprocessing as mp
+
+    with ProcessPoolExecutor(min(workers, len(tasks), os.cpu_count() or 1),
+                             mp_context=mp.get_context("spawn")) as pool:
+        futures = {pool.submit(_solve_task, shared, t): t for t in tasks}
+        for fut in as_completed(futures):
+            exc = fut.exception()
+            yield futures[fut], (None if exc else fut.result()), exc
 
 
 def solve_batch(
@@ -123,12 +203,23 @@ def solve_batch(
     lang: str = "en",
     workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    executor: Any = None,
+    on_row: Callable[[dict[str, Any]], None] | None = None,
 ) -> pd.DataFrame:
     """Solve each scenario into ``out_dir/NAME/``; write and return the batch table.
 
     The table (``out_dir/batch.csv``) has one row per scenario in argument order: scenario,
     path, status (optimal / feasible / infeasible / invalid / error), firms, covered,
     cadres_used, objective, bound, backend, seconds, error, out.
+
+    Args:
+        workers: Local processes (1 = in this process); ignored with ``executor``.
+        progress: Called with (scenarios done, scenarios in all) as each one finishes.
+        executor: Where to run the scenarios, one task each: any object with the
+            ``map_unordered(fn, shared, tasks)`` method of ``sim.executors`` (e.g. its
+            ``DaskExecutor`` for a cluster). Workers need to read the scenarios' paths;
+            outputs come back as bytes and are written here, each scenario once.
+        on_row: Called with each scenario's batch row as it finishes (per-scenario progress).
     """
     out_dir = Path(out_dir)
     scen = expand_paths(list(paths))
@@ -138,27 +229,33 @@ def solve_batch(
     overrides = dict(overrides or {})
     command = [Path(sys.argv[0]).name, *sys.argv[1:]] if sys.argv and sys.argv[0] else []
     started = time.time()
-    args = [(p, out_dir, n, overrides, backend, time_limit, lang, command)
-            for p, n in zip(scen, names, strict=True)]
-    rows: list[dict[str, Any] | None] = [None] * len(args)
+    shared = {"overrides": overrides, "backend": backend, "time_limit": time_limit, "lang": lang,
+              "command": command}
+    tasks = [(i, p.resolve() if p.exists() else p, n)
+             for i, (p, n) in enumerate(zip(scen, names, strict=True))]
+    rows: list[dict[str, Any] | None] = [None] * len(tasks)
+    outcomes = (executor.map_unordered(_solve_task, shared, tasks) if executor is not None
+                else _local_map(workers, shared, tasks))
     done = 0
-    if workers <= 1 or len(args) == 1:
-        for i, a in enumerate(args):
-            rows[i] = solve_one(*a)
-            done += 1
-            if progress:
-                progress(done, len(args))
-    else:
-        import multiprocessing as mp
-
-        with ProcessPoolExecutor(min(workers, len(args), os.cpu_count() or 1),
-                                 mp_context=mp.get_context("spawn")) as pool:
-            futures = {pool.submit(solve_one, *a): i for i, a in enumerate(args)}
-            for fut in as_completed(futures):
-                rows[futures[fut]] = fut.result()
-                done += 1
-                if progress:
-                    progress(done, len(args))
+    for (i, _path, name), result, exc in outcomes:
+        if rows[i] is not None:  # a second copy of a run (Dask runs tasks at least once)
+            continue
+        if exc is not None or result is None:
+            row = {c: None for c in BATCH_COLUMNS} | {
+                "scenario": name, "path": str(scen[i]), "status": "error", "out": "",
+                "error": f"lost by the executor: {type(exc).__name__}: {exc}".replace("\n", " ")}
+            files: dict[str, bytes] = {}
+        else:
+            row, files = result
+            row["path"] = str(scen[i])
+        where = publish(out_dir / name, files)
+        row["out"] = str(where) if where is not None else ""
+        rows[i] = row
+        done += 1
+        if on_row:
+            on_row(row)
+        if progress:
+            progress(done, len(tasks))
     table = pd.DataFrame(rows, columns=list(BATCH_COLUMNS))
     inputs: dict[str, Path] = {}
     for name, p in zip(names, scen, strict=True):

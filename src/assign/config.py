@@ -120,7 +120,8 @@ class AssignmentConfig(_Strict):
 
 
 def check_team_config(cfg: AssignmentConfig) -> None:
-    """Raise ValueError when the team size keys contradict each other."""
+    """Raise ValueError when the team size keys contradict each other (here, not with the
+    teams solver, so that validating a configuration never loads a solver)."""
     if cfg.team_size is not None and (cfg.team_size_min is not None
                                       or cfg.team_size_max is not None):
         raise ValueError("give team_size, or team_size_min and/or team_size_max, not both "

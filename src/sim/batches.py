@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from assign import Pairing, Scenario, solve
+from assign import Pairing, Scenario
 
 
 @dataclass(frozen=True)
@@ -110,9 +110,16 @@ def plan_batches(scenario: Scenario, days: float, pairing: Pairing | None = None
             if not periods and pairing is not None:
                 plan = pairing
             elif last is None:
-                plan = solve(serving_scenario(scenario, rows))
+                plan = _solve(serving_scenario(scenario, rows))
             else:  # replanning: as few firms as possible change cadre
-                plan = solve(serving_scenario(scenario, rows),
+                plan = _solve(serving_scenario(scenario, rows),
                              previous=last.pairs[["cadre_id", "firm_id"]])
         periods.append(Period(t, rows, plan))
     return BatchPlan(tuple(periods))
+
+
+def _solve(*args, **kwargs) -> Pairing:
+    """:func:`assign.solve`, imported on first use: a pooled run never loads the solvers."""
+    from assign.solve import solve
+
+    return solve(*args, **kwargs)

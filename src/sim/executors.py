@@ -264,7 +264,10 @@ class DaskExecutor(Executor):
         limit = max_in_flight or max(4, 2 * self.slots)
         if self._shared is not shared:  # scattered once, reused by later calls (staff levels)
             self._release()
-            self._shared_f = self.client.scatter(shared, broadcast=True, hash=False)
+            # in a list, so that a dict is sent as one object under a fresh key (a dict is
+            # scattered value by value under its own keys, which a second executor on the
+            # same client reuses while the first one's release of them is under way)
+            self._shared_f = self.client.scatter([shared], broadcast=True, hash=False)[0]
             self._shared = shared
         shared_f = self._shared_f
         it = iter(tasks)
@@ -293,6 +296,8 @@ class DaskExecutor(Executor):
                         exc = fut.exception()
                     except BaseException as lost:  # noqa: BLE001 - cancelled futures raise
                         exc = lost
+                    if exc is None:  # cancelled or lost without an exception to show
+                        exc = RuntimeError(f"Dask reports the task {fut.status}")
                     yield task, None, exc
                 fut.release()
                 submit()

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from assign import Pairing, Scenario, solve
+from assign import Pairing, Scenario
 
 from .batches import BatchPlan, has_batches, plan_batches
 from .config import SimulationConfig, simulation_config
@@ -51,7 +51,7 @@ def prepare_pairing(scenario: Scenario, config: SimulationConfig,
     if has_batches(scenario):
         return plan_batches(scenario, config.days, pairing, assigned=config.service == "assigned")
     if pairing is None and config.service in ("assigned", "team"):
-        return solve(scenario)
+        return _solve(scenario)
     return pairing
 
 
@@ -274,7 +274,7 @@ def staffing_scenario(scenario: Scenario, cadres: int, pick: str = "first") -> S
     if pick not in ("first", "best"):
         raise ValueError(f"pick must be 'first' or 'best', not '{pick}'")
     if pick == "best" and cadres < len(scenario.cadres):
-        plan = solve(_raised(scenario, cadres).with_config(max_cadres=cadres))
+        plan = _solve(_raised(scenario, cadres).with_config(max_cadres=cadres))
         serving = plan.pairs["cadre_id"]
         if scenario.config.assignment.mode == "teams":  # members serve, linked or not
             loads = plan.cadre_loads
@@ -384,3 +384,10 @@ def compare_staffing(
             "versions": versions(), "parameters": config.model_dump(),
             "overrides": scenario.overrides}
     return ComparisonResult(pd.concat(rows, ignore_index=True), out_levels, meta)
+
+
+def _solve(*args, **kwargs) -> Pairing:
+    """:func:`assign.solve`, imported on first use: a pooled run never loads the solvers."""
+    from assign.solve import solve
+
+    return solve(*args, **kwargs)

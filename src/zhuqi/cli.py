@@ -16,7 +16,6 @@ from rich.table import Table
 
 from assign import (
     generate_scenario,
-    solve,
     write_json,
     write_pairs,
 )
@@ -192,7 +191,7 @@ def solve_cmd(
         "intranet server; add #gcj02 or #wgs84 for its coordinates, else guessed from the "
         "URL). Without tiles the road graph or the points' extent is drawn.")] = "osm",
     set_: SetOpt = None,
-    backend: Annotated[str | None, typer.Option(help="auto | flow | cpsat")] = None,
+    backend: Annotated[str | None, typer.Option(help="auto | flow | cpsat | priced (the province path); one that cannot honour a rule the scenario uses is refused")] = None,
     time_limit: Annotated[float | None, typer.Option(
         help="Solver time limit, seconds of CP-SAT's deterministic time (the same plan on "
         "any machine and load; wall time may differ).")] = None,
@@ -205,6 +204,8 @@ def solve_cmd(
         help="Last round's pairing list (.csv/.xlsx): change as few firms as possible.")] = None,
     out_dir: Annotated[Path | None, typer.Option(help="Batch: each scenario to DIR/NAME/.")] = None,
     workers: Annotated[int | None, typer.Option(min=1, help="Batch: scenarios at once.")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Batch: Dask scheduler address (tcp://HOST:8786); each scenario one task.")] = None,
     debug: Debug = False,
 ) -> None:
     """Pair cadres with firms: cover as many firms as possible, then least distance or cost.
@@ -213,20 +214,22 @@ def solve_cmd(
     rules are printed and recorded in the summary under "conflicts".
 
     Example: zhuqi solve scenarios/quanzhou-2020 --out pairs.csv --summary summary.json
-    Batch: zhuqi solve scenarios/* --out-dir out/batch --workers 2
+    Batch: zhuqi solve scenarios/* --out-dir out/batch --workers 2 (or --scheduler ADDRESS)
     """
-    if out_dir is not None or len(paths) > 1:
+    if out_dir is not None or len(paths) > 1 or scheduler is not None:
         from .cli_experiments import solve_batch_cmd
 
         return solve_batch_cmd(paths, out_dir, set_, backend, time_limit, lang or "en", json_,
-                               workers, debug)
+                               workers, debug, scheduler)
     path = paths[0]
 
     def body() -> int:
+        from assign import solve
+
         if lang not in (None, "en", "zh"):
             raise ValueError(f"--lang must be en or zh, not '{lang}'")
-        if backend not in (None, "auto", "flow", "cpsat"):
-            raise ValueError(f"--backend must be auto, flow or cpsat, not '{backend}'")
+        if backend not in (None, "auto", "flow", "cpsat", "priced"):
+            raise ValueError(f"--backend must be auto, flow, cpsat or priced, not '{backend}'")
         for target, kinds in ((out_file, (".csv", ".json", ".xlsx")), (map_file, (".html",))):
             if target is not None and target.suffix.lower() not in kinds:
                 raise ValueError(f"{target}: use one of {', '.join(kinds)}")
@@ -250,6 +253,14 @@ def solve_cmd(
 
                 written.append(with_manifest(write_map(pairing, scenario, map_file, tiles,
                                                        lang or "en"), man))
+        else:  # no plan: an earlier run's list or map must not stay beside this summary
+            from assign.io.manifest import manifest_path
+
+            for target in (t for t in (out_file, map_file) if t is not None):
+                for f in (target, manifest_path(target)):
+                    if f.is_file():
+                        f.unlink()
+                        err.print(f"removed [bold]{f}[/bold] (an earlier run's; no plan now)")
         if summary is not None:
             written.append(write_json(summary, pairing.summary(), man))
         if json_:

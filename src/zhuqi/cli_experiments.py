@@ -306,13 +306,15 @@ def staff(
 
 def solve_batch_cmd(paths: list[Path], out_dir: Path | None, sets: list[str] | None,
                     backend: str | None, time_limit: float | None, lang: str, json_: bool,
-                    workers: int | None, debug: bool) -> None:
-    """``zhuqi solve A B C --out-dir DIR``: each scenario solved into DIR/NAME/."""
+                    workers: int | None, debug: bool, scheduler: str | None = None) -> None:
+    """``zhuqi solve A B C --out-dir DIR``: each scenario solved into DIR/NAME/, in this
+    process, in ``--workers`` local processes or on the Dask cluster at ``--scheduler``."""
 
     def body() -> int:
         from assign import parse_overrides
         from assign.batch import batch_exit_code, solve_batch
 
+        _where(workers, scheduler)
         if out_dir is None:
             raise ValueError("several scenarios need --out-dir DIR (each goes to DIR/NAME/)")
         if lang not in ("en", "zh"):
@@ -320,16 +322,28 @@ def solve_batch_cmd(paths: list[Path], out_dir: Path | None, sets: list[str] | N
         if backend not in (None, "auto", "flow", "cpsat"):
             raise ValueError(f"--backend must be auto, flow or cpsat, not '{backend}'")
         overrides = parse_overrides(sets or [])
-        with eta_bar("solving scenarios") as update:
+        colours = {"optimal": "green", "feasible": "yellow"}
+
+        def finished(row: dict[str, Any]) -> None:
+            c = colours.get(row["status"], "red")
+            err.print(f"  {row['scenario']}: [{c}]{row['status']}[/{c}] "
+                      f"({row['seconds'] or 0:.2f} s)")
+
+        with contextlib.ExitStack() as stack:
+            executor = None
+            if scheduler is not None:
+                from sim.executors import DaskExecutor
+
+                executor = stack.enter_context(DaskExecutor(scheduler))
+            update = stack.enter_context(eta_bar("solving scenarios"))
             table = solve_batch(paths, out_dir, overrides, backend, time_limit, lang,
-                                workers or 1, update)
+                                workers or 1, update, executor=executor, on_row=finished)
         if json_:
             out.print_json(table.to_json(orient="records", force_ascii=False))
         else:
             t = Table(title=f"batch of {len(table)} scenarios")
             for col in ("scenario", "status", "covered", "objective", "seconds", "error"):
                 t.add_column(col, justify="left" if col in ("scenario", "error") else "right")
-            colours = {"optimal": "green", "feasible": "yellow"}
             for _, r in table.iterrows():
                 c = colours.get(r["status"], "red")
                 cov = "" if r["covered"] is None or r["covered"] != r["covered"] else (

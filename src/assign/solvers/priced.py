@@ -36,7 +36,7 @@ from ..geo import iter_pairs_within, nearest_within
 from ..io.scenario import Scenario
 from .certificate import Dual, plan_dual
 from .coverage import COST_SCALE, linear_weights, priority_ranks, scaled
-from .flow import count_capacity, flow_arcs
+from .flow import count_capacity, cover_flows
 
 log = logging.getLogger(__name__)
 
@@ -142,10 +142,10 @@ def solve_priced(scenario: Scenario, nearest: int = NEAREST,
         cost = scaled(rules.cost(km, rules.skill_match(i, j)), COST_SCALE)
         dual = None
         if rounds > 1:  # re-solve only around the pairs that priced out, if it certifies
-            dual, how = _repair(i, j, cost, capacity, reward, assign, new)
+            dual, how = _repair(i, j, cost, capacity, reward, ranks, assign, new)
             repairs.append(how)
         if dual is None:
-            flows = _flow(i, j, cost, capacity, reward)
+            flows = _flow(i, j, cost, capacity, ranks)
             if flows is None:
                 break
             chosen = np.flatnonzero(flows > 0)
@@ -206,7 +206,7 @@ def solve_priced(scenario: Scenario, nearest: int = NEAREST,
     return PricedResult(cand, chosen, status, rounds, len(i), admissible, repairs)
 
 
-def _repair(i, j, cost, capacity, reward, assign, new) -> tuple[Dual | None, str]:
+def _repair(i, j, cost, capacity, reward, ranks, assign, new) -> tuple[Dual | None, str]:
     """Re-solve only the firms near the pairs that priced out, the others kept in place.
 
     The previous round's plan is optimal for the previous working set; the pairs that
@@ -248,7 +248,7 @@ def _repair(i, j, cost, capacity, reward, assign, new) -> tuple[Dual | None, str
         left = capacity - np.bincount(assign[fixed], minlength=m)
         f_map = np.full(n, -1, np.int64)
         f_map[fs] = np.arange(len(fs))
-        flows = _flow(i[sel], f_map[j[sel]], cost[sel], left, reward[fs])
+        flows = _flow(i[sel], f_map[j[sel]], cost[sel], left, ranks[fs])
         if flows is None:
             return None, "whole (region flow failed)"
         trial = assign.copy()
@@ -301,12 +301,12 @@ def _merge(i, j, km, ni, nj, nkm):
     return ai[first], aj[first], akm[first]
 
 
-def _flow(i, j, cost, capacity, reward) -> np.ndarray | None:
-    """Flows on the pair arcs of one min-cost flow (None unless optimal)."""
-    smcf, k = flow_arcs(i, j, cost, capacity, reward)
-    if smcf.solve() != smcf.OPTIMAL:
-        return None
-    return smcf.flows(np.arange(k, dtype=np.int32))
+def _flow(i, j, cost, capacity, ranks) -> np.ndarray | None:
+    """Flows on the pairs of a coverage-first, least-cost plan (None unless optimal).
+
+    Solved without the coverage rewards (:func:`~assign.solvers.flow.cover_flows`): its
+    optimum is one of the reward objective's, which the certificate then checks."""
+    return cover_flows(i, j, cost, capacity, ranks)
 
 
 def _potentials(i, j, cost, used, assign, capacity, reward):
