@@ -76,6 +76,8 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from .changes import read_previous as read_previous
     from .config import AssignmentConfig as AssignmentConfig
     from .config import ScenarioConfig as ScenarioConfig
+    from .conflicts import Conflict as Conflict
+    from .conflicts import explain_infeasible as explain_infeasible
     from .errors import Problem as Problem
     from .errors import ScenarioError as ScenarioError
     from .errors import ScenarioWarning as ScenarioWarning
@@ -84,8 +86,6 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from .generate import synthetic_tables as synthetic_tables
     from .generate import write_scenario as write_scenario
     from .geo import haversine_km as haversine_km
-    from .conflicts import Conflict as Conflict
-    from .conflicts import explain_infeasible as explain_infeasible
     from .insight.diff import diff_pairings as diff_pairings
     from .insight.explain import Explanation as Explanation
     from .insight.explain import explain as explain

@@ -32,6 +32,7 @@ from .errors import ScenarioError, ScenarioWarning
 from .io.export import write_csv, write_json, write_pairs
 from .io.manifest import build_manifest, scenario_files, scenario_inputs
 from .io.scenario import load_scenario, resolve_yaml
+from .problem import compile_problem
 
 BATCH_COLUMNS = ("scenario", "path", "status", "firms", "covered", "cadres_used", "objective",
                  "bound", "backend", "seconds", "error", "out")
@@ -106,10 +107,12 @@ def solve_one(path: Path, name: str, overrides: dict[str, Any],
                    seconds=round(time.perf_counter() - t0, 3))
         return row, files
     try:
-        pairing = solve(scenario, backend=backend, time_limit=time_limit)  # type: ignore[arg-type]
+        problem = compile_problem(scenario)
+        pairing = solve(problem, backend=backend, time_limit=time_limit)  # type: ignore[arg-type]
         manifest = build_manifest(scenario_inputs(scenario), command=command,
                                   overrides=overrides, started=started,
-                                  seconds=time.time() - started)
+                                  seconds=time.time() - started,
+                                  fingerprint=problem.fingerprint)
         manifest["backend"] = pairing.backend
         with tempfile.TemporaryDirectory(prefix="zhuqi-batch-") as tmp:
             folder = Path(tmp)

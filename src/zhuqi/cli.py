@@ -191,7 +191,9 @@ def solve_cmd(
         "intranet server; add #gcj02 or #wgs84 for its coordinates, else guessed from the "
         "URL). Without tiles the road graph or the points' extent is drawn.")] = "osm",
     set_: SetOpt = None,
-    backend: Annotated[str | None, typer.Option(help="auto | flow | cpsat | priced (the province path); one that cannot honour a rule the scenario uses is refused")] = None,
+    backend: Annotated[str | None, typer.Option(
+        help="auto | flow | cpsat | priced (the province path); one that cannot honour a rule "
+        "the scenario uses is refused")] = None,
     time_limit: Annotated[float | None, typer.Option(
         help="Solver time limit, seconds of CP-SAT's deterministic time (the same plan on "
         "any machine and load; wall time may differ).")] = None,
