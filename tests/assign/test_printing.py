@@ -101,3 +101,25 @@ def test_the_printed_list_has_every_column_and_the_header_on_every_page(yifeng, 
     assert "县人力资源和社会保障局" in printed
     n = len(pages)
     assert f"第 1 页，共 {n} 页" in pages[0] and f"第 {n} 页，共 {n} 页" in pages[-1]
+
+
+def test_explanation_and_diff_workbooks_are_set_up_for_print(tmp_path):
+    """The explanation and diff workbooks print like the pairing list: header row frozen and
+    repeated, fitted to the page width, page numbers in the footer."""
+    from pathlib import Path
+
+    from assign import diff_pairings, explain, load_scenario, solve
+    from assign.insight.diff import write_diff
+    from assign.insight.explain import write_explanation
+
+    sc = load_scenario(Path(__file__).parents[2] / "scenarios" / "quanzhou-2020")
+    plan = solve(sc)
+    other = solve(sc.with_config(max_firms_per_cadre=2))
+    paths = [write_explanation(explain(sc, plan), tmp_path / "why.xlsx", "zh"),
+             write_diff(diff_pairings(plan, other), tmp_path / "diff.xlsx", "zh")]
+    for path in paths:
+        wb = openpyxl.load_workbook(path)
+        for ws in wb.worksheets:
+            assert ws.print_title_rows == "$1:$1" and ws.freeze_panes == "A2", (path, ws.title)
+            assert ws.page_setup.fitToWidth == 1
+            assert "&P" in ws.oddFooter.center.text and "&N" in ws.oddFooter.center.text

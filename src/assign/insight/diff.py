@@ -138,9 +138,15 @@ def write_diff(diff: pd.DataFrame, path: str | Path, lang: str = "en",
             columns={"status": "变化", "firms": "企业数"})
 
     def write(p: Path) -> None:
+        from ..io.printing import page_title, print_ready
+
+        keys = {"diff": list(diff.columns), "counts": ["status", "firms"]}
         with pd.ExcelWriter(p, engine="openpyxl") as xw:
-            for name, df in (("变化" if lang == "zh" else "diff", table),
-                             ("汇总" if lang == "zh" else "counts", counts)):
+            for kind, name, df in (("diff", "变化" if lang == "zh" else "diff", table),
+                                   ("counts", "汇总" if lang == "zh" else "counts", counts)):
                 df.to_excel(xw, sheet_name=name, index=False)
+                # print-ready like the pairing list: title, page numbers, header repeated
+                print_ready(xw.sheets[name], keys[kind][:len(df.columns)],
+                            page_title("", name, None, lang), lang)
 
     return with_manifest(atomic_write(path, write), manifest)

@@ -827,15 +827,21 @@ def write_explanation(ex: Explanation, path, lang: str = "en", manifest: dict | 
         "cadre_id": "alt_cadre_id", "cadre_name": "alt_cadre_name",
         "distance_km": "alt_distance_km", "cost": "alt_cost"}), on="firm_id", how="left"),
         ex.uncovered, ex.candidates, ex.cadres)
+    keys = {name: list(df.columns) for name, df in sheets}
+    keys.update({n: list(t.columns) for n, t in zip(names, tables, strict=True)})
     sheets += [(n, headed(t)) for n, t in zip(names, tables, strict=True)]
+    scenario = str(ex.meta.get("scenario", "") or "")
+    plan = "optimal" if ex.optimal else "feasible"
 
     def write(p) -> None:
+        from ..io.printing import page_title, print_ready
+
+        lang_sheet = "zh" if lang == "zh" else "en"
         with pd.ExcelWriter(p, engine="openpyxl") as xw:
             for name, df in sheets:
                 df.to_excel(xw, sheet_name=name, index=False)
-                sheet = xw.sheets[name]
-                for col in sheet.columns:
-                    width = max(len(str(c.value or "")) for c in col[:200]) + 4
-                    sheet.column_dimensions[col[0].column_letter].width = min(width, 90)
+                # print-ready like the pairing list: title, page numbers, header repeated
+                print_ready(xw.sheets[name], keys[name],
+                            page_title(scenario, name, plan, lang_sheet), lang_sheet)
 
     return with_manifest(atomic_write(path, write), manifest)
