@@ -617,11 +617,7 @@ def NeedView(ws: Workspace, rev: int) -> None:
     if not levels.value and n:
         levels.value = ",".join(str(x) for x in sorted({max(1, round(n * f)) for f in (0.6, 0.8, 1.0)}))
     solara.InputInt(L("replications"), value=reps)
-    with solara.Row():
-        solara.Button(L("simulate"), color="primary", disabled=sim_task.pending, on_click=lambda: sim_task())
-        if sim_task.pending:
-            solara.Button(L("cancel"), on_click=sim_task.cancel)
-    Running(sim_task)
+    RunButton(L("simulate"), sim_task)
     res = sim_task.value if sim_task.finished else None
     if res is not None:
         s = res.summary()["metrics"]
@@ -635,11 +631,7 @@ def NeedView(ws: Workspace, rev: int) -> None:
         OpenIssuesChart(res.timeseries)
     H(L("compare"))
     solara.InputText(L("levels"), value=levels)
-    with solara.Row():
-        solara.Button(L("compare"), color="primary", disabled=cmp_task.pending, on_click=lambda: cmp_task())
-        if cmp_task.pending:
-            solara.Button(L("cancel"), on_click=cmp_task.cancel)
-    Running(cmp_task)
+    RunButton(L("compare"), cmp_task)
     if cmp_task.finished and cmp_task.value is not None:
         rows = []
         for lv in cmp_task.value.levels:
@@ -659,11 +651,7 @@ def NeedView(ws: Workspace, rev: int) -> None:
         solara.InputFloat(("至少（%）" if share else "至多") if LANG == "zh" else
                           ("at least (%)" if share else "at most"), value=goal_value,
                           style={"max-width": "160px"})
-    with solara.Row():
-        solara.Button(L("staff"), color="primary", disabled=staff_task.pending, on_click=lambda: staff_task())
-        if staff_task.pending:
-            solara.Button(L("cancel"), on_click=staff_task.cancel)
-    Running(staff_task)
+    RunButton(L("staff"), staff_task)
     if staff_task.finished and staff_task.value is not None:
         r = staff_task.value
         best = getattr(r, "cadres", None)
@@ -679,6 +667,16 @@ def target_text(label: str, value: float) -> str:
     if metric in ("resolution_rate", "closed_within_30d"):
         return f"{metric} >= {value / 100:g}"
     return f"{metric} <= {value:g}"
+
+
+@solara.component
+def RunButton(label: str, task) -> None:
+    """A button that starts ``task``, a cancel button while it runs, and its progress."""
+    with solara.Row():
+        solara.Button(label, color="primary", disabled=task.pending, on_click=lambda: task())
+        if task.pending:
+            solara.Button(L("cancel"), on_click=task.cancel)
+    Running(task)
 
 
 @solara.component
