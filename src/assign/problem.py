@@ -14,7 +14,7 @@ with :class:`UnsupportedRule` naming the rule and the backends.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -83,7 +83,12 @@ class Problem:
 
     scenario: Scenario
     previous: pd.DataFrame | None = None
-    fingerprint: str = field(default="", compare=False)
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """SHA-256 of every input (computed when first asked for: a large table takes
+        seconds to hash, and solving alone does not need it)."""
+        return _fingerprint(self.scenario, self.previous)
 
     # --- what the problem uses -------------------------------------------------------------
     @cached_property
@@ -238,7 +243,7 @@ def compile_problem(scenario: Scenario, previous: pd.DataFrame | str | None = No
     from .changes import as_previous
 
     prev = as_previous(previous) if previous is not None else scenario.previous
-    return Problem(scenario, prev, _fingerprint(scenario, prev))
+    return Problem(scenario, prev)
 
 
 def as_problem(obj: Scenario | Problem, previous: pd.DataFrame | str | None = None) -> Problem:
