@@ -21,9 +21,10 @@ import base64
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mkdocs.structure.files import File, Files
+if TYPE_CHECKING:  # the pages are built without MkDocs too (tests/test_docs_tables.py)
+    from mkdocs.structure.files import Files
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,92 +44,12 @@ TABLE_TITLES = {
                 "(`--lang en|zh`)."),
 }
 
-# Used only while the package has no table_reference(): what each column means and its unit.
-_FALLBACK_NOTES: dict[str, tuple[str, str]] = {
-    "id": ("Unique identifier.", ""),
-    "name": ("Name.", ""),
-    "home_unit": ("The cadre's own office (派出单位); conflict rules may use it.", ""),
-    "lat": ("Latitude, in the scenario's `coordinates` system (WGS-84 by default).", "degrees"),
-    "lon": ("Longitude, in the scenario's `coordinates` system.", "degrees"),
-    "skills": ("Categories the cadre can solve: keys or Chinese labels, separated by ; 、 ， or ,; "
-               "`key:0.8` gives a proficiency.", ""),
-    "max_firms": ("Most firms this cadre serves (blank: `assignment.max_firms_per_cadre`).", "firms"),
-    "max_workload": ("Hours a week the cadre has for the firms (blank: no limit).", "hours a week"),
-    "zone": ("Zone or industrial park (task forces serve a zone).", ""),
-    "start_day": ("First day of the simulation the cadre serves (batches).", "day"),
-    "end_day": ("The cadre serves up to, not including, this day.", "day"),
-    "sector": ("Industry.", ""),
-    "employees": ("Number of employees (drives the load model).", "persons"),
-    "priority": ("Higher is covered first; 是/否 read as 1/0.", ""),
-    "needs": ("Categories of the firm's problems, the primary need first.", ""),
-    "rate_per_day": ("The firm's own issue rate for the simulation.", "issues a day"),
-    "cadre_id": ("A cadre's `id`.", ""),
-    "firm_id": ("A firm's `id`.", ""),
-    "cost": ("The pair's cost (the objective with `objective: cost`).", ""),
-    "load": ("Weekly hours the pair takes (blank: the load model's estimate).", "hours a week"),
-    "travel_min": ("Travel time one way (the simulation's visits).", "minutes"),
-    "note": ("Free text.", ""),
-    "reason": ("Why the pair is ruled out (free text).", ""),
-    "cadre_name": ("The cadre's name.", ""),
-    "firm_name": ("The firm's name.", ""),
-    "distance_km": ("Distance of the pair: by road when the scenario has roads, else great circle.", "km"),
-    "crow_km": ("Great-circle distance (with roads only).", "km"),
-    "skill_match": ("How well the cadre's skills match the firm's needs (0 to 1).", ""),
-    "change": ("Against the previous plan: kept, moved or new.", ""),
-    "team": ("Task force (teams mode).", ""),
-}
-_UNIT_OF_HEADER = {"公里": "km", "小时": "hours a week", "分钟": "minutes"}
+def table_reference_rows() -> list[dict[str, Any]]:
+    """The rows of the table reference: the readers' and writers' one description of every
+    table (:func:`assign.io.table_reference`)."""
+    from assign.io import table_reference
 
-
-def _fallback_reference() -> list[dict[str, Any]]:
-    """The table reference from the column lists the readers use today."""
-    from assign.io import scenario as sc
-    from assign.io.export import HEADERS_ZH
-    from assign.io.tables import ALIASES
-    from assign.rules import FORBID_COLUMNS, PIN_COLUMNS
-
-    rows: list[dict[str, Any]] = []
-
-    def add(kind: str, columns: list, aliases: dict[str, str]) -> None:
-        for col in columns:
-            heads = [h for h, key in aliases.items() if key == col.name and not h.isascii()]
-            kind_text = col.kind if col.kind != "id" else "text"
-            if col.low is not None or col.high is not None:
-                lo = "" if col.low is None else f"{col.low:g}"
-                hi = "" if col.high is None else f"{col.high:g}"
-                kind_text += f" [{lo}, {hi}]" if hi else f" ≥ {lo}"
-            note, unit = _FALLBACK_NOTES.get(col.name, ("", ""))
-            rows.append(dict(kind=kind, key=col.name, zh=" / ".join(heads), type=kind_text, unit=unit,
-                             required=col.required, description=note))
-
-    add("cadres", sc.CADRE_COLUMNS, ALIASES["cadres"])
-    add("firms", sc.FIRM_COLUMNS, ALIASES["firms"])
-    add("pairs", sc.PAIR_COLUMNS, ALIASES["pairs"])
-    add("pinned", PIN_COLUMNS, ALIASES["pairs"])
-    add("forbidden", FORBID_COLUMNS, ALIASES["pairs"])
-    for key, zh in HEADERS_ZH.items():
-        if key in ("firms", "max_firms", "max_workload", "firm_list", "members", "member_ids",
-                   "home_units", "skills_needed", "skills_covered", "zone_firms", "linked"):
-            continue  # columns of the per-cadre and per-team sheets, not of the list of pairs
-        note, unit = _FALLBACK_NOTES.get(key, ("", ""))
-        unit = unit or next((u for w, u in _UNIT_OF_HEADER.items() if w in zh), "")
-        rows.append(dict(kind="pairing", key=key, zh=zh, type="", unit=unit,
-                         required=key in ("cadre_id", "firm_id"), description=note))
-    return rows
-
-
-def table_reference_rows() -> tuple[list[dict[str, Any]], str]:
-    """The rows of the table reference and where they come from."""
-    import assign.io
-
-    if hasattr(assign.io, "table_reference"):
-        ref = assign.io.table_reference()
-        if hasattr(ref, "to_dict"):
-            ref = ref.to_dict("records")
-        return [dict(r) for r in ref], "`assign.io.table_reference()`"
-    return _fallback_reference(), (
-        "the readers' column lists (`assign.io.scenario`, `assign.rules`) and header aliases "
-        "(`assign.io.tables.ALIASES`)")
+    return table_reference().to_dict("records")
 
 
 def _cell(value: Any) -> str:
@@ -142,7 +63,7 @@ def _cell(value: Any) -> str:
 
 
 def tables_page() -> str:
-    rows, source = table_reference_rows()
+    rows = table_reference_rows()
     kinds: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         kinds.setdefault(str(r.get("kind", "")), []).append(r)
@@ -154,8 +75,9 @@ def tables_page() -> str:
         "full-width brackets read as half-width and English ignoring case. Columns a table does "
         "not know are kept (conflict rules may use them).",
         "",
-        f"*This page is generated when the site is built, from {source}, so it cannot drift "
-        "from what the readers accept.*",
+        "*This page is generated when the site is built, from `assign.io.table_reference()`, "
+        "the one description readers and writers both use, so it cannot drift from what zhuqi "
+        "reads and writes.*",
         "",
     ]
     order = list(TABLE_TITLES) + [k for k in kinds if k not in TABLE_TITLES]
@@ -166,12 +88,13 @@ def tables_page() -> str:
         out += [f"## {title}" + (f" ({zh})" if zh else "") + f" {{#{kind}}}", ""]
         if what:
             out += [what, ""]
-        out += ["| key | 中文表头 | type | unit | required | description |",
-                "| --- | --- | --- | --- | --- | --- |"]
+        out += ["| key | 中文表头 | also read | type | unit | required | description |",
+                "| --- | --- | --- | --- | --- | --- | --- |"]
         for r in kinds[kind]:
             out.append("| " + " | ".join([
-                f"`{_cell(r.get('key'))}`", _cell(r.get("zh")), _cell(r.get("type")),
-                _cell(r.get("unit")), _cell(r.get("required")), _cell(r.get("description")),
+                f"`{_cell(r.get('key'))}`", _cell(r.get("zh")), _cell(r.get("also_read")),
+                _cell(r.get("type")), _cell(r.get("unit")), _cell(r.get("required")),
+                _cell(r.get("description")),
             ]) + " |")
         out.append("")
     from assign.categories import CATEGORIES
@@ -314,6 +237,8 @@ def notebook_page(path: Path, mode: str) -> str:
 # ---------------------------------------------------------------------------- hook
 
 def on_files(files: Files, config: Any) -> Files:
+    from mkdocs.structure.files import File
+
     files.append(File.generated(config, "guide/tables.md", content=tables_page()))
     files.append(File.generated(config, "reference/cli.md", content=cli_page()))
     mode = os.environ.get("ZHUQI_DOCS_NOTEBOOKS", "auto")

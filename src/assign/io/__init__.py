@@ -1,2 +1,4 @@
 """Reading and writing: scenarios, rosters and pair tables, roads, coordinates, workbooks,
 maps and manifests."""
+
+from .schema import table_reference as table_reference
