@@ -41,37 +41,70 @@ PAIR_BLOCK = 2048
 
 
 def iter_pairs_within(
-    lat_a, lon_a, lat_b, lon_b, max_km: float, sort: bool = True
+    lat_a, lon_a, lat_b, lon_b, max_km: float | np.ndarray, sort: bool = True
 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Blocks of the pairs (i in a, j in b) at most ``max_km`` apart.
 
     The points of ``a`` are searched :data:`PAIR_BLOCK` at a time against one k-d tree of
     ``b``, so memory stays a block's size. Yields int32 ``i``, ``j`` and float64 km, each
-    block sorted by (i, j) when ``sort``; blocks come in order of ``i``.
+    block sorted by (i, j) when ``sort``; every pair of one point of ``a`` is in one block.
+
+    ``max_km`` may be one radius per point of ``a`` (a point with a radius below 0 has no
+    pairs). The points are then searched in bands of similar radius (:data:`RADIUS_BANDS`
+    of them), each block with its band's largest radius, and pairs beyond a point's own
+    radius are dropped: far less work than searching every point at the largest radius
+    when most radii are small. Blocks then come band by band, not in order of ``i``.
     """
     lat_a, lon_a = np.asarray(lat_a, float), np.asarray(lon_a, float)
     lat_b, lon_b = np.asarray(lat_b, float), np.asarray(lon_b, float)
     from scipy.spatial import cKDTree  # here, not at import: `zhuqi simulate` needs no tree
 
     tb = cKDTree(unit_vectors(lat_b, lon_b))
-    # a small margin: the chord test is exact in theory, rounding may drop a boundary pair
-    chord = km_to_chord(max_km) * (1 + 1e-9)
     va = unit_vectors(lat_a, lon_a)
-    for lo in range(0, len(va), PAIR_BLOCK):
-        ta = cKDTree(va[lo:lo + PAIR_BLOCK])
-        found = ta.sparse_distance_matrix(tb, chord, output_type="ndarray")
-        i = found["i"].astype(np.int32)
-        j = found["j"].astype(np.int32)
-        # the great-circle km from the chord the search measured: the same distance as
-        # haversine_km up to about 1e-12 km, without looking up four coordinates a pair
-        km = chord_to_km(found["v"])
-        del found
-        if sort:
-            order = np.lexsort((j, i))
-            i, j, km = i[order], j[order], km[order]
-        i += np.int32(lo)
-        keep = km <= max_km
-        yield i[keep], j[keep], km[keep]
+    radius = np.asarray(max_km, float)
+    for rows, top in _bands(radius, len(va)):
+        # a small margin: the chord test is exact in theory, rounding may drop a boundary pair
+        chord = km_to_chord(top) * (1 + 1e-9)
+        for lo in range(0, len(rows), PAIR_BLOCK):
+            block = rows[lo:lo + PAIR_BLOCK]
+            ta = cKDTree(va[block])
+            found = ta.sparse_distance_matrix(tb, chord, output_type="ndarray")
+            i = found["i"].astype(np.int32)
+            j = found["j"].astype(np.int32)
+            # the great-circle km from the chord the search measured: the same distance as
+            # haversine_km up to about 1e-12 km, without looking up four coordinates a pair
+            km = chord_to_km(found["v"])
+            del found
+            if sort:
+                order = np.lexsort((j, i))
+                i, j, km = i[order], j[order], km[order]
+            i = block[i].astype(np.int32)
+            keep = km <= (radius[i] if radius.ndim else top)
+            yield i[keep], j[keep], km[keep]
+
+
+RADIUS_BANDS = 16
+"""Bands of similar radius searched together when each point has its own radius."""
+
+
+def _bands(radius: np.ndarray, n: int) -> Iterator[tuple[np.ndarray, float]]:
+    """The points of ``a`` (row indices, ascending) in groups with the radius to search."""
+    if radius.ndim == 0:
+        yield np.arange(n), float(radius)
+        return
+    if radius.shape != (n,):
+        raise ValueError(f"one radius per point expected ({n}), got {radius.shape}")
+    top = float(radius.max()) if n else 0.0
+    if top < 0:
+        return
+    width = top / RADIUS_BANDS if top > 0 else 1.0
+    band = np.where(radius < 0, -1, np.minimum(np.ceil(radius / width), RADIUS_BANDS))
+    order = np.argsort(band, kind="stable")
+    bounds = np.searchsorted(band[order], np.arange(-1, RADIUS_BANDS + 2))
+    for b in range(RADIUS_BANDS + 1):
+        rows = order[bounds[b + 1]:bounds[b + 2]]
+        if len(rows):
+            yield rows, min(top, b * width) if b < RADIUS_BANDS else top
 
 
 def pairs_within(

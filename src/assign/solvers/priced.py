@@ -161,8 +161,9 @@ def solve_priced(scenario: Scenario, nearest: int = NEAREST,
         # price every admissible pair, block by block
         add: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         seeds: list[tuple[np.ndarray, np.ndarray]] = []
-        admissible = priced_out = 0
-        for bi, bj, bkm in iter_pairs_within(lat_f, lon_f, lat_c, lon_c, max_km, sort=False):
+        seen = priced_out = 0
+        reach = max_km if rounds == 1 else _pricing_reach(d_firm, d_cadre, margin, max_km)
+        for bi, bj, bkm in iter_pairs_within(lat_f, lon_f, lat_c, lon_c, reach, sort=False):
             bi, bj = bj, bi  # blocks of firms: i = cadre, j = firm
             in_reach[bj] = True
             ok = rules.keep(bi, bj)
@@ -171,7 +172,7 @@ def solve_priced(scenario: Scenario, nearest: int = NEAREST,
             ok = rules.allowed(bi, bj)
             bi, bj, bkm = bi[ok], bj[ok], bkm[ok]
             allowed_pair[bj] = True
-            admissible += len(bi)
+            seen += len(bi)
             bc = scaled(rules.cost(bkm, rules.skill_match(bi, bj)), COST_SCALE)
             reduced = bc + d_firm[bj] - d_cadre[bi]
             out = assign[bj] != bi
@@ -182,9 +183,11 @@ def solve_priced(scenario: Scenario, nearest: int = NEAREST,
             if near.any():
                 add.append((bi[near], bj[near], bkm[near]))
         t2 = time.perf_counter()
+        if rounds == 1:
+            admissible = seen
         log.info("pricing round %d: %d working pairs, %s %.1f s, pricing %d pairs %.1f s, "
-                 "%d priced out", rounds, len(i), repairs[-1] if rounds > 1 else "flow",
-                 t1 - t0, admissible, t2 - t1, priced_out)
+                 "%d priced out", rounds, len(i), repairs[-1] if repairs else "flow",
+                 t1 - t0, seen, t2 - t1, priced_out)
         if priced_out == 0:
             status = "optimal"
             break
@@ -204,6 +207,22 @@ def solve_priced(scenario: Scenario, nearest: int = NEAREST,
                       None, reason)
     chosen = np.flatnonzero(assign[j] == i) if status == "optimal" else np.zeros(0, np.int64)
     return PricedResult(cand, chosen, status, rounds, len(i), admissible, repairs)
+
+
+def _pricing_reach(d_firm: np.ndarray, d_cadre: np.ndarray, margin: int,
+                   max_km: float) -> np.ndarray:
+    """Per firm, the km beyond which none of its pairs can price out or come within the
+    margin of it.
+
+    A pair's reduced cost ``cost + d_firm - d_cadre`` is at least
+    ``km * COST_SCALE - 1/2 + d_firm - max(d_cadre)``, since every cost is at least the
+    pair's km (rounded to whole scaled units). Pairs farther than where that reaches
+    ``margin`` need not be looked at: a covered firm near its cadre, with a cheap cadre,
+    is priced only within a few km instead of the whole reach. The first round prices
+    every admissible pair (counting them, and finding which firms have none).
+    """
+    top = max(0, int(d_cadre.max())) if len(d_cadre) else 0
+    return np.minimum(max_km, (margin + 1 + top - d_firm) / COST_SCALE)
 
 
 def _repair(i, j, cost, capacity, reward, ranks, assign, new) -> tuple[Dual | None, str]:
