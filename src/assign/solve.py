@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -66,6 +66,7 @@ def solve(
     time_limit: float | None = None,
     seed: int = 0,
     previous: pd.DataFrame | str | Path | None = None,
+    executor: Any = None,
 ) -> Pairing:
     """Pair the scenario's cadres with its firms.
 
@@ -84,6 +85,11 @@ def solve(
         seed: CP-SAT random seed.
         previous: Last round's pairing (a frame with ``cadre_id, firm_id`` or a file
             written by zhuqi); default: the scenario's ``assignment.previous``.
+        executor: Where the flow's independent parts (groups of connected components of
+            the pair graph: counties, cities with no pair between them) are solved, one
+            task each: any object with the ``map_unordered(fn, shared, tasks)`` method of
+            ``sim.executors`` (``ProcessExecutor`` for local processes, ``DaskExecutor``
+            for a cluster). The plan is the same as without it.
 
     Returns:
         The :class:`Pairing`; an infeasible or partial plan is a status, not an exception.
@@ -113,7 +119,7 @@ def solve(
     pins = problem.pins
     sub = pins.sub
     if used == "priced":
-        big = solve_priced(sub, max_km=problem.reach_km)
+        big = solve_priced(sub, max_km=problem.reach_km, executor=executor)
         cand, chosen = pins.merge(big.candidates, big.chosen)
         pairing = _pairing(scenario, cand, chosen, big.status, 0.0, used)
         meta = _meta(scenario, used, limit, seed, big.admissible_pairs)
@@ -144,7 +150,8 @@ def solve(
         if cfg.balance == "firms":
             capacity, _ = balanced_capacity(cand.cadre, cand.firm, flow_cost, capacity, ranks,
                                             pins.count)
-        chosen, status = solve_flow(cand.cadre, cand.firm, flow_cost, capacity, ranks)
+        chosen, status = solve_flow(cand.cadre, cand.firm, flow_cost, capacity, ranks,
+                                    executor)
         bound = float(cost[chosen].sum()) / cost_scale if status == "optimal" else 0.0
     else:
         assert cand.load is not None  # built with loads for CP-SAT

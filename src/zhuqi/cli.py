@@ -8,6 +8,7 @@ and column); ``--debug`` shows the traceback and the solvers' progress log.
 from __future__ import annotations
 
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -205,9 +206,12 @@ def solve_cmd(
     previous: Annotated[Path | None, typer.Option(
         help="Last round's pairing list (.csv/.xlsx): change as few firms as possible.")] = None,
     out_dir: Annotated[Path | None, typer.Option(help="Batch: each scenario to DIR/NAME/.")] = None,
-    workers: Annotated[int | None, typer.Option(min=1, help="Batch: scenarios at once.")] = None,
+    workers: Annotated[int | None, typer.Option(
+        min=1, help="Batch: scenarios at once. One scenario: local processes for its "
+        "independent parts (groups of cadres and firms with no pair between them).")] = None,
     scheduler: Annotated[str | None, typer.Option(
-        help="Batch: Dask scheduler address (tcp://HOST:8786); each scenario one task.")] = None,
+        help="Batch: Dask scheduler address (tcp://HOST:8786); each scenario one task. One "
+        "scenario without --out-dir: its independent parts on the cluster.")] = None,
     debug: Debug = False,
 ) -> None:
     """Pair cadres with firms: cover as many firms as possible, then least distance or cost.
@@ -218,7 +222,7 @@ def solve_cmd(
     Example: zhuqi solve scenarios/quanzhou-2020 --out pairs.csv --summary summary.json
     Batch: zhuqi solve scenarios/* --out-dir out/batch --workers 2 (or --scheduler ADDRESS)
     """
-    if out_dir is not None or len(paths) > 1 or scheduler is not None:
+    if out_dir is not None or len(paths) > 1:
         from .cli_experiments import solve_batch_cmd
 
         return solve_batch_cmd(paths, out_dir, set_, backend, time_limit, lang or "en", json_,
@@ -240,11 +244,18 @@ def solve_cmd(
 
             tile_source(tiles)  # a bad --tiles is an input error before the solve
         started = time.time()
+        if workers is not None and scheduler is not None:
+            raise ValueError("give --workers or --scheduler, not both")
         scenario = _load(path, set_)
         t0 = time.perf_counter()
-        with busy(f"solving {scenario.name}"):
+        with ExitStack() as stack, busy(f"solving {scenario.name}"):
+            executor = None
+            if scheduler is not None or (workers or 1) > 1:
+                from sim.executors import make_executor
+
+                executor = stack.enter_context(make_executor(workers, scheduler))
             pairing = solve(scenario, backend=backend, time_limit=time_limit,  # type: ignore[arg-type]
-                            seed=seed, previous=previous)
+                            seed=seed, previous=previous, executor=executor)
         written = []
         man = run_manifest(scenario, {"previous": previous}, seed=seed, started=started)
         if pairing.is_feasible():

@@ -30,6 +30,9 @@ group rather than the whole province.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from typing import Any
+
 import numpy as np
 from ortools.graph.python import max_flow, min_cost_flow
 from scipy.sparse import coo_matrix
@@ -88,6 +91,7 @@ def solve_flow(
     cost: np.ndarray,
     capacity: np.ndarray,
     ranks: np.ndarray,
+    executor: Any = None,
 ) -> tuple[np.ndarray, str]:
     """Solve the count-limited assignment exactly.
 
@@ -97,6 +101,11 @@ def solve_flow(
         cost: Integer cost of each pair.
         capacity: Most firms each cadre may take (int64, one per cadre).
         ranks: Priority rank of each firm (0 = lowest).
+        executor: Where to solve the groups of connected components (see
+            :func:`pair_groups`), one task each, largest first: any object with the
+            ``map_unordered(fn, shared, tasks)`` method of ``sim.executors`` (local
+            processes, a Dask cluster). Default: one after another in this process. A group
+            the executor loses is solved here; the plan is the same either way.
 
     Returns:
         The indices of the chosen pairs and the status ("optimal" or "unknown").
@@ -107,20 +116,42 @@ def solve_flow(
     groups = pair_groups(cadre, firm, m, n)
     if len(groups) == 1:
         return _solve_group(cadre, firm, cost, capacity, ranks)
-    chosen: list[np.ndarray] = []
-    c_map = np.full(m, -1, np.int64)
-    f_map = np.full(n, -1, np.int64)
-    for idx in groups:
-        ci, fi = cadre[idx], firm[idx]
-        cadres, firms = _present(ci, m), _present(fi, n)
-        c_map[cadres] = np.arange(len(cadres))
-        f_map[firms] = np.arange(len(firms))
-        picked, status = _solve_group(c_map[ci], f_map[fi], cost[idx], capacity[cadres],
-                                      ranks[firms])
+    groups.sort(key=len, reverse=True)  # largest first: the longest tasks start first
+
+    def tasks() -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                  np.ndarray]]:
+        c_map = np.full(m, -1, np.int64)
+        f_map = np.full(n, -1, np.int64)
+        for k, idx in enumerate(groups):
+            ci, fi = cadre[idx], firm[idx]
+            cadres, firms = _present(ci, m), _present(fi, n)
+            c_map[cadres] = np.arange(len(cadres))
+            f_map[firms] = np.arange(len(firms))
+            yield (k, c_map[ci], f_map[fi], np.asarray(cost)[idx], capacity[cadres],
+                   np.asarray(ranks)[firms])
+
+    outcomes: Iterable[tuple[Any, Any, BaseException | None]] = (
+        ((t, _group_task(None, t), None) for t in tasks()) if executor is None
+        else executor.map_unordered(_group_task, None, tasks()))
+    chosen: list[np.ndarray | None] = [None] * len(groups)
+    for task, result, exc in outcomes:
+        k = task[0]
+        if chosen[k] is not None:  # a second copy of a task (Dask runs tasks at least once)
+            continue
+        if exc is not None or result is None:  # lost by the executor: solved here
+            result = _group_task(None, task)
+        picked, status = result[1]
         if status != "optimal":
             return np.zeros(0, np.int64), status
-        chosen.append(idx[picked])
-    return np.sort(np.concatenate(chosen)), "optimal"
+        chosen[k] = groups[k][picked]
+    return np.sort(np.concatenate([c for c in chosen if c is not None])), "optimal"
+
+
+def _group_task(_shared: Any, task: tuple) -> tuple[int, tuple[np.ndarray, str]]:
+    """One group of components as an executor task: ``(k, cadre, firm, cost, capacity,
+    ranks)`` in the group's own numbering, to ``(k, (chosen pairs, status))``."""
+    k, cadre, firm, cost, capacity, ranks = task
+    return k, _solve_group(cadre, firm, cost, capacity, ranks)
 
 
 def _present(index: np.ndarray, size: int) -> np.ndarray:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -36,7 +37,7 @@ from ..geo import iter_pairs_within, nearest_within
 from ..io.scenario import Scenario
 from .certificate import Dual, plan_dual
 from .coverage import COST_SCALE, linear_weights, priority_ranks, scaled
-from .flow import count_capacity, cover_flows
+from .flow import count_capacity, solve_flow
 
 log = logging.getLogger(__name__)
 
@@ -97,11 +98,14 @@ class PricedResult:
 
 
 def solve_priced(scenario: Scenario, nearest: int = NEAREST,
-                 margin_km: float = MARGIN_KM, max_km: float | None = None) -> PricedResult:
+                 margin_km: float = MARGIN_KM, max_km: float | None = None,
+                 executor: Any = None) -> PricedResult:
     """The exact coverage-first, least-km plan of a large count-limited scenario.
 
     ``max_km`` is the crow-fly reach of an admissible pair (default ``max_distance_km``; the
     compiled problem passes the smaller of it and the km ``max_travel_min`` covers).
+    ``executor`` solves the flows' independent components (see
+    :func:`~assign.solvers.flow.solve_flow`).
     """
     cfg = scenario.config.assignment
     if max_km is None:
@@ -142,10 +146,10 @@ def solve_priced(scenario: Scenario, nearest: int = NEAREST,
         cost = scaled(rules.cost(km, rules.skill_match(i, j)), COST_SCALE)
         dual = None
         if rounds > 1:  # re-solve only around the pairs that priced out, if it certifies
-            dual, how = _repair(i, j, cost, capacity, reward, ranks, assign, new)
+            dual, how = _repair(i, j, cost, capacity, reward, ranks, assign, new, executor)
             repairs.append(how)
         if dual is None:
-            flows = _flow(i, j, cost, capacity, ranks)
+            flows = _flow(i, j, cost, capacity, ranks, executor)
             if flows is None:
                 break
             chosen = np.flatnonzero(flows > 0)
@@ -225,7 +229,8 @@ def _pricing_reach(d_firm: np.ndarray, d_cadre: np.ndarray, margin: int,
     return np.minimum(max_km, (margin + 1 + top - d_firm) / COST_SCALE)
 
 
-def _repair(i, j, cost, capacity, reward, ranks, assign, new) -> tuple[Dual | None, str]:
+def _repair(i, j, cost, capacity, reward, ranks, assign, new,
+            executor: Any = None) -> tuple[Dual | None, str]:
     """Re-solve only the firms near the pairs that priced out, the others kept in place.
 
     The previous round's plan is optimal for the previous working set; the pairs that
@@ -267,7 +272,7 @@ def _repair(i, j, cost, capacity, reward, ranks, assign, new) -> tuple[Dual | No
         left = capacity - np.bincount(assign[fixed], minlength=m)
         f_map = np.full(n, -1, np.int64)
         f_map[fs] = np.arange(len(fs))
-        flows = _flow(i[sel], f_map[j[sel]], cost[sel], left, ranks[fs])
+        flows = _flow(i[sel], f_map[j[sel]], cost[sel], left, ranks[fs], executor)
         if flows is None:
             return None, "whole (region flow failed)"
         trial = assign.copy()
@@ -320,12 +325,18 @@ def _merge(i, j, km, ni, nj, nkm):
     return ai[first], aj[first], akm[first]
 
 
-def _flow(i, j, cost, capacity, ranks) -> np.ndarray | None:
-    """Flows on the pairs of a coverage-first, least-cost plan (None unless optimal).
+def _flow(i, j, cost, capacity, ranks, executor: Any = None) -> np.ndarray | None:
+    """Flows (0 or 1) on the pairs of a coverage-first, least-cost plan (None unless optimal).
 
-    Solved without the coverage rewards (:func:`~assign.solvers.flow.cover_flows`): its
-    optimum is one of the reward objective's, which the certificate then checks."""
-    return cover_flows(i, j, cost, capacity, ranks)
+    Solved without the coverage rewards, each group of connected components apart
+    (:func:`~assign.solvers.flow.solve_flow`): its optimum is one of the reward objective's,
+    which the certificate then checks."""
+    chosen, status = solve_flow(i, j, cost, capacity, ranks, executor)
+    if status != "optimal":
+        return None
+    flows = np.zeros(len(i), np.int64)
+    flows[chosen] = 1
+    return flows
 
 
 def _potentials(i, j, cost, used, assign, capacity, reward):
