@@ -62,7 +62,7 @@ def _hungarian(ci, fj, cost, caps, m, n):
 
 
 @pytest.mark.parametrize("seed", range(8))
-def test_groups_on_an_executor_give_the_same_plan(seed, monkeypatch):
+def test_groups_on_an_executor_give_the_same_plan(seed, monkeypatch, caplog):
     rng = np.random.default_rng(seed)
     ci, fj, cost, caps, m, n = _islands(rng)
     ranks = np.zeros(n, np.int64)
@@ -72,6 +72,7 @@ def test_groups_on_an_executor_give_the_same_plan(seed, monkeypatch):
     spread, status2 = solve_flow(ci, fj, cost, caps, ranks, executor=lossy)
     assert status == status2 == "optimal"
     assert lossy.tasks > 1
+    assert "lost by the executor (RuntimeError: worker died); solved here" in caplog.text
     assert spread.tolist() == alone.tolist()
     assert len(np.unique(fj[spread])) == len(spread)
     assert (np.bincount(ci[spread], minlength=m) <= caps).all()
@@ -97,14 +98,12 @@ def test_cli_one_scenario_with_workers_solves_its_parts_in_processes(tmp_path, m
     """``zhuqi solve S --workers 2``: the scenario's groups go to two local processes (the
     groups are counted), and the summary is the one of the run in one process."""
     import json
+    import sys
 
     from typer.testing import CliRunner
 
-    from zhuqi.cli import app
-
-    import sys
-
     import assign
+    from zhuqi.cli import app
 
     assign.solve  # noqa: B018 - loads assign.solve (the package's names load when first used)
     calls: list[bool] = []

@@ -30,6 +30,7 @@ group rather than the whole province.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -39,6 +40,8 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from .coverage import linear_weights
+
+log = logging.getLogger(__name__)
 
 GROUP_PAIRS = 500_000
 """Pair tables larger than this are split into groups of whole connected components.
@@ -139,6 +142,8 @@ def solve_flow(
         if chosen[k] is not None:  # a second copy of a task (Dask runs tasks at least once)
             continue
         if exc is not None or result is None:  # lost by the executor: solved here
+            log.warning("part %d of %d lost by the executor (%s: %s); solved here", k + 1,
+                        len(groups), type(exc).__name__, exc)
             result = _group_task(None, task)
         picked, status = result[1]
         if status != "optimal":
