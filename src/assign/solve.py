@@ -125,7 +125,7 @@ def solve(
         meta = _meta(scenario, used, limit, seed, big.admissible_pairs)
         meta["pricing"] = {"rounds": big.rounds, "working_pairs": big.working_pairs,
                            "repairs": big.repairs,
-                           "nearest": NEAREST}
+                           "nearest": NEAREST, "certificate": big.certificate}
         return checked(problem, Pairing(**{**pairing, "seconds": time.perf_counter() - start,
                                            "meta": meta}))
     cand = pins.restrict(problem.candidates(with_load=used == "cpsat"))

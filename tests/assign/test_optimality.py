@@ -310,3 +310,47 @@ def test_orlib_gap_published_optimum(inst, optimum):
     used = np.bincount(agent, weights=inst.load[agent, job], minlength=inst.shape[0])
     assert (used <= inst.capacity).all()
     assert inst.cost[agent, job].sum() == optimum
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_pricing_certificate_is_the_lp_optimum(seed):
+    """The province path's recorded certificate: the plan's value and its dual's are equal,
+    and equal the optimum of the reward objective's linear programme over every admissible
+    pair, solved by scipy's HiGHS (the transportation LP has integral optima)."""
+    from scipy.optimize import linprog
+    from scipy.sparse import coo_matrix
+
+    from assign.candidates import build_candidates
+    from assign.solvers.coverage import COST_SCALE, linear_weights, priority_ranks, scaled
+    from assign.solvers.flow import count_capacity
+    from assign.solvers.priced import solve_priced
+
+    rng = np.random.default_rng(900 + seed)
+    m, n = int(rng.integers(8, 15)), int(rng.integers(60, 120))
+    cadres = pd.DataFrame({"id": [f"c{i}" for i in range(m)], "lat": rng.uniform(30, 30.2, m),
+                           "lon": rng.uniform(110, 110.2, m),
+                           "max_firms": rng.integers(1, 9, m)})
+    firms = pd.DataFrame({"id": [f"f{j}" for j in range(n)], "lat": rng.uniform(30, 30.2, n),
+                          "lon": rng.uniform(110, 110.2, n), "priority": rng.integers(0, 2, n)})
+    scenario = build_scenario(cadres, firms, mode="one_to_many", max_distance_km=8)
+    big = solve_priced(scenario, nearest=2)
+    assert big.status == "optimal"
+    cert = big.certificate
+    assert cert is not None and cert["dual"] == "least integer dual"
+    assert cert["plan_value"] == cert["dual_value"]
+    # the reward objective (assign.solvers.priced): coverage reward per firm by priority
+    # rank, sized from the largest admissible cost, minus the pair's cost in metres
+    cand = build_candidates(scenario, with_load=False)
+    cost = scaled(cand.cost, COST_SCALE)
+    span = int(np.ceil(8 * COST_SCALE)) + 1
+    reward = linear_weights(priority_ranks(firms["priority"].to_numpy()),
+                            (2 * min(m, n) + 2) * span)
+    k = len(cost)
+    rows = np.r_[cand.firm, n + cand.cadre]
+    a = coo_matrix((np.ones(2 * k), (rows, np.r_[np.arange(k), np.arange(k)])),
+                   shape=(n + m, k))
+    caps = count_capacity(cadres["max_firms"].to_numpy(float), n)
+    lp = linprog(-(reward[cand.firm] - cost), A_ub=a, b_ub=np.r_[np.ones(n), caps],
+                 bounds=(0, 1), method="highs")
+    assert lp.status == 0
+    assert -lp.fun == pytest.approx(cert["plan_value"], abs=0.5)

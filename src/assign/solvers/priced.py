@@ -95,6 +95,12 @@ class PricedResult:
     repairs: list[str]
     """How each round after the first was solved: "region of N firms" (re-solved around
     the pairs that priced out, certified) or "whole" (the working set's flow)."""
+    certificate: dict[str, Any] | None = None
+    """Why the plan is optimal, when it is: the dual it was priced against (``"least
+    integer dual"`` or ``"shortest-path potentials"``), the pairs priced in the last round
+    (every admissible pair that could enter; none priced out), and, for the least integer
+    dual, the plan's value and the dual's in the reward objective's integer units (equal:
+    LP duality; see :mod:`assign.solvers.certificate`)."""
 
 
 def solve_priced(scenario: Scenario, nearest: int = NEAREST,
@@ -141,6 +147,7 @@ def solve_priced(scenario: Scenario, nearest: int = NEAREST,
     assign = np.full(n, -1, np.int64)
     repairs: list[str] = []
     new = (np.zeros(0, np.int64), np.zeros(0, np.int64))  # pairs priced out last round
+    last: Dual | None = None  # the dual the last round priced against
     for rounds in range(1, MAX_ROUNDS + 1):  # noqa: B007 (rounds is reported)
         t0 = time.perf_counter()
         cost = scaled(rules.cost(km, rules.skill_match(i, j)), COST_SCALE)
@@ -157,6 +164,7 @@ def solve_priced(scenario: Scenario, nearest: int = NEAREST,
             assign[j[chosen]] = i[chosen]
             dual = plan_dual(i, j, cost, capacity, reward, chosen)
         t1 = time.perf_counter()
+        last = dual
         if dual.certified:
             d_cadre, d_firm = -dual.prices, dual.profit - reward
         else:  # an optimal flow whose least dual ran past the work limit
@@ -210,7 +218,19 @@ def solve_priced(scenario: Scenario, nearest: int = NEAREST,
     cand = Candidates(i, j, km, skill_match, np.asarray(rules.cost(km, skill_match), float),
                       None, reason)
     chosen = np.flatnonzero(assign[j] == i) if status == "optimal" else np.zeros(0, np.int64)
-    return PricedResult(cand, chosen, status, rounds, len(i), admissible, repairs)
+    certificate = None
+    if status == "optimal" and last is not None:
+        certificate = {"dual": "least integer dual" if last.certified
+                       else "shortest-path potentials",
+                       "pairs_priced_last_round": seen, "priced_out": 0}
+        if last.certified:
+            plan = assign >= 0
+            certificate["plan_value"] = int(
+                reward[plan].sum() - cost[np.flatnonzero(assign[j] == i)].sum())
+            certificate["dual_value"] = int(last.profit.sum()
+                                            + (capacity * last.prices).sum())
+    return PricedResult(cand, chosen, status, rounds, len(i), admissible, repairs,
+                        certificate)
 
 
 def _pricing_reach(d_firm: np.ndarray, d_cadre: np.ndarray, margin: int,
