@@ -48,16 +48,16 @@ def check_plan(problem: Problem, pairing: Pairing, limit: int = 20) -> list[str]
     out: list[str] = []
     cadres = s.cadres.set_index("id")
     firms = s.firms.set_index("id")
-    unknown = [c for c in pairs["cadre_id"] if c not in cadres.index]
-    unknown += [f for f in pairs["firm_id"] if f not in firms.index]
+    unknown = pairs["cadre_id"][~pairs["cadre_id"].isin(cadres.index)].tolist()
+    unknown += pairs["firm_id"][~pairs["firm_id"].isin(firms.index)].tolist()
     if unknown:
         return [f"unknown ids in the plan: {', '.join(map(str, unknown[:limit]))}"]
     twice = pairs["firm_id"][pairs["firm_id"].duplicated()].tolist()
     out += [f"firm {f} has more than one cadre" for f in twice]
-    held = set(zip(pairs["cadre_id"], pairs["firm_id"], strict=True))
     pinned = set()
     if s.pinned is not None:
         pinned = set(zip(s.pinned["cadre_id"], s.pinned["firm_id"], strict=True))
+    held = set(zip(pairs["cadre_id"], pairs["firm_id"], strict=True)) if pinned else set()
     out += [f"pin {c} - {f} is not in the plan" for c, f in sorted(pinned - held)]
     if a.mode != "teams":
         out += _pair_rules(problem, pairs, pinned)
@@ -98,65 +98,87 @@ def count_changes(problem: Problem, pairs: pd.DataFrame) -> int:
 
 
 def _pair_rules(problem: Problem, pairs: pd.DataFrame, pinned: set) -> list[str]:
-    """Admissibility of every pair that is not pinned, re-derived from the tables."""
+    """Admissibility of every pair that is not pinned, re-derived from the tables.
+
+    Column by column over the plan's pairs (a province's plan has millions); the messages
+    come in the plan's order, each pair's in the order of the checks."""
     s = problem.scenario
     a = s.config.assignment
-    out: list[str] = []
-    cadres = s.cadres.set_index("id")
-    firms = s.firms.set_index("id")
-    listed = given_min = given_cost = None
+    if pinned:
+        free = np.array([(c, f) not in pinned for c, f in
+                         zip(pairs["cadre_id"], pairs["firm_id"], strict=True)], dtype=bool)
+        pairs = pairs[free]
+    pairs = pairs.reset_index(drop=True)
+    if pairs.empty:
+        return []
+    cr = s.cadres.iloc[pd.Index(s.cadres["id"]).get_indexer(pairs["cadre_id"])]
+    fr = s.firms.iloc[pd.Index(s.firms["id"]).get_indexer(pairs["firm_id"])]
+    cr, fr = cr.reset_index(drop=True), fr.reset_index(drop=True)
+    key = pd.MultiIndex.from_arrays([pairs["cadre_id"], pairs["firm_id"]])
+    found: list[tuple[int, int, str]] = []  # (pair, check, message)
+
+    def report(check: int, bad: np.ndarray, text) -> None:
+        for r in np.flatnonzero(bad):
+            found.append((int(r), check, f"pair {pairs.at[r, 'cadre_id']} - "
+                                        f"{pairs.at[r, 'firm_id']}{text(r)}"))
+
+    given = None
     if s.pairs is not None:
-        keys = list(zip(s.pairs["cadre_id"], s.pairs["firm_id"], strict=True))
-        listed = set(keys)
-        given_cost = dict(zip(keys, s.pairs["cost"], strict=True))
-        if "travel_min" in s.pairs:
-            given_min = dict(zip(keys, s.pairs["travel_min"], strict=True))
-    forbidden = set()
-    if s.forbidden is not None:
-        forbidden = set(zip(s.forbidden["cadre_id"], s.forbidden["firm_id"], strict=True))
+        given = s.pairs.set_index(["cadre_id", "firm_id"])
+        given = given[~given.index.duplicated(keep="last")]
+        report(0, ~key.isin(given.index), lambda r: " is not in the pair table")
+    km = _km(cr["lat"].to_numpy(float), cr["lon"].to_numpy(float),
+             fr["lat"].to_numpy(float), fr["lon"].to_numpy(float))
     by_road = "travel_min" in pairs and "crow_km" in pairs
-    for row in pairs.itertuples(index=False):
-        c, f = row.cadre_id, row.firm_id
-        if (c, f) in pinned:
+    road_km = pairs["distance_km"].to_numpy(float) if by_road else km
+    if a.max_distance_km is not None:
+        report(1, ~(road_km <= a.max_distance_km + 1e-9),
+               lambda r: f" is {road_km[r]:.3f} km apart, beyond max_distance_km "
+                         f"{a.max_distance_km:g}")
+    if a.max_travel_min is not None:
+        minutes = km / a.load.speed_kmh * 60.0
+        if by_road:
+            minutes = pairs["travel_min"].to_numpy(float)
+        elif given is not None and "travel_min" in given:
+            listed = given["travel_min"].reindex(key).to_numpy(float)
+            minutes = np.where(np.isnan(listed), minutes, listed)
+        report(2, ~(minutes <= a.max_travel_min + 1e-6),
+               lambda r: f" is {minutes[r]:.1f} minutes apart, beyond max_travel_min "
+                         f"{a.max_travel_min:g}")
+    if a.require_skills in ("primary", "all"):
+        skills = [_keys(k) for k in cr["skills"]]
+        needs = [list(n) for n in fr["needs"]]
+        if a.require_skills == "primary":
+            report(3, np.array([bool(n) and n[0] not in k for k, n in
+                                zip(skills, needs, strict=True)], dtype=bool),
+                   lambda r: f": the cadre lacks the firm's first need {needs[r][0]}")
+        else:
+            report(3, np.array([not set(n) <= k for k, n in zip(skills, needs, strict=True)],
+                               dtype=bool),
+                   lambda r: f": the cadre lacks needs {sorted(set(needs[r]) - skills[r])}")
+    mf = cr["max_firms"].to_numpy(float)
+    report(4, ~np.isnan(mf) & (mf <= 0),
+           lambda r: f": the cadre takes no firms (max_firms {mf[r]:g})")
+    if s.forbidden is not None:
+        banned = pd.MultiIndex.from_arrays([s.forbidden["cadre_id"], s.forbidden["firm_id"]])
+        report(5, key.isin(banned), lambda r: " is forbidden")
+    for rule in a.conflicts:
+        if rule.cadre not in cr or rule.firm not in fr:
             continue
-        what = f"pair {c} - {f}"
-        cr, fr = cadres.loc[c], firms.loc[f]
-        if listed is not None and (c, f) not in listed:
-            out.append(f"{what} is not in the pair table")
-        km = float(_km(cr["lat"], cr["lon"], fr["lat"], fr["lon"]))
-        road_km = float(row.distance_km) if by_road else km
-        if a.max_distance_km is not None and not road_km <= a.max_distance_km + 1e-9:
-            out.append(f"{what} is {road_km:.3f} km apart, beyond max_distance_km "
-                       f"{a.max_distance_km:g}")
-        if a.max_travel_min is not None:
-            minutes = km / a.load.speed_kmh * 60.0
-            if by_road:
-                minutes = float(row.travel_min)
-            elif given_min is not None and not pd.isna(given_min.get((c, f), np.nan)):
-                minutes = float(given_min[(c, f)])
-            if not minutes <= a.max_travel_min + 1e-6:
-                out.append(f"{what} is {minutes:.1f} minutes apart, beyond max_travel_min "
-                           f"{a.max_travel_min:g}")
-        skills, needs = _keys(cr["skills"]), list(fr["needs"])
-        if a.require_skills == "primary" and needs and needs[0] not in skills:
-            out.append(f"{what}: the cadre lacks the firm's first need {needs[0]}")
-        if a.require_skills == "all" and not set(needs) <= skills:
-            out.append(f"{what}: the cadre lacks needs {sorted(set(needs) - skills)}")
-        if not pd.isna(cr["max_firms"]) and cr["max_firms"] <= 0:
-            out.append(f"{what}: the cadre takes no firms (max_firms {cr['max_firms']:g})")
-        if (c, f) in forbidden:
-            out.append(f"{what} is forbidden")
-        for rule in a.conflicts:
-            cv, fv = str(cr.get(rule.cadre, "")), str(fr.get(rule.firm, ""))
-            if cv and cv != "nan" and cv == fv:
-                out.append(f"{what}: {rule.cadre} equals the firm's {rule.firm} ({cv})")
-        if given_cost is not None and a.objective == "cost" and (c, f) in given_cost:
-            if abs(float(given_cost[(c, f)]) - float(row.cost)) > TOL:
-                out.append(f"{what} costs {row.cost:g} in the plan but {given_cost[(c, f)]:g} "
-                           "in the pair table")
-        elif a.objective == "distance" and abs(round(road_km, 3) - float(row.cost)) > 1e-3 + TOL:
-            out.append(f"{what} costs {row.cost:g} in the plan but is {road_km:.3f} km")
-    return out
+        cv, fv = cr[rule.cadre].astype(str), fr[rule.firm].astype(str)
+        clash = ((cv != "") & (cv != "nan") & (cv == fv)).to_numpy()
+        report(6, clash, lambda r, rule=rule, cv=cv: f": {rule.cadre} equals the firm's "
+                                                     f"{rule.firm} ({cv.iat[r]})")
+    cost = pairs["cost"].to_numpy(float)
+    if given is not None and a.objective == "cost":
+        listed_cost = given["cost"].reindex(key).to_numpy(float)
+        report(7, ~np.isnan(listed_cost) & (np.abs(listed_cost - cost) > TOL),
+               lambda r: f" costs {cost[r]:g} in the plan but {listed_cost[r]:g} "
+                         "in the pair table")
+    elif a.objective == "distance":
+        report(7, np.abs(np.round(road_km, 3) - cost) > 1e-3 + TOL,
+               lambda r: f" costs {cost[r]:g} in the plan but is {road_km[r]:.3f} km")
+    return [m for _, _, m in sorted(found, key=lambda x: (x[0], x[1]))]
 
 
 def plan_key(problem: Problem, pairs: pd.DataFrame) -> tuple:
