@@ -33,7 +33,7 @@ from assign.errors import ScenarioWarning
 from assign.geo import EARTH_RADIUS_KM
 
 from . import kernel as K
-from .agents import CadreAgent, FirmAgent, PoolAgent
+from .agents import CadreAgent, FirmAgent, PoolAgent, firm_agents
 from .arrivals import draw_arrivals
 from .batches import BatchPlan, has_batches, plan_batches, serving_windows
 from .config import SimulationConfig, simulation_config
@@ -242,8 +242,8 @@ class ServiceModel(Model):
         cfg, scenario = self.config, self.case
         cadres, firms = scenario.cadres, scenario.firms
         n_cadres = len(cadres)
-        self.firm_agents = [FirmAgent(self, j, r) for j, r in enumerate(
-            firms["rate_per_day"].fillna(cfg.arrival.rate_per_firm_day).tolist())]
+        self.firm_agents: list[FirmAgent] = firm_agents(
+            self, firms["rate_per_day"].fillna(cfg.arrival.rate_per_firm_day).tolist())
         units = sorted(set(cadres["home_unit"].fillna("").tolist()))
         self.home_units = {
             name: PoolAgent(self, i, 1, name or "(no home unit)", cfg.escalation.home_unit.servers,

@@ -47,6 +47,34 @@ class Column:
     """A key of :data:`assign.io.schema.UNITS`: a cell may end with it (``3家``, ``12公里``)."""
 
 
+class Lines(tuple):
+    """Where each row of a table was (line, or Excel row), as kept in ``attrs["rows"]``.
+
+    A tuple of ints, which ``copy.deepcopy`` would return unchanged anyway; pandas
+    deep-copies ``attrs`` into every frame derived from a table, and walking a tuple of
+    190,000 ints to find that out took seconds over a pairing list's checks.
+    """
+
+    __slots__ = ()
+
+    def __deepcopy__(self, memo: dict) -> Lines:
+        return self
+
+
+def _stripped(values: pd.Series) -> pd.Series:
+    """``values.fillna("").str.strip()`` for a column of strings read from a table, with
+    one C call a cell rather than pandas' Python wrapper per cell."""
+    cells = values.to_numpy(dtype=object)
+    if values.hasnans:
+        cells = np.where(pd.isna(cells), "", cells)
+    out = np.empty(len(cells), dtype=object)
+    try:
+        out[:] = list(map(str.strip, cells))
+    except TypeError:  # a cell that is not a string: pandas' way (NaN for it)
+        return values.fillna("").str.strip()
+    return pd.Series(out, index=values.index, name=values.name, dtype=object)
+
+
 def decode(data: bytes) -> str:
     """Decode CSV bytes as UTF-8 (BOM or not), falling back to GB18030."""
     try:
@@ -248,7 +276,7 @@ def read_pair_list(path: str | Path, label: str | None = None, sheet: str | None
     df, problems = read_table(path, PAIR_LIST_COLUMNS, label or str(path), extra=True,
                               sheet=sheet, aliases=schema.aliases("pairing"), where=True)
     df.attrs.setdefault("sheet", None)
-    df.attrs.setdefault("rows", tuple(range(2, len(df) + 2)))
+    df.attrs.setdefault("rows", Lines(range(2, len(df) + 2)))
     return df, problems
 
 
@@ -361,6 +389,14 @@ def _header(text: str) -> list[str]:
 
 def _line_numbers(text: str) -> tuple[np.ndarray, np.ndarray]:
     """Line number and field count of every data row (blank lines skipped, as pandas does)."""
+    if '"' not in text and "\r" not in text:  # no quoting: a row is a line split at commas
+        parts = text.split("\n")
+        if parts and parts[-1] == "":  # the newline that ends the last line
+            parts.pop()
+        rows = np.flatnonzero(np.fromiter(map(len, parts), np.int64, len(parts)))
+        widths = np.fromiter((parts[i].count(",") + 1 for i in rows.tolist()), np.int64,
+                             len(rows))
+        return rows[1:] + 1, widths[1:]
     reader = csv.reader(io.StringIO(text))
     lines, widths = [], []
     for row in reader:
@@ -418,15 +454,15 @@ def check_table(
     for col in columns:
         if col.name not in raw.columns:
             continue
-        values = raw[col.name].fillna("").str.strip()
+        values = _stripped(raw[col.name])
         typed, bad = _convert(values, col, label, lines)
         problems.extend(bad)
         out[col.name] = typed
     if extra:
         for name in others:
             if name not in dup_cols:
-                out[name] = raw[name].fillna("").str.strip()
-    out.attrs["rows"] = tuple(int(x) for x in lines)
+                out[name] = _stripped(raw[name])
+    out.attrs["rows"] = Lines(int(x) for x in lines)
     return out, problems
 
 
@@ -458,9 +494,11 @@ def _convert(
         values = _half_width(values)
     if col.kind == "id":
         dup = values.duplicated(keep="first").to_numpy() & ~empty
-        first_line = pd.Series(lines, index=values.index).groupby(values.to_numpy()).transform("min")
-        shown = "'" + values + "' (first on line " + first_line.astype(str) + ")"
-        report(dup, "duplicate id {v}", shown)
+        if dup.any():
+            first_line = pd.Series(lines, index=values.index).groupby(
+                values.to_numpy()).transform("min")
+            shown = "'" + values + "' (first on line " + first_line.astype(str) + ")"
+            report(dup, "duplicate id {v}", shown)
     if col.kind in ("id", "text"):
         return values, problems
     if col.kind in ("categories", "skills"):
