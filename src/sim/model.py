@@ -126,6 +126,18 @@ class SeriesCollector(DataCollector):
         else:
             super().collect(model)
 
+    def get_model_vars_dataframe(self) -> pd.DataFrame:
+        """The series as Mesa's DataCollector gives them (one column a series, one row a
+        record), each column made from its list in one call: the series are ints or
+        floats, so the dtypes are those pandas infers from the lists."""
+        columns = {}
+        for name, values in self.model_vars.items():
+            arr = np.array(values)
+            if arr.dtype.kind not in "iuf" or arr.ndim != 1:  # not plain numbers: pandas' way
+                return super().get_model_vars_dataframe()
+            columns[name] = arr
+        return pd.DataFrame(columns)
+
     def record_many(self, times: list[float], values: list[list]) -> None:
         """Append records taken at ``times`` (``values``: one list a series, in ``names``
         order), as ``record`` would one at a time."""
