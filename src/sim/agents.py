@@ -57,18 +57,15 @@ def firm_agents(model: ServiceModel, rates: list[float]) -> list[FirmAgent]:
     agents = []
     for j, r in enumerate(rates):
         a = new(FirmAgent)
-        a.__dict__.update(model=model, unique_id=first + j, pos=None, index=j, rate=r,
-                          cadre=None)
+        a.__dict__ = {"model": model, "unique_id": first + j, "pos": None, "index": j, "rate": r,
+                      "cadre": None}
         agents.append(a)
     model.agent_id_counter = first + len(agents)
-    everyone = model._all_agents
-    for a in agents:
-        everyone.add(a)
+    batch = dict.fromkeys(agents)
+    model._all_agents._agents.update(batch)  # what AgentSet.add does, for the batch
     if agents:
         if FirmAgent in model._agents_by_type:
-            same = model._agents_by_type[FirmAgent]
-            for a in agents:
-                same.add(a)
+            model._agents_by_type[FirmAgent]._agents.update(batch)
         else:
             model._agents_by_type[FirmAgent] = _HardKeyAgentSet(agents, random=model.random)
     return agents

@@ -681,10 +681,10 @@ class ServiceModel(Model):
     def _warn_unknown_travel(self) -> None:
         """Warn when visits have no travel time: a location missing and no ``travel_min``."""
         n = self._n_cadres
-        missing = [math.isnan(a) or math.isnan(b) for a, b in zip(self._rad_lat, self._rad_lon,
-                                                                   strict=True)]
-        if not any(missing):
+        unknown_at = np.isnan(self._geo).any(axis=0)  # cadres, then firms
+        if not unknown_at.any():
             return
+        missing = unknown_at.tolist()
         pairs = self.served_pairs()
         if pairs is None:  # pooled: every cadre with every firm (counted, not listed)
             cm, fm = sum(missing[:n]), sum(missing[n:])

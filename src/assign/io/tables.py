@@ -390,13 +390,16 @@ def _header(text: str) -> list[str]:
 def _line_numbers(text: str) -> tuple[np.ndarray, np.ndarray]:
     """Line number and field count of every data row (blank lines skipped, as pandas does)."""
     if '"' not in text and "\r" not in text:  # no quoting: a row is a line split at commas
-        parts = text.split("\n")
-        if parts and parts[-1] == "":  # the newline that ends the last line
-            parts.pop()
-        rows = np.flatnonzero(np.fromiter(map(len, parts), np.int64, len(parts)))
-        widths = np.fromiter((parts[i].count(",") + 1 for i in rows.tolist()), np.int64,
-                             len(rows))
-        return rows[1:] + 1, widths[1:]
+        data = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)  # "\n", "," are one byte
+        breaks = np.flatnonzero(data == 10)
+        starts = np.concatenate(([0], breaks + 1))
+        ends = np.append(breaks, len(data))
+        if starts[-1] == len(data):  # the newline that ends the last line
+            starts, ends = starts[:-1], ends[:-1]
+        commas = np.flatnonzero(data == 44)
+        widths = np.searchsorted(commas, ends) - np.searchsorted(commas, starts) + 1
+        rows = np.flatnonzero(ends > starts)  # blank lines are no rows
+        return rows[1:] + 1, widths[rows][1:].astype(np.int64)
     reader = csv.reader(io.StringIO(text))
     lines, widths = [], []
     for row in reader:
