@@ -324,8 +324,41 @@ from . import cli_template as _cli_template  # noqa: E402,F401
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app(prog_name="zhuqi")
+    """Console-script entry point.
+
+    A command that has finished leaves through :func:`exit_now`: its output is written
+    and closed by then, and tearing down the interpreter (freeing every module and every
+    object of a large run) took 0.4-0.7 s of CPU after the work was done.
+    """
+    try:
+        app(prog_name="zhuqi")
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            exit_now(exc.code or 0)
+        raise
+
+
+def exit_now(code: int) -> None:
+    """Exit with ``code`` as an interpreter shutdown would, without its teardown.
+
+    Output streams are flushed and the ``atexit`` handlers run (logging's, weakref
+    finalizers', coverage's); then ``os._exit``. Only when this is the one thread left:
+    otherwise (a server, a pool not shut down) the ordinary exit joins the others.
+    """
+    import atexit
+    import os
+    import sys
+    import threading
+
+    if threading.active_count() > 1:
+        raise SystemExit(code)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # closed, or a broken pipe: as the normal exit
+            pass
+    os._exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover
