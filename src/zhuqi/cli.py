@@ -348,15 +348,19 @@ def exit_now(code: int) -> None:
     """Exit with ``code`` as an interpreter shutdown would, without its teardown.
 
     Output streams are flushed and the ``atexit`` handlers run (logging's, weakref
-    finalizers', coverage's); then ``os._exit``. Only when this is the one thread left:
-    otherwise (a server, a pool not shut down) the ordinary exit joins the others.
+    finalizers', coverage's); then ``os._exit``. Only when this is the one thread left
+    and nothing traces or profiles the process: otherwise (a server, a pool not shut down,
+    ``python -m cProfile`` writing its statistics after the command) the ordinary exit.
     """
     import atexit
     import os
     import sys
     import threading
 
-    if threading.active_count() > 1:
+    monitoring = getattr(sys, "monitoring", None)
+    watched = sys.gettrace() is not None or sys.getprofile() is not None or (
+        monitoring is not None and any(monitoring.get_tool(i) is not None for i in range(6)))
+    if threading.active_count() > 1 or watched:
         raise SystemExit(code)
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):

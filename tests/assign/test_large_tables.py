@@ -12,7 +12,7 @@ import random
 import numpy as np
 import pandas as pd
 
-from assign.io.tables import Lines, _line_numbers, _stripped
+from assign.io.tables import Lines, _leading_lines, _line_numbers, _stripped
 
 
 def _csv_lines(text: str) -> tuple[list[int], list[int]]:
@@ -55,3 +55,14 @@ def test_row_numbers_are_copied_as_the_same_tuple():
     df = pd.DataFrame({"a": np.arange(200_000)})
     df.attrs["rows"] = rows
     assert df[df["a"] > 5].attrs["rows"] == rows
+
+
+def test_leading_lines_are_splitlines():
+    """The header search's lines, split a prefix at a time, are ``str.splitlines()`` (a
+    prefix ending inside a line, between "\\r" and "\\n", or on another line break)."""
+    rnd = random.Random(1)
+    alphabet = ["a", "\r", "\n", "\r\n", "\x0b", "\u2028", "\x85", "b", "\x1c", " "]
+    for _ in range(2000):
+        text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 60)))
+        for chunk in (1, 2, 3, 5, 64):
+            assert list(_leading_lines(text, chunk)) == text.splitlines(), (repr(text), chunk)

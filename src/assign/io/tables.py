@@ -17,6 +17,7 @@ import csv
 import io
 import re
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
@@ -369,7 +370,7 @@ def _read_csv(
 def _first_rows(text: str) -> list[tuple[int, list[str]]]:
     """The first non-blank rows of a CSV text as (line number, cells), one line each."""
     out: list[tuple[int, list[str]]] = []
-    for n, line in enumerate(text.splitlines(), start=1):
+    for n, line in enumerate(_leading_lines(text), start=1):
         if len(out) >= HEADER_ROWS:
             break
         cells = next(csv.reader([line], skipinitialspace=True), [])
@@ -377,6 +378,21 @@ def _first_rows(text: str) -> list[tuple[int, list[str]]]:
         if any(cells):
             out.append((n, cells))
     return out
+
+
+def _leading_lines(text: str, chunk: int = 1 << 16) -> Iterator[str]:
+    """``text.splitlines()``, split a prefix at a time (the header search reads a few
+    lines of files that have hundreds of thousands)."""
+    done = 0  # lines already given
+    while True:
+        lines = text[:chunk].splitlines()
+        if chunk < len(text):
+            lines.pop()  # the prefix may end inside a line (or between "\r" and "\n")
+        yield from lines[done:]
+        done = len(lines)
+        if chunk >= len(text):
+            return
+        chunk *= 4
 
 
 def _header(text: str) -> list[str]:
@@ -465,7 +481,7 @@ def check_table(
         for name in others:
             if name not in dup_cols:
                 out[name] = _stripped(raw[name])
-    out.attrs["rows"] = Lines(int(x) for x in lines)
+    out.attrs["rows"] = Lines(np.asarray(lines, dtype=np.int64).tolist())
     return out, problems
 
 
