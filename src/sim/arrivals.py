@@ -112,7 +112,10 @@ def draw_arrivals(
     keys = list(mix)
     p = np.array([mix[k] for k in keys], float)
     cats = np.array([CATEGORY_INDEX[k] for k in keys], dtype=np.int64)
-    category = cats[rng.choice(len(keys), size=total, p=p / p.sum())]
+    if len(keys) == 1:  # the draws would all pick it (and nothing is drawn after them)
+        category = np.full(total, cats[0], dtype=np.int64)
+    else:
+        category = cats[rng.choice(len(keys), size=total, p=p / p.sum())]
     order = _stable_order(time)
     return Arrivals(time[order], firm[order], category[order])
 

@@ -67,9 +67,12 @@ def km_median(durations: np.ndarray, observed: np.ndarray) -> float:
         times = ranked[first]
         starts = np.flatnonzero(first)
         leaving = np.diff(np.append(starts, len(t)))
-        ended = np.sort(t[e])
-        deaths = (np.searchsorted(ended, times, side="right")
-                  - np.searchsorted(ended, times, side="left")).astype(float)
+        # events at each time: counted among the events, or as the durations there less
+        # the censored ones, whichever set is smaller (most issues resolve, or most do not)
+        few = np.sort(t[e] if 2 * e.sum() <= len(t) else t[~e])
+        at = (np.searchsorted(few, times, side="right")
+              - np.searchsorted(few, times, side="left"))
+        deaths = (at if 2 * e.sum() <= len(t) else leaving - at).astype(float)
     at_risk = len(t) - np.concatenate(([0], np.cumsum(leaving)[:-1]))
     surv = np.cumprod(1.0 - deaths / at_risk)
     below = np.flatnonzero((surv <= 0.5) & (deaths > 0))

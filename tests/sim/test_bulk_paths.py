@@ -14,7 +14,7 @@ from mesa.experimental.mesa_signals import ModelSignals, ObservableSignals
 import sim.kernel as K
 from sim import FirmAgent, ServiceModel
 from sim.arrivals import _stable_order
-from sim.metrics import times_by_category, times_metrics
+from sim.metrics import km_median, times_by_category, times_metrics
 
 from .helpers import mmc_config, pooled_scenario
 
@@ -183,3 +183,28 @@ def test_stable_order_with_and_without_ties():
     tied = np.round(rng.uniform(0, 10, 1000), 1)
     for values in (distinct, tied, np.array([]), np.array([3.0])):
         assert np.array_equal(_stable_order(values), np.argsort(values, kind="stable"))
+
+
+def _km_median_loop(t: np.ndarray, e: np.ndarray) -> float:
+    """The product-limit median by a loop over the distinct times (the textbook way)."""
+    s = 1.0
+    for u in sorted(set(t.tolist())):
+        d = int(((t == u) & e).sum())
+        if d:
+            s *= 1.0 - d / int((t >= u).sum())
+            if s <= 0.5:
+                return u
+    return math.nan
+
+
+def test_km_median_against_the_textbook_loop():
+    """Kaplan-Meier medians with ties, with every duration observed, none, mostly
+    observed and mostly censored (the two ways the events are counted)."""
+    rng = np.random.default_rng(7)
+    for k in range(400):
+        n = int(rng.integers(1, 40))
+        t = rng.integers(0, 6, n).astype(float) if k % 2 else rng.exponential(1.0, n)
+        share = (0.0, 1.0, 0.9, 0.1, rng.random())[k % 5]
+        e = rng.random(n) < share
+        want, got = _km_median_loop(t, e), km_median(t, e)
+        assert (math.isnan(want) and math.isnan(got)) or got == pytest.approx(want), (t, e)
