@@ -794,11 +794,12 @@ def _first(ids, k: int = 5) -> str:
 
 def _road_travel(scenario: Scenario):
     """Cadres and firms snapped to the scenario's roads (None when travel is not by road)."""
-    from assign.io.roads import RoadTravel
     from assign.io.scenario import uses_roads
 
     if not uses_roads(scenario):
         return None
+    from assign.io.roads import RoadTravel  # (with scipy's graph routines: only when used)
+
     cfg = scenario.config
     assert scenario.roads is not None and cfg.roads is not None
     return RoadTravel.snap(scenario.roads, scenario.cadres, scenario.firms,
