@@ -133,7 +133,7 @@ class SeriesCollector(DataCollector):
         columns = {}
         for name, values in self.model_vars.items():
             arr = np.array(values)
-            if arr.dtype.kind not in "iuf" or arr.ndim != 1:  # not plain numbers: pandas' way
+            if arr.dtype.kind not in "iuf" or arr.ndim != 1 or not len(arr):  # pandas' way
                 return super().get_model_vars_dataframe()
             columns[name] = arr
         return pd.DataFrame(columns)

@@ -59,6 +59,9 @@ def test_daily_record_counts_match_the_issue_log(monkeypatch):
                                                        rel=1e-12)
     for name in ("raised", "closed", "open_issues", "busy_cadres", "queued"):
         assert series[name].dtype == np.int64, name
+    # the frame from arrays is the one pandas makes of Mesa's lists
+    pd.testing.assert_frame_equal(series, pd.DataFrame(model.datacollector.model_vars),
+                                  check_exact=True)
 
 
 def test_bulk_steps_equal_mesa_steps_one_at_a_time():
