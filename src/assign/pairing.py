@@ -128,8 +128,10 @@ def read_pairing(path: str | Path, scenario: Scenario) -> Pairing:
     raise_if(problems)
     rows, sheet = np.asarray(df.attrs["rows"]), df.attrs["sheet"]
     heads = df.attrs.get("headers", {})
+    found = {}  # each pair's row in the roster (-1: unknown id), looked up once
     for col, ids in (("cadre_id", scenario.cadres["id"]), ("firm_id", scenario.firms["id"])):
-        bad = ~df[col].isin(ids).to_numpy()
+        found[col] = pd.Index(ids).get_indexer(df[col])
+        bad = found[col] < 0
         problems += [Problem(label, f"unknown id '{df[col].iat[i]}'", int(rows[i]),
                              heads.get(col, col), sheet=sheet) for i in np.flatnonzero(bad)[:20]]
     dup = df["firm_id"].duplicated().to_numpy()
@@ -137,16 +139,17 @@ def read_pairing(path: str | Path, scenario: Scenario) -> Pairing:
                          heads.get("firm_id", "firm_id"), sheet=sheet)
                  for i in np.flatnonzero(dup)[:20]]
     raise_if(problems)
-    cadres = scenario.cadres.set_index("id")
-    firms = scenario.firms.set_index("id")
+    ci, fi = found["cadre_id"], found["firm_id"]
     pairs = pd.DataFrame({
-        "cadre_id": df["cadre_id"], "cadre_name": cadres.loc[df["cadre_id"], "name"].to_numpy(),
-        "home_unit": cadres.loc[df["cadre_id"], "home_unit"].to_numpy(),
-        "firm_id": df["firm_id"], "firm_name": firms.loc[df["firm_id"], "name"].to_numpy(),
+        "cadre_id": df["cadre_id"], "cadre_name": scenario.cadres["name"].to_numpy()[ci],
+        "home_unit": scenario.cadres["home_unit"].to_numpy()[ci],
+        "firm_id": df["firm_id"], "firm_name": scenario.firms["name"].to_numpy()[fi],
     })
     for col in PAIR_COLUMNS[5:]:
         pairs[col] = np.nan
-    missing = scenario.firms[~scenario.firms["id"].isin(df["firm_id"])]
+    listed = np.zeros(len(scenario.firms), dtype=bool)
+    listed[fi] = True
+    missing = scenario.firms[~listed]
     uncovered = pd.DataFrame({"firm_id": missing["id"], "firm_name": missing["name"],
                               "priority": missing["priority"], "reason": "not_in_list",
                               "detail": REASONS["not_in_list"]})

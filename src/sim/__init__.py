@@ -8,6 +8,7 @@ Typical use::
     result.summary()["metrics"]["resolution_rate"]
 """
 
+from . import _mesa  # noqa: F401 (first: Mesa imported without its stack walk)
 from .agents import CadreAgent as CadreAgent
 from .agents import FirmAgent as FirmAgent
 from .agents import PoolAgent as PoolAgent

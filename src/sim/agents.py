@@ -8,9 +8,13 @@ handle a user holds: who it is, what it knows, and whether it is busy now.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
-from mesa import Agent
+from mesa import Agent, Model
+from mesa.agentset import _HardKeyAgentSet
+from mesa.experimental.mesa_signals import ModelSignals
+from mesa.model import _mesa_logger as _MESA_LOG
 
 from . import kernel as K
 
@@ -32,6 +36,39 @@ class FirmAgent(Agent):
         self.index = index
         self.rate = rate
         self.cadre: CadreAgent | None = None
+
+
+def firm_agents(model: ServiceModel, rates: list[float]) -> list[FirmAgent]:
+    """One :class:`FirmAgent` a rate, as ``[FirmAgent(model, j, r) for j, r in
+    enumerate(rates)]`` makes them: registered with the model in that order, with the same
+    ``unique_id``s and attributes.
+
+    A province has hundreds of thousands of firms, and Mesa registers an agent one call
+    chain at a time (its signal, its debug message); when nothing listens to either (no
+    observer of ``agents``, Mesa's debug log off, no agent datasets) the firms are made and
+    registered as one batch instead.
+    """
+    if (FirmAgent._datasets or model._has_subscribers("agents", ModelSignals.AGENT_ADDED)
+            or _MESA_LOG.isEnabledFor(logging.DEBUG)
+            or type(model).register_agent is not Model.register_agent):
+        return [FirmAgent(model, j, r) for j, r in enumerate(rates)]
+    first = model.agent_id_counter
+    new = object.__new__
+    agents = []
+    for j, r in enumerate(rates):
+        a = new(FirmAgent)
+        a.__dict__ = {"model": model, "unique_id": first + j, "pos": None, "index": j, "rate": r,
+                      "cadre": None}
+        agents.append(a)
+    model.agent_id_counter = first + len(agents)
+    batch = dict.fromkeys(agents)
+    model._all_agents._agents.update(batch)  # what AgentSet.add does, for the batch
+    if agents:
+        if FirmAgent in model._agents_by_type:
+            model._agents_by_type[FirmAgent]._agents.update(batch)
+        else:
+            model._agents_by_type[FirmAgent] = _HardKeyAgentSet(agents, random=model.random)
+    return agents
 
 
 class CadreAgent(Agent):

@@ -112,6 +112,19 @@ def draw_arrivals(
     keys = list(mix)
     p = np.array([mix[k] for k in keys], float)
     cats = np.array([CATEGORY_INDEX[k] for k in keys], dtype=np.int64)
-    category = cats[rng.choice(len(keys), size=total, p=p / p.sum())]
-    order = np.argsort(time, kind="stable")
+    if len(keys) == 1:  # the draws would all pick it (and nothing is drawn after them)
+        category = np.full(total, cats[0], dtype=np.int64)
+    else:
+        category = cats[rng.choice(len(keys), size=total, p=p / p.sum())]
+    order = _stable_order(time)
     return Arrivals(time[order], firm[order], category[order])
+
+
+def _stable_order(values: np.ndarray) -> np.ndarray:
+    """``np.argsort(values, kind="stable")``: the quicker unstable sort, which gives the
+    same order when no two values are equal (ties among uniform draws are very rare)."""
+    order = np.argsort(values)
+    ranked = values[order]
+    if len(ranked) > 1 and not (ranked[1:] > ranked[:-1]).all():  # a tie (or a NaN)
+        return np.argsort(values, kind="stable")
+    return order

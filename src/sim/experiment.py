@@ -21,10 +21,11 @@ import numpy as np
 import pandas as pd
 
 from assign import Pairing, Scenario
+from assign.categories import CATEGORY_KEYS
 
 from .batches import BatchPlan, has_batches, plan_batches
 from .config import SimulationConfig, simulation_config
-from .metrics import by_category, mean_ci, metric_names, run_metrics
+from .metrics import mean_ci, metric_names, times_by_category, times_metrics
 from .model import ServiceModel
 
 Progress = Callable[[int, int], None]
@@ -66,19 +67,20 @@ def run_once(
     """Run one replication with the seed sequence ``(seed, spawn_key=(replication,))``."""
     ss = np.random.SeedSequence(seed, spawn_key=(replication,))
     model = ServiceModel(scenario, pairing, config, ss).run()
-    issues = model.issues()
-    categories = by_category(issues, config.warmup_days, config.days, config.sla_days)
+    log = model.log  # metrics straight from the log's arrays: the issue table only if kept
+    times = (log.raised, log.started, log.resolved, log.closed, log.escalated)
+    categories = times_by_category(log.category, CATEGORY_KEYS, times, config.warmup_days,
+                                   config.days, config.sla_days)
     if len(categories) == 1:  # one category: its metrics are the run's
-        available = model.available_hours()
         metrics = dict(next(iter(categories.values())))
-        metrics["cadre_utilization"] = (model.busy_hours() / available if available > 0
-                                        else math.nan)
     else:
-        metrics = run_metrics(issues, config.warmup_days, config.days, model.busy_hours(),
-                              model.available_hours(), config.sla_days)
+        metrics = times_metrics(*times, config.warmup_days, config.days, config.sla_days)
+    available = model.available_hours()
+    metrics["cadre_utilization"] = model.busy_hours() / available if available > 0 else math.nan
+    issues = model.issues() if keep_issues else None
     series = model.datacollector.get_model_vars_dataframe()
     series.insert(0, "day", np.arange(len(series), dtype=float))
-    return RunResult(replication, metrics, categories, series, issues if keep_issues else None)
+    return RunResult(replication, metrics, categories, series, issues)
 
 
 def _run_job(args: tuple) -> RunResult:

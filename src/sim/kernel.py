@@ -533,3 +533,34 @@ def snapshot(raised_at, fs, si, cf, ci, windows, time, in_window_from):
     rate = si[RESOLVED_N] / in_window if in_window > 0 else 0.0
     util = utilization(fs, cf, ci, windows, min(time, fs[W1]))
     return raised, closed, raised - closed, rate, si[BUSY], util, si[QUEUED]
+
+
+@compiled
+def run_days(fi, ii, fs, si, q, sv, cf, ci, pl, dept, fq, ht, hk, geo, tk, tv, road, unr,
+             raised_at, windows, in_window_from, first, last, bound, out):
+    """Mesa's daily steps at ``first``, ``first + 1``, ... up to ``last``, all before
+    ``bound`` (Mesa's next other event), played in one call: before each day the events
+    due earlier (as :func:`run` with that day as the bound), then the day's record
+    (:func:`snapshot`) in a row of ``out``. Returns the number of days recorded.
+
+    The days are counted as Mesa's step schedule counts them (the previous day plus one),
+    so the record has the same times, and the same values, as one step at a time."""
+    day = first
+    n = 0
+    while day <= last and (n == 0 or day < bound) and n < out.shape[0]:
+        run(fi, ii, fs, si, q, sv, cf, ci, pl, dept, fq, ht, hk, geo, tk, tv, road, unr, day,
+            last)
+        fs[NOW] = day
+        raised, closed, opened, rate, busy, util, queued = snapshot(
+            raised_at, fs, si, cf, ci, windows, day, in_window_from)
+        out[n, 0] = day
+        out[n, 1] = raised
+        out[n, 2] = closed
+        out[n, 3] = opened
+        out[n, 4] = rate
+        out[n, 5] = busy
+        out[n, 6] = util
+        out[n, 7] = queued
+        n += 1
+        day = day + 1.0
+    return n

@@ -57,9 +57,22 @@ def km_median(durations: np.ndarray, observed: np.ndarray) -> float:
     e = np.asarray(observed, bool)
     if len(t) == 0:
         return math.nan
-    times, inverse = np.unique(t, return_inverse=True)
-    deaths = np.bincount(inverse, weights=e, minlength=len(times))
-    leaving = np.bincount(inverse, minlength=len(times))
+    if np.isnan(t).any():
+        times, inverse = np.unique(t, return_inverse=True)
+        deaths = np.bincount(inverse, weights=e, minlength=len(times))
+        leaving = np.bincount(inverse, minlength=len(times))
+    else:  # the same counts from two sorts, without np.unique's inverse (a stable argsort)
+        ranked = np.sort(t)
+        first = np.concatenate(([True], ranked[1:] != ranked[:-1]))
+        times = ranked[first]
+        starts = np.flatnonzero(first)
+        leaving = np.diff(np.append(starts, len(t)))
+        # events at each time: counted among the events, or as the durations there less
+        # the censored ones, whichever set is smaller (most issues resolve, or most do not)
+        few = np.sort(t[e] if 2 * e.sum() <= len(t) else t[~e])
+        at = (np.searchsorted(few, times, side="right")
+              - np.searchsorted(few, times, side="left"))
+        deaths = (at if 2 * e.sum() <= len(t) else leaving - at).astype(float)
     at_risk = len(t) - np.concatenate(([0], np.cumsum(leaving)[:-1]))
     surv = np.cumprod(1.0 - deaths / at_risk)
     below = np.flatnonzero((surv <= 0.5) & (deaths > 0))
@@ -82,27 +95,41 @@ def issue_metrics(issues: pd.DataFrame, warmup: float, horizon: float,
     there; ``escalation_share`` is the share of raised issues handed to a home unit by
     the horizon.
     """
-    before = issues["raised"] < horizon
-    backlog = int((before & ~(issues["closed"] <= horizon)).sum())
-    df = issues[(issues["raised"] >= warmup) & before]
-    raised = len(df)
-    raised_at = df["raised"].to_numpy(float)
-    resolved_mask = (df["resolved"] <= horizon).to_numpy()
-    ttr_all = (df["resolved"] - df["raised"]).to_numpy(float)
+    return times_metrics(*(issues[c].to_numpy(float) for c in TIMES), warmup, horizon,
+                         sla_days)
+
+
+TIMES = ("raised", "started", "resolved", "closed", "escalated")
+"""The issue log's columns the metrics read (NaN: not yet)."""
+
+
+def times_metrics(raised: np.ndarray, started: np.ndarray, resolved: np.ndarray,
+                  closed: np.ndarray, escalated: np.ndarray, warmup: float, horizon: float,
+                  sla_days: Sequence[float] = SLA_DAYS) -> dict[str, float]:
+    """:func:`issue_metrics` from the issue log's time columns as arrays (one element an
+    issue, in the log's order), without a DataFrame."""
+    before = raised < horizon
+    backlog = int((before & ~(closed <= horizon)).sum())
+    keep = (raised >= warmup) & before
+    raised_at = raised[keep]
+    started_at, resolved_at, closed_at = started[keep], resolved[keep], closed[keep]
+    raised_n = len(raised_at)
+    resolved_mask = resolved_at <= horizon
+    ttr_all = resolved_at - raised_at
     ttr = ttr_all[resolved_mask]
-    started = (df["started"] <= horizon).to_numpy()
-    wait = (df["started"] - df["raised"]).to_numpy()[started]
-    closed_after = (df["closed"] - df["raised"]).to_numpy(float)
+    wait = (started_at - raised_at)[started_at <= horizon]
+    closed_after = closed_at - raised_at
     nan = math.nan
     out = {
-        "issues_raised": float(raised),
+        "issues_raised": float(raised_n),
         "issues_resolved": float(resolved_mask.sum()),
-        "resolution_rate": float(resolved_mask.sum() / raised) if raised else nan,
+        "resolution_rate": float(resolved_mask.sum() / raised_n) if raised_n else nan,
     }
     for days in sla_days:
         seen = raised_at <= horizon - days
         within = closed_after[seen] <= days
         out[sla_name(days)] = float(within.mean()) if seen.any() else nan
+    escalated_n = (escalated[keep] <= horizon).sum()
     out |= {
         "backlog_at_end": float(backlog),
         "mean_wait_days": float(wait.mean()) if len(wait) else nan,
@@ -110,7 +137,7 @@ def issue_metrics(issues: pd.DataFrame, warmup: float, horizon: float,
         "km_median_time_to_resolve_days": km_median(
             np.where(resolved_mask, ttr_all, horizon - raised_at), resolved_mask),
         "p90_time_to_resolve_days": float(np.quantile(ttr, 0.9)) if len(ttr) else nan,
-        "escalation_share": float((df["escalated"] <= horizon).sum() / raised) if raised else nan,
+        "escalation_share": float(escalated_n / raised_n) if raised_n else nan,
     }
     return out
 
@@ -140,6 +167,26 @@ def by_category(issues: pd.DataFrame, warmup: float, horizon: float,
         str(cat): issue_metrics(group, warmup, horizon, sla_days)
         for cat, group in issues.groupby("category", sort=True)
     }
+
+
+def times_by_category(codes: np.ndarray, names: Sequence[str], times: Sequence[np.ndarray],
+                      warmup: float, horizon: float,
+                      sla_days: Sequence[float] = SLA_DAYS) -> dict[str, dict]:
+    """:func:`by_category` from arrays: each issue's category code (an index into
+    ``names``) and the time columns of :data:`TIMES`."""
+    counts = np.bincount(codes, minlength=len(names))
+    present = np.flatnonzero(counts)
+    if len(present) == 1:  # one category: no grouping
+        return {str(names[present[0]]): times_metrics(*times, warmup, horizon, sla_days)}
+    order = np.argsort(codes, kind="stable")  # each category's issues together, in log order
+    grouped = [t[order] for t in times]
+    ends = np.cumsum(counts)
+    out = {}
+    for k in sorted(present.tolist(), key=lambda k: names[k]):
+        lo, hi = ends[k] - counts[k], ends[k]
+        out[str(names[k])] = times_metrics(*(t[lo:hi] for t in grouped), warmup, horizon,
+                                           sla_days)
+    return out
 
 
 def mean_ci(values: np.ndarray, level: float = 0.95) -> dict[str, float | list[float]]:

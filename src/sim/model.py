@@ -14,6 +14,8 @@ issues.
 
 from __future__ import annotations
 
+import heapq
+import logging
 import math
 import warnings
 from collections import Counter
@@ -21,6 +23,8 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 from mesa import DataCollector, Model
+from mesa.experimental.mesa_signals import ObservableSignals
+from mesa.model import _mesa_logger as _MESA_LOG
 from mesa.time import Priority, Schedule
 
 from assign import Pairing, Scenario
@@ -29,7 +33,7 @@ from assign.errors import ScenarioWarning
 from assign.geo import EARTH_RADIUS_KM
 
 from . import kernel as K
-from .agents import CadreAgent, FirmAgent, PoolAgent
+from .agents import CadreAgent, FirmAgent, PoolAgent, firm_agents
 from .arrivals import draw_arrivals
 from .batches import BatchPlan, has_batches, plan_batches, serving_windows
 from .config import SimulationConfig, simulation_config
@@ -38,6 +42,12 @@ from .workclock import work_hours
 SERIES = ("raised", "closed", "open_issues", "resolution_rate", "busy_cadres", "utilization",
           "queued")
 """The daily time series recorded with Mesa's DataCollector (see ``ServiceModel._snapshot``)."""
+
+_FLOAT_SERIES = frozenset({"resolution_rate", "utilization"})
+"""The series holding shares; the others are counts (ints)."""
+
+_STEP_ROWS = 1 << 16
+"""Most daily steps played in one kernel call (a buffer of this many records)."""
 
 TIERS = {0: "cadre", 1: "home_unit", 2: "department", 3: "unresolved", -1: "open"}
 """Who closed an issue (``tier`` column of the issue log)."""
@@ -115,6 +125,28 @@ class SeriesCollector(DataCollector):
                 record[name].append(getattr(model, name))
         else:
             super().collect(model)
+
+    def get_model_vars_dataframe(self) -> pd.DataFrame:
+        """The series as Mesa's DataCollector gives them (one column a series, one row a
+        record), each column made from its list in one call: the series are ints or
+        floats, so the dtypes are those pandas infers from the lists."""
+        columns = {}
+        for name, values in self.model_vars.items():
+            arr = np.array(values)
+            if arr.dtype.kind not in "iuf" or arr.ndim != 1 or not len(arr):  # pandas' way
+                return super().get_model_vars_dataframe()
+            columns[name] = arr
+        return pd.DataFrame(columns)
+
+    def record_many(self, times: list[float], values: list[list]) -> None:
+        """Append records taken at ``times`` (``values``: one list a series, in ``names``
+        order), as ``record`` would one at a time."""
+        if not self._validated:
+            raise RuntimeError("record_many() follows a first collect()")
+        self._collection_steps.extend(times)
+        record = self.model_vars
+        for name, column in zip(self._names, values):  # noqa: B905 (one column a name)
+            record[name].extend(column)
 
     def record(self, time: float, values: tuple) -> None:
         """Append one record of the series (in ``names`` order) taken at ``time``."""
@@ -222,8 +254,8 @@ class ServiceModel(Model):
         cfg, scenario = self.config, self.case
         cadres, firms = scenario.cadres, scenario.firms
         n_cadres = len(cadres)
-        self.firm_agents = [FirmAgent(self, j, r) for j, r in enumerate(
-            firms["rate_per_day"].fillna(cfg.arrival.rate_per_firm_day).tolist())]
+        self.firm_agents: list[FirmAgent] = firm_agents(
+            self, firms["rate_per_day"].fillna(cfg.arrival.rate_per_firm_day).tolist())
         units = sorted(set(cadres["home_unit"].fillna("").tolist()))
         self.home_units = {
             name: PoolAgent(self, i, 1, name or "(no home unit)", cfg.escalation.home_unit.servers,
@@ -464,11 +496,67 @@ class ServiceModel(Model):
             if event.time > until:
                 events.add_event(event)
                 break
+            if event is self._default_schedule._current_event and self._steps_in_bulk():
+                self._play_steps(event, until)
+                continue
             self.time = event.time
             fs[K.NOW] = event.time
             event.execute()
         self.time = until
         fs[K.NOW] = until
+
+    def _steps_in_bulk(self) -> bool:
+        """Whether a run of Mesa's daily steps can be played in one compiled call: the
+        step is this model's own (the daily record), Mesa's step schedule is its default
+        (every 1.0, no end), and nothing watches the steps one by one (no observer of
+        ``time``, Mesa's step log off)."""
+        gen = self._default_schedule
+        sched = gen.schedule
+        return (getattr(self._user_step, "__func__", None) is ServiceModel.step
+                and type(self)._do_step is Model._do_step
+                and type(self.datacollector) is SeriesCollector
+                and gen._active and not gen._paused and gen.function() is not None
+                and sched.interval == 1.0 and sched.end is None and sched.count is None
+                and not self._has_subscribers("time", ObservableSignals.CHANGED)
+                and not _MESA_LOG.isEnabledFor(logging.INFO))
+
+    def _play_steps(self, event, until: float) -> None:
+        """Mesa's step ``event`` and the daily steps after it that come before Mesa's
+        next other event (and not after ``until``), in one kernel call (:func:`kernel.run_days`):
+        the same records at the same times, the same step count, and the step schedule's
+        next event scheduled as Mesa schedules it after the last of them."""
+        gen = self._default_schedule
+        heap = self._event_list._events
+        while heap and heap[0].CANCELED:  # as pop_event would drop them
+            heapq.heappop(heap)
+        bound = heap[0].time if heap else math.inf
+        first = float(event.time)
+        span = min(until, bound) - first
+        rows = int(min(span, _STEP_ROWS)) + 1 if span < math.inf else _STEP_ROWS
+        out = np.empty((max(rows, 1), 8))
+        n = K.run_days(*self._k, self._raised, self._windows_array, self._in_window_from,
+                       first, float(until), bound, out)
+        rec = out[:n]
+        cols = rec[:, 1:].T
+        values = []
+        for j, name in enumerate(SERIES):  # ints as Mesa's one-at-a-time record keeps them
+            col = cols[j]
+            values.append((col if name in _FLOAT_SERIES else col.astype(np.int64)).tolist())
+        self.datacollector.record_many(rec[:, 0].tolist(), values)
+        self.steps += n
+        gen._execution_count += n
+        day = float(rec[n - 1, 0])
+        self.time = day
+        self._fs[K.NOW] = day
+        (self.raised, self.closed, self.open_issues, self.resolution_rate, _,
+         self.utilization, _) = (v[-1] for v in values)
+        next_time = day + gen._get_interval()  # as EventGenerator._execute_and_reschedule
+        if not gen._should_stop(next_time):
+            gen._schedule_next(next_time)
+        else:
+            gen._active = False
+            gen._current_event = None
+            self._event_generators.discard(gen)
 
     @property
     def now(self) -> float:
@@ -593,10 +681,10 @@ class ServiceModel(Model):
     def _warn_unknown_travel(self) -> None:
         """Warn when visits have no travel time: a location missing and no ``travel_min``."""
         n = self._n_cadres
-        missing = [math.isnan(a) or math.isnan(b) for a, b in zip(self._rad_lat, self._rad_lon,
-                                                                   strict=True)]
-        if not any(missing):
+        unknown_at = np.isnan(self._geo).any(axis=0)  # cadres, then firms
+        if not unknown_at.any():
             return
+        missing = unknown_at.tolist()
         pairs = self.served_pairs()
         if pairs is None:  # pooled: every cadre with every firm (counted, not listed)
             cm, fm = sum(missing[:n]), sum(missing[n:])
@@ -706,11 +794,12 @@ def _first(ids, k: int = 5) -> str:
 
 def _road_travel(scenario: Scenario):
     """Cadres and firms snapped to the scenario's roads (None when travel is not by road)."""
-    from assign.io.roads import RoadTravel
     from assign.io.scenario import uses_roads
 
     if not uses_roads(scenario):
         return None
+    from assign.io.roads import RoadTravel  # (with scipy's graph routines: only when used)
+
     cfg = scenario.config
     assert scenario.roads is not None and cfg.roads is not None
     return RoadTravel.snap(scenario.roads, scenario.cadres, scenario.firms,

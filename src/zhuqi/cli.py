@@ -335,8 +335,51 @@ from . import cli_template as _cli_template  # noqa: E402,F401
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app(prog_name="zhuqi")
+    """Console-script entry point.
+
+    A command that has finished leaves through :func:`exit_now`: its output is written
+    and closed by then, and tearing down the interpreter (freeing every module and every
+    object of a large run) took 0.4-0.7 s of CPU after the work was done. The cyclic
+    garbage collector runs less often than by default (a command builds tables and models
+    of hundreds of thousands of objects, few of them in cycles): at Liaoning's scale the
+    default thresholds ran 383 collections, 0.4 s.
+    """
+    import gc
+
+    gc.set_threshold(50_000, 20, 100)
+    try:
+        app(prog_name="zhuqi")
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            exit_now(exc.code or 0)
+        raise
+
+
+def exit_now(code: int) -> None:
+    """Exit with ``code`` as an interpreter shutdown would, without its teardown.
+
+    Output streams are flushed and the ``atexit`` handlers run (logging's, weakref
+    finalizers', coverage's); then ``os._exit``. Only when this is the one thread left
+    and nothing traces or profiles the process: otherwise (a server, a pool not shut down,
+    ``python -m cProfile`` writing its statistics after the command) the ordinary exit.
+    """
+    import atexit
+    import os
+    import sys
+    import threading
+
+    monitoring = getattr(sys, "monitoring", None)
+    watched = sys.gettrace() is not None or sys.getprofile() is not None or (
+        monitoring is not None and any(monitoring.get_tool(i) is not None for i in range(6)))
+    if threading.active_count() > 1 or watched:
+        raise SystemExit(code)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # closed, or a broken pipe: as the normal exit
+            pass
+    os._exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

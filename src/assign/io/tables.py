@@ -17,6 +17,7 @@ import csv
 import io
 import re
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
@@ -45,6 +46,34 @@ class Column:
     high: float | None = None
     unit: str | None = None
     """A key of :data:`assign.io.schema.UNITS`: a cell may end with it (``3家``, ``12公里``)."""
+
+
+class Lines(tuple):
+    """Where each row of a table was (line, or Excel row), as kept in ``attrs["rows"]``.
+
+    A tuple of ints, which ``copy.deepcopy`` would return unchanged anyway; pandas
+    deep-copies ``attrs`` into every frame derived from a table, and walking a tuple of
+    190,000 ints to find that out took seconds over a pairing list's checks.
+    """
+
+    __slots__ = ()
+
+    def __deepcopy__(self, memo: dict) -> Lines:
+        return self
+
+
+def _stripped(values: pd.Series) -> pd.Series:
+    """``values.fillna("").str.strip()`` for a column of strings read from a table, with
+    one C call a cell rather than pandas' Python wrapper per cell."""
+    cells = values.to_numpy(dtype=object)
+    if values.hasnans:
+        cells = np.where(pd.isna(cells), "", cells)
+    out = np.empty(len(cells), dtype=object)
+    try:
+        out[:] = list(map(str.strip, cells))
+    except TypeError:  # a cell that is not a string: pandas' way (NaN for it)
+        return values.fillna("").str.strip()
+    return pd.Series(out, index=values.index, name=values.name, dtype=object)
 
 
 def decode(data: bytes) -> str:
@@ -248,7 +277,7 @@ def read_pair_list(path: str | Path, label: str | None = None, sheet: str | None
     df, problems = read_table(path, PAIR_LIST_COLUMNS, label or str(path), extra=True,
                               sheet=sheet, aliases=schema.aliases("pairing"), where=True)
     df.attrs.setdefault("sheet", None)
-    df.attrs.setdefault("rows", tuple(range(2, len(df) + 2)))
+    df.attrs.setdefault("rows", Lines(range(2, len(df) + 2)))
     return df, problems
 
 
@@ -341,7 +370,7 @@ def _read_csv(
 def _first_rows(text: str) -> list[tuple[int, list[str]]]:
     """The first non-blank rows of a CSV text as (line number, cells), one line each."""
     out: list[tuple[int, list[str]]] = []
-    for n, line in enumerate(text.splitlines(), start=1):
+    for n, line in enumerate(_leading_lines(text), start=1):
         if len(out) >= HEADER_ROWS:
             break
         cells = next(csv.reader([line], skipinitialspace=True), [])
@@ -349,6 +378,21 @@ def _first_rows(text: str) -> list[tuple[int, list[str]]]:
         if any(cells):
             out.append((n, cells))
     return out
+
+
+def _leading_lines(text: str, chunk: int = 1 << 16) -> Iterator[str]:
+    """``text.splitlines()``, split a prefix at a time (the header search reads a few
+    lines of files that have hundreds of thousands)."""
+    done = 0  # lines already given
+    while True:
+        lines = text[:chunk].splitlines()
+        if chunk < len(text):
+            lines.pop()  # the prefix may end inside a line (or between "\r" and "\n")
+        yield from lines[done:]
+        done = len(lines)
+        if chunk >= len(text):
+            return
+        chunk *= 4
 
 
 def _header(text: str) -> list[str]:
@@ -361,6 +405,17 @@ def _header(text: str) -> list[str]:
 
 def _line_numbers(text: str) -> tuple[np.ndarray, np.ndarray]:
     """Line number and field count of every data row (blank lines skipped, as pandas does)."""
+    if '"' not in text and "\r" not in text:  # no quoting: a row is a line split at commas
+        data = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)  # "\n", "," are one byte
+        breaks = np.flatnonzero(data == 10)
+        starts = np.concatenate(([0], breaks + 1))
+        ends = np.append(breaks, len(data))
+        if starts[-1] == len(data):  # the newline that ends the last line
+            starts, ends = starts[:-1], ends[:-1]
+        commas = np.flatnonzero(data == 44)
+        widths = np.searchsorted(commas, ends) - np.searchsorted(commas, starts) + 1
+        rows = np.flatnonzero(ends > starts)  # blank lines are no rows
+        return rows[1:] + 1, widths[rows][1:].astype(np.int64)
     reader = csv.reader(io.StringIO(text))
     lines, widths = [], []
     for row in reader:
@@ -418,15 +473,15 @@ def check_table(
     for col in columns:
         if col.name not in raw.columns:
             continue
-        values = raw[col.name].fillna("").str.strip()
+        values = _stripped(raw[col.name])
         typed, bad = _convert(values, col, label, lines)
         problems.extend(bad)
         out[col.name] = typed
     if extra:
         for name in others:
             if name not in dup_cols:
-                out[name] = raw[name].fillna("").str.strip()
-    out.attrs["rows"] = tuple(int(x) for x in lines)
+                out[name] = _stripped(raw[name])
+    out.attrs["rows"] = Lines(np.asarray(lines, dtype=np.int64).tolist())
     return out, problems
 
 
@@ -458,9 +513,11 @@ def _convert(
         values = _half_width(values)
     if col.kind == "id":
         dup = values.duplicated(keep="first").to_numpy() & ~empty
-        first_line = pd.Series(lines, index=values.index).groupby(values.to_numpy()).transform("min")
-        shown = "'" + values + "' (first on line " + first_line.astype(str) + ")"
-        report(dup, "duplicate id {v}", shown)
+        if dup.any():
+            first_line = pd.Series(lines, index=values.index).groupby(
+                values.to_numpy()).transform("min")
+            shown = "'" + values + "' (first on line " + first_line.astype(str) + ")"
+            report(dup, "duplicate id {v}", shown)
     if col.kind in ("id", "text"):
         return values, problems
     if col.kind in ("categories", "skills"):
