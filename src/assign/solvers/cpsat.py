@@ -93,6 +93,7 @@ def solve_cpsat(
     workers: int = 2,
     seed: int = 0,
     search_share: float = 0.75,
+    wall: bool = False,
 ) -> CpSatResult:
     """Solve the coverage-first generalized assignment problem.
 
@@ -112,16 +113,24 @@ def solve_cpsat(
         seed: CP-SAT and search seed.
         search_share: Share of the time left after the first CP-SAT solve that goes to
             the neighbourhood search when the cost phase is not proven optimal.
+        wall: Count ``time_limit`` in wall-clock seconds from this call, CP-SAT's workers
+            in parallel (the plan then depends on the load); default deterministic time
+            (:mod:`assign.solvers.budget`).
     """
-    budget = Budget(time_limit)
+    budget = Budget(time_limit, wall=wall)
     left = budget.left
     n = len(ranks)
     if len(cost) == 0:
         return CpSatResult(np.zeros(0, np.int64), "optimal", 0, 0)
-    # the count-limited flow is a relaxation: its optimum, if it keeps every workload cap,
-    # is optimal outright (coverage and cost can only get worse with workloads)
-    capacity = np.where(limits.count < 0, n, limits.count)
-    relaxed, relaxed_status = solve_flow(cadre, firm, cost, capacity, ranks)
+    plain = _plain_table(cadre, firm, limits, ranks, n)
+    if plain:
+        # no count limit binds: the relaxation gives each firm its cheapest cadre
+        relaxed, relaxed_status = cheapest_pairs(firm, cost), "optimal"
+    else:
+        # the count-limited flow is a relaxation: its optimum, if it keeps every workload
+        # cap, is optimal outright (coverage and cost can only get worse with workloads)
+        capacity = np.where(limits.count < 0, n, limits.count)
+        relaxed, relaxed_status = solve_flow(cadre, firm, cost, capacity, ranks)
     if relaxed_status == "optimal" and _within_work(relaxed, cadre, load, limits):
         obj = int(cost[relaxed].sum())
         return CpSatResult(relaxed, "optimal", obj, obj)
@@ -134,7 +143,12 @@ def solve_cpsat(
     # it proves full coverage possible but is not given to CP-SAT as a hint (measured:
     # on d801600 such a hint leaves CP-SAT 0.3% worse after 60 s than no hint).
     cost_aware = True
-    for by in ("cost", "load"):
+    complete = coverage_key(hint, firm, ranks, levels) == tuple(full[::-1].tolist())
+    # A plain table (every firm must be covered, no priorities, no count limit) goes to
+    # the textbook model at once: the regret greedies run only to show full coverage
+    # possible when the simple greedy does not, and the cost-regret plan (seconds of
+    # Python on the largest tables) is not made for a hint.
+    for by in () if plain and complete else ("load",) if plain else ("cost", "load"):
         regret = regret_greedy(cadre, firm, cost, load, limits.count, limits.work, n, by)
         if regret is not None and (coverage_key(regret, firm, ranks, levels), -cost[regret].sum()) > (
                 coverage_key(hint, firm, ranks, levels), -cost[hint].sum()):
@@ -219,6 +233,26 @@ def _search(cadre, firm, cost, load, limits, must, chosen, budget, workers, seed
     elif budget.left() > 0.05 and len(sub) <= SEARCH_MAX_PAIRS:
         plan = improve(c, f, co, lo, limits.count, limits.work, plan, budget, seed)
     return sub[plan], lb
+
+
+def _plain_table(cadre: np.ndarray, firm: np.ndarray, limits: Limits, ranks: np.ndarray,
+                 n: int) -> bool:
+    """Whether the table is a plain generalized assignment problem: every firm has an
+    admissible cadre, all firms share one priority level, and no cadre's count limit is
+    below its number of pairs (only workload caps limit the cadres)."""
+    if n == 0 or len(np.unique(ranks)) > 1:
+        return False
+    if np.bincount(firm, minlength=n).min() == 0:
+        return False
+    per = np.bincount(cadre, minlength=len(limits.count))
+    return not ((limits.count >= 0) & (limits.count < per)).any()
+
+
+def cheapest_pairs(firm: np.ndarray, cost: np.ndarray) -> np.ndarray:
+    """Each firm's cheapest pair (the first listed among equal costs), by firm."""
+    order = np.lexsort((np.arange(len(firm)), cost, firm))
+    starts = np.r_[0, np.flatnonzero(np.diff(firm[order])) + 1]
+    return order[starts]
 
 
 def _within_work(chosen: np.ndarray, cadre: np.ndarray, load: np.ndarray, limits: Limits) -> bool:
