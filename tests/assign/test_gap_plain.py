@@ -57,11 +57,16 @@ def _random(seed: int, m: int = 3, n: int = 6, tight: float = 0.6) -> GapInstanc
     return GapInstance(f"r{seed}", cost, load, cap)
 
 
+@pytest.mark.parametrize("large", [False, True])
 @pytest.mark.parametrize("wall", [False, True])
 @pytest.mark.parametrize("seed", range(8))
-def test_plain_table_matches_brute_force(seed, wall):
+def test_plain_table_matches_brute_force(seed, wall, large, monkeypatch):
     """Random 3 x 6 tables, some too tight to place every job (the coverage path then
-    takes over): coverage and cost equal exhaustive enumeration, either clock."""
+    takes over): coverage and cost equal exhaustive enumeration, either clock, and with
+    the tables treated as large (no regret greedy before CP-SAT; the coverage path only
+    after CP-SAT finds no plan placing every job)."""
+    if large:
+        monkeypatch.setattr(cpsat, "SEARCH_MAX_PAIRS", 0)
     inst = _random(seed, tight=0.45 + 0.1 * (seed % 4))
     m, n = inst.shape
     cadre, firm, cost, load = _table(inst)
