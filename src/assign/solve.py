@@ -67,6 +67,7 @@ def solve(
     seed: int = 0,
     previous: pd.DataFrame | str | Path | None = None,
     executor: Any = None,
+    clock: Literal["deterministic", "wall"] = "deterministic",
 ) -> Pairing:
     """Pair the scenario's cadres with its firms.
 
@@ -90,6 +91,11 @@ def solve(
             task each: any object with the ``map_unordered(fn, shared, tasks)`` method of
             ``sim.executors`` (``ProcessExecutor`` for local processes, ``DaskExecutor``
             for a cluster). The plan is the same as without it.
+        clock: How ``time_limit`` is counted by the CP-SAT path without side rules:
+            "deterministic" (default: CP-SAT's deterministic time, so the same seed gives
+            the same plan whatever the load) or "wall" (wall-clock seconds from this call,
+            CP-SAT's workers in parallel; the plan depends on the load; for comparisons
+            with solvers given the same wall-clock time). Other paths are deterministic.
 
     Returns:
         The :class:`Pairing`; an infeasible or partial plan is a status, not an exception.
@@ -101,6 +107,8 @@ def solve(
         UnsupportedRule: ``backend`` cannot honour a rule the problem uses.
     """
     start = time.perf_counter()
+    if clock not in ("deterministic", "wall"):
+        raise ValueError(f"clock must be 'deterministic' or 'wall', not {clock!r}")
     problem = as_problem(scenario, previous)
     scenario = problem.scenario
     cfg = scenario.config.assignment
@@ -183,8 +191,10 @@ def solve(
                 found = explain_infeasible(scenario, previous, limit)
                 return _infeasible(scenario, found, used, limit, seed, start, previous)
         else:
-            res = solve_cpsat(cand.cadre, cand.firm, cost, load, limits,
-                              ranks, limit, cfg.workers, seed)
+            wall = clock == "wall"
+            res = solve_cpsat(cand.cadre, cand.firm, cost, load, limits, ranks,
+                              limit - (time.perf_counter() - start) if wall else limit,
+                              cfg.workers, seed, wall=wall)
         chosen, status = res.chosen, res.status
         bound = res.bound / cost_scale if discount is None else 0.0
         if not load_exact and status == "optimal":

@@ -34,6 +34,12 @@ on a few cadres at a time) or "tabu" (the compiled search of
 :mod:`assign.solvers.gapsearch`); "lns" ended better on d40400 (0.76-0.87% against
 0.93%, 60 s)."""
 
+PLAIN_DETERMINISTIC_WORKERS = 1
+"""CP-SAT workers of the cost solve on a plain table under deterministic time (the
+default clock). Interleaved workers (what deterministic time needs with more than one)
+found no plan in 20-30 deterministic seconds on c801600 and d801600, where one worker
+found plans 0.63% and 0.71% above the best known."""
+
 STATUS = {
     cp_model.OPTIMAL: "optimal",
     cp_model.FEASIBLE: "feasible",
@@ -93,6 +99,8 @@ def solve_cpsat(
     workers: int = 2,
     seed: int = 0,
     search_share: float = 0.75,
+    wall: bool = False,
+    plain_path: bool = True,
 ) -> CpSatResult:
     """Solve the coverage-first generalized assignment problem.
 
@@ -112,16 +120,26 @@ def solve_cpsat(
         seed: CP-SAT and search seed.
         search_share: Share of the time left after the first CP-SAT solve that goes to
             the neighbourhood search when the cost phase is not proven optimal.
+        wall: Count ``time_limit`` in wall-clock seconds from this call, CP-SAT's workers
+            in parallel (the plan then depends on the load); default deterministic time
+            (:mod:`assign.solvers.budget`).
+        plain_path: Send a plain table (:func:`_plain_table`) to the textbook model at once;
+            False is the fall-back when that finds no plan.
     """
-    budget = Budget(time_limit)
+    budget = Budget(time_limit, wall=wall)
     left = budget.left
     n = len(ranks)
     if len(cost) == 0:
         return CpSatResult(np.zeros(0, np.int64), "optimal", 0, 0)
-    # the count-limited flow is a relaxation: its optimum, if it keeps every workload cap,
-    # is optimal outright (coverage and cost can only get worse with workloads)
-    capacity = np.where(limits.count < 0, n, limits.count)
-    relaxed, relaxed_status = solve_flow(cadre, firm, cost, capacity, ranks)
+    plain = plain_path and _plain_table(cadre, firm, limits, ranks, n)
+    if plain:
+        # no count limit binds: the relaxation gives each firm its cheapest cadre
+        relaxed, relaxed_status = cheapest_pairs(firm, cost), "optimal"
+    else:
+        # the count-limited flow is a relaxation: its optimum, if it keeps every workload
+        # cap, is optimal outright (coverage and cost can only get worse with workloads)
+        capacity = np.where(limits.count < 0, n, limits.count)
+        relaxed, relaxed_status = solve_flow(cadre, firm, cost, capacity, ranks)
     if relaxed_status == "optimal" and _within_work(relaxed, cadre, load, limits):
         obj = int(cost[relaxed].sum())
         return CpSatResult(relaxed, "optimal", obj, obj)
@@ -134,13 +152,20 @@ def solve_cpsat(
     # it proves full coverage possible but is not given to CP-SAT as a hint (measured:
     # on d801600 such a hint leaves CP-SAT 0.3% worse after 60 s than no hint).
     cost_aware = True
-    for by in ("cost", "load"):
+    complete = coverage_key(hint, firm, ranks, levels) == tuple(full[::-1].tolist())
+    # A plain table (every firm must be covered, no priorities, no count limit) goes to
+    # the textbook model at once: the regret greedies run only to show full coverage
+    # possible when the simple greedy does not, and the cost-regret plan is not made for a
+    # hint. On tables over SEARCH_MAX_PAIRS even that waits until CP-SAT has found no plan
+    # (the load regret alone took 1-8 s there, by the machine's load).
+    defer = plain and not complete and len(cost) > SEARCH_MAX_PAIRS
+    for by in () if plain and (complete or defer) else ("load",) if plain else ("cost", "load"):
         regret = regret_greedy(cadre, firm, cost, load, limits.count, limits.work, n, by)
         if regret is not None and (coverage_key(regret, firm, ranks, levels), -cost[regret].sum()) > (
                 coverage_key(hint, firm, ranks, levels), -cost[hint].sum()):
             hint, cost_aware = regret, by == "cost"
     target, cover_status = full.copy(), "optimal"
-    if coverage_key(hint, firm, ranks, levels) < tuple(full[::-1].tolist()):
+    if not defer and coverage_key(hint, firm, ranks, levels) < tuple(full[::-1].tolist()):
         # count limits alone (the flow relaxation) may already show full coverage impossible
         possible = coverage_key(relaxed, firm, ranks, levels) == tuple(full[::-1].tolist())
         found = (_first_plan_or_give_up(cadre, firm, load, limits, n, budget, workers, seed)
@@ -157,19 +182,31 @@ def solve_cpsat(
     must = full[ranks] == target[ranks]
     model, x = _model(cadre, firm, load, limits, n, must)
     _level_targets(model, x, firm, ranks, target, full)
-    model.minimize(sum(int(c) * v for c, v in zip(cost.tolist(), x, strict=True)))
-    if cost_aware:
+    model.minimize(cp_model.LinearExpr.weighted_sum(x, cost.tolist()))
+    if cost_aware and not defer:
         hint_plan(model, x, hint)
     # the neighbourhood search makes one CP-SAT call per move: on large instances CP-SAT
     # alone uses the time better (measured on d801600, 128,000 pairs)
     searching = (limits.work >= 0).any() and exact and len(cost) <= SEARCH_MAX_PAIRS
     first = left() * (1 - search_share) if searching else left()
-    solver = make_solver(max(first, 0.05), workers, seed)
+    # deterministic time on a plain table: one worker (interleaved workers found no plan at
+    # all on the largest benchmark tables where one worker came within 0.7%)
+    solver = make_solver(max(first, 0.05),
+                         PLAIN_DETERMINISTIC_WORKERS if plain and not budget.wall else workers,
+                         seed)
     st = budget.solve(solver, model)
     status = STATUS[st]
     if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         chosen = np.flatnonzero([solver.boolean_value(v) for v in x])
         bound = int(np.ceil(solver.best_objective_bound - 1e-6))  # float noise on an integer bound
+    elif defer:
+        # no plan placing every firm: the coverage path decides what can be covered, with
+        # the time left (a load-share plan placing every firm is taken if it finds one)
+        regret = regret_greedy(cadre, firm, cost, load, limits.count, limits.work, n, "load")
+        if st != cp_model.INFEASIBLE and regret is not None and len(regret) == n:
+            return CpSatResult(regret, "feasible", int(cost[regret].sum()), 0)
+        return solve_cpsat(cadre, firm, cost, load, limits, ranks, budget.left(), workers, seed,
+                           search_share, budget.wall, plain_path=False)
     elif searching and len(hint) and st != cp_model.INFEASIBLE:
         # no plan in the first solve's time (large tables): search from the start plan,
         # which covers every coverable firm when ``exact``
@@ -206,7 +243,7 @@ def _search(cadre, firm, cost, load, limits, must, chosen, budget, workers, seed
     plan = at[chosen]
     if CORE_K > 0 and CORE_SHARE > 0:
         model, x = _model(c, f, lo, limits, n, must)
-        model.minimize(sum(int(v) * b for v, b in zip(co.tolist(), x, strict=True)))
+        model.minimize(cp_model.LinearExpr.weighted_sum(x, co.tolist()))
         hint_plan(model, x, plan)
         solver = make_solver(max(budget.left() * CORE_SHARE, 0.05), workers, seed)
         st = budget.solve(solver, model)
@@ -219,6 +256,26 @@ def _search(cadre, firm, cost, load, limits, must, chosen, budget, workers, seed
     elif budget.left() > 0.05 and len(sub) <= SEARCH_MAX_PAIRS:
         plan = improve(c, f, co, lo, limits.count, limits.work, plan, budget, seed)
     return sub[plan], lb
+
+
+def _plain_table(cadre: np.ndarray, firm: np.ndarray, limits: Limits, ranks: np.ndarray,
+                 n: int) -> bool:
+    """Whether the table is a plain generalized assignment problem: every firm has an
+    admissible cadre, all firms share one priority level, and no cadre's count limit is
+    below its number of pairs (only workload caps limit the cadres)."""
+    if n == 0 or len(np.unique(ranks)) > 1:
+        return False
+    if np.bincount(firm, minlength=n).min() == 0:
+        return False
+    per = np.bincount(cadre, minlength=len(limits.count))
+    return not ((limits.count >= 0) & (limits.count < per)).any()
+
+
+def cheapest_pairs(firm: np.ndarray, cost: np.ndarray) -> np.ndarray:
+    """Each firm's cheapest pair (the first listed among equal costs), by firm."""
+    order = np.lexsort((np.arange(len(firm)), cost, firm))
+    starts = np.r_[0, np.flatnonzero(np.diff(firm[order])) + 1]
+    return order[starts]
 
 
 def _within_work(chosen: np.ndarray, cadre: np.ndarray, load: np.ndarray, limits: Limits) -> bool:
@@ -332,7 +389,7 @@ def pair_model(
     indices.
     """
     model = cp_model.CpModel()
-    x = [model.new_bool_var(f"x{p}") for p in range(len(cadre))]
+    x = [model.new_bool_var("") for _ in range(len(cadre))]
     by_firm: dict[int, list] = {}
     by_cadre: dict[int, list[int]] = {}
     for p, (c, f) in enumerate(zip(cadre.tolist(), firm.tolist(), strict=True)):
@@ -345,16 +402,19 @@ def pair_model(
             model.add_at_most_one(vars_)
     for c, ps in by_cadre.items():
         if limits.count[c] >= 0 and limits.count[c] < len(ps):
-            model.add(sum(x[p] for p in ps) <= int(limits.count[c]))
+            model.add(cp_model.LinearExpr.sum([x[p] for p in ps]) <= int(limits.count[c]))
         if limits.work[c] >= 0 and int(load[ps].sum()) > limits.work[c]:
-            model.add(sum(int(load[p]) * x[p] for p in ps) <= int(limits.work[c]))
+            model.add(cp_model.LinearExpr.weighted_sum([x[p] for p in ps], load[ps].tolist())
+                      <= int(limits.work[c]))
     return model, x, by_firm, by_cadre
 
 
 def hint_plan(model: cp_model.CpModel, x: list, chosen: np.ndarray) -> None:
     """Hint the plan made of the ``chosen`` pairs (replacing any earlier hint)."""
     model.clear_hints()
-    on = np.zeros(len(x), dtype=bool)
-    on[chosen] = True
-    for v, b in zip(x, on.tolist(), strict=True):
-        model.add_hint(v, b)
+    on = np.zeros(len(x), dtype=np.int64)
+    on[chosen] = 1
+    # written to the model's hint directly: add_hint per variable took seconds on 128,000
+    hint = model.proto.solution_hint
+    hint.vars.extend([v.index for v in x])
+    hint.values.extend(on.tolist())
