@@ -95,12 +95,20 @@ def issue_metrics(issues: pd.DataFrame, warmup: float, horizon: float,
     there; ``escalation_share`` is the share of raised issues handed to a home unit by
     the horizon.
     """
-    return times_metrics(*(issues[c].to_numpy(float) for c in TIMES), warmup, horizon,
+    raised, started, resolved, closed, escalated = (issues[c].to_numpy(float) for c in TIMES)
+    return times_metrics(raised, started, resolved, closed, escalated, warmup, horizon,
                          sla_days)
 
 
 TIMES = ("raised", "started", "resolved", "closed", "escalated")
 """The issue log's columns the metrics read (NaN: not yet)."""
+
+
+def _five(times: Sequence[np.ndarray]
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The five time columns of :data:`TIMES`, as a tuple of fixed length."""
+    raised, started, resolved, closed, escalated = times
+    return raised, started, resolved, closed, escalated
 
 
 def times_metrics(raised: np.ndarray, started: np.ndarray, resolved: np.ndarray,
@@ -177,15 +185,16 @@ def times_by_category(codes: np.ndarray, names: Sequence[str], times: Sequence[n
     counts = np.bincount(codes, minlength=len(names))
     present = np.flatnonzero(counts)
     if len(present) == 1:  # one category: no grouping
-        return {str(names[present[0]]): times_metrics(*times, warmup, horizon, sla_days)}
+        return {str(names[present[0]]): times_metrics(*_five(times), warmup, horizon,
+                                                      sla_days)}
     order = np.argsort(codes, kind="stable")  # each category's issues together, in log order
     grouped = [t[order] for t in times]
     ends = np.cumsum(counts)
     out = {}
     for k in sorted(present.tolist(), key=lambda k: names[k]):
         lo, hi = ends[k] - counts[k], ends[k]
-        out[str(names[k])] = times_metrics(*(t[lo:hi] for t in grouped), warmup, horizon,
-                                           sla_days)
+        out[str(names[k])] = times_metrics(*_five([t[lo:hi] for t in grouped]), warmup,
+                                           horizon, sla_days)
     return out
 
 

@@ -417,12 +417,13 @@ def _line_numbers(text: str) -> tuple[np.ndarray, np.ndarray]:
         rows = np.flatnonzero(ends > starts)  # blank lines are no rows
         return rows[1:] + 1, widths[rows][1:].astype(np.int64)
     reader = csv.reader(io.StringIO(text))
-    lines, widths = [], []
+    line_nums: list[int] = []
+    row_widths: list[int] = []
     for row in reader:
         if row:
-            lines.append(reader.line_num)
-            widths.append(len(row))
-    return np.array(lines[1:], dtype=np.int64), np.array(widths[1:], dtype=np.int64)
+            line_nums.append(reader.line_num)
+            row_widths.append(len(row))
+    return np.array(line_nums[1:], dtype=np.int64), np.array(row_widths[1:], dtype=np.int64)
 
 
 def check_table(

@@ -55,7 +55,7 @@ class Budget:
         self.total = max(float(seconds), 0.0)
         self.used = 0.0
         self.parent = parent
-        self.wall = bool(parent.wall if wall is None and parent is not None else wall)
+        self.wall: bool = bool(parent.wall if wall is None and parent is not None else wall)
         self.start = time.perf_counter()
 
     def left(self) -> float:
