@@ -159,7 +159,13 @@ def solve_cpsat(
     # hint. On tables over SEARCH_MAX_PAIRS even that waits until CP-SAT has found no plan
     # (the load regret alone took 1-8 s there, by the machine's load).
     defer = plain and not complete and len(cost) > SEARCH_MAX_PAIRS
-    for by in () if plain and (complete or defer) else ("load",) if plain else ("cost", "load"):
+    if not plain:
+        greedies: tuple[str, ...] = ("cost", "load")
+    elif complete or defer:
+        greedies = ()
+    else:
+        greedies = ("load",)
+    for by in greedies:
         regret = regret_greedy(cadre, firm, cost, load, limits.count, limits.work, n, by)
         if regret is not None and (coverage_key(regret, firm, ranks, levels), -cost[regret].sum()) > (
                 coverage_key(hint, firm, ranks, levels), -cost[hint].sum()):
